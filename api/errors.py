@@ -1,0 +1,133 @@
+"""One error envelope for every non-2xx answer; stack traces go to the log, never to a client."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "validation-error",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "too-large",
+    503: "unavailable",
+}
+
+
+class FieldError(BaseModel):
+    field: str
+    reason: str
+
+
+class ErrorDetails(BaseModel):
+    fieldErrors: list[FieldError] | None = None  # noqa: N815 - the wire name is part of the contract
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: ErrorDetails | None = None
+
+
+class ErrorEnvelope(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """Raise from a route to answer with the envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field_errors: list[tuple[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field_errors = field_errors
+        self.headers = headers
+
+
+def envelope(
+    status: int,
+    code: str,
+    message: str,
+    field_errors: list[tuple[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response carrying the error envelope."""
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field_errors:
+        body["details"] = {"fieldErrors": [{"field": f, "reason": r} for f, r in field_errors]}
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+def not_found(what: str) -> ApiError:
+    """The 404 for a missing resource."""
+    return ApiError(404, "not-found", f"{what} not found")
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every failure answer with the envelope: validation 400, HTTP errors by status, the rest 500."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, error: ApiError) -> JSONResponse:
+        return envelope(error.status, error.code, error.message, error.field_errors, error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, error: RequestValidationError) -> JSONResponse:
+        field_errors = []
+        for item in error.errors():
+            reason = str(item.get("msg", "invalid"))
+            # Pydantic prefixes messages from our own validators; the reason reads better without it.
+            reason = reason.removeprefix("Value error, ")
+            field_errors.append((_location(tuple(item.get("loc", ()))), reason))
+        return envelope(400, "validation-error", "The request is not valid.", field_errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = _CODES.get(error.status_code, "error")
+        message = error.detail if isinstance(error.detail, str) else code
+        return envelope(error.status_code, code, message, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return envelope(500, "internal-error", "Something went wrong on our side.")
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorEnvelope, "description": "Invalid input"},
+    500: {"model": ErrorEnvelope, "description": "Unexpected failure"},
+}
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorEnvelope, "description": "Missing or wrong bearer token"},
+}
+NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorEnvelope, "description": "No such resource"},
+}

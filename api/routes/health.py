@@ -1,0 +1,36 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from api.errors import ApiError, ErrorEnvelope
+
+logger = logging.getLogger(__name__)
+router = APIRouter(tags=["health"])
+
+
+class Status(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=Status)
+async def healthz() -> Status:
+    """The process is up. Touches no database."""
+    return Status(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Status,
+    responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
+)
+async def readyz(request: Request) -> Status:
+    """Ready when the database answers, its schema is at head, and search has its index."""
+    problem = await request.app.state.container.readiness_problem()
+    if problem:
+        raise ApiError(503, "unavailable", problem)
+    return Status(status="ready")

@@ -1,0 +1,268 @@
+"""The song catalog: CRUD and paged listing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationInfo, field_validator
+
+from api.auth import AdminDep
+from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, NOT_FOUND_RESPONSES, ApiError, ErrorEnvelope, not_found
+from api.schemas import UtcTimestamp
+from core.catalog import (
+    DURATION_MAX,
+    CatalogError,
+    MediaFile,
+    Song,
+    SongDraft,
+    checked_tags,
+    checked_text,
+    has_control_characters,
+)
+from core.catalog_service import CatalogService, SongPatch
+from core.catalog_store import DuplicateSong, SongQuery
+
+router = APIRouter(prefix="/songs", tags=["songs"], responses=ERROR_RESPONSES)
+
+
+def _catalog(request: Request) -> CatalogService:
+    service: CatalogService = request.app.state.container.catalog
+    return service
+
+
+CatalogDep = Annotated[CatalogService, Depends(_catalog)]
+
+
+class MediaFileBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bucket: str = Field(min_length=1, max_length=200)
+    key: str = Field(min_length=1, max_length=1024)
+
+
+Duration = Annotated[StrictInt, Field(ge=0, le=DURATION_MAX, description="Length in whole seconds")]
+Year = Annotated[StrictInt, Field(ge=1000, le=2999)]
+
+
+def _clean(field: str, value: Any, maximum: int = 200) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return checked_text(field, value, maximum=maximum)
+    except CatalogError as error:
+        raise ValueError(error.reason) from None
+
+
+def _clean_tags(value: Any) -> Any:
+    if not isinstance(value, list):
+        return value
+    try:
+        return list(checked_tags([v for v in value if isinstance(v, str)]))
+    except CatalogError as error:
+        raise ValueError(error.reason) from None
+
+
+class SongCreate(BaseModel):
+    """A new song. Title and artist are trimmed and inner whitespace collapsed: 1..200 characters after."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    artist: str
+    duration: Duration | None = None
+    media_file: MediaFileBody | None = None
+    year: Year | None = None
+    language: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    duet: StrictBool = False
+    explicit: StrictBool = False
+    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("title", "artist", "language", "external_id")
+    @classmethod
+    def _cleaned(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clean(str(info.field_name), value, 100 if info.field_name == "language" else 200)
+
+    @field_validator("tags")
+    @classmethod
+    def _cleaned_tags(cls, value: Any) -> Any:
+        return _clean_tags(value)
+
+    def draft(self) -> SongDraft:
+        media = self.media_file
+        return SongDraft(
+            title=self.title,
+            artist=self.artist,
+            duration=self.duration,
+            media_file=MediaFile(media.bucket, media.key) if media else None,
+            year=self.year,
+            language=self.language,
+            tags=tuple(self.tags),
+            duet=self.duet,
+            explicit=self.explicit,
+            external_id=self.external_id,
+        )
+
+
+class SongUpdate(BaseModel):
+    """A partial change: only the fields present are changed; ``null`` clears an optional field."""
+
+    model_config = ConfigDict(extra="forbid")
+    # Defaults are never validated, so an absent field stays absent while an explicit null is refused.
+    title: str = Field(default=None)
+    artist: str = Field(default=None)
+    duration: Duration | None = None
+    media_file: MediaFileBody | None = None
+    year: Year | None = None
+    language: str | None = Field(default=None, max_length=100)
+    tags: list[str] = Field(default=None, max_length=30)
+    duet: StrictBool = Field(default=None)
+    explicit: StrictBool = Field(default=None)
+
+    @field_validator("title", "artist", "language")
+    @classmethod
+    def _cleaned(cls, value: Any, info: ValidationInfo) -> Any:
+        return _clean(str(info.field_name), value, 100 if info.field_name == "language" else 200)
+
+    @field_validator("tags")
+    @classmethod
+    def _cleaned_tags(cls, value: Any) -> Any:
+        return _clean_tags(value)
+
+    def patch(self) -> SongPatch:
+        values: dict[str, Any] = {name: getattr(self, name) for name in self.model_fields_set}
+        if "media_file" in values and values["media_file"] is not None:
+            media = values["media_file"]
+            values["media_file"] = MediaFile(media.bucket, media.key)
+        if "tags" in values:
+            values["tags"] = tuple(values["tags"])
+        return SongPatch(**values)
+
+
+class MediaFileOut(BaseModel):
+    bucket: str
+    key: str
+
+
+class SongOut(BaseModel):
+    song_id: uuid.UUID
+    title: str
+    artist: str
+    duration: int | None
+    media_file: MediaFileOut | None
+    year: int | None
+    language: str | None
+    tags: list[str]
+    duet: bool
+    explicit: bool
+    external_id: str | None
+    created_at: UtcTimestamp
+    updated_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, song: Song) -> SongOut:
+        media = song.media_file
+        return cls(
+            song_id=uuid.UUID(song.song_id),
+            title=song.title,
+            artist=song.artist,
+            duration=song.duration,
+            media_file=MediaFileOut(bucket=media.bucket, key=media.key) if media else None,
+            year=song.year,
+            language=song.language,
+            tags=list(song.tags),
+            duet=song.duet,
+            explicit=song.explicit,
+            external_id=song.external_id,
+            created_at=song.created_at,
+            updated_at=song.updated_at,
+        )
+
+
+class SongList(BaseModel):
+    items: list[SongOut]
+    page: int
+    limit: int
+    total: int
+    has_next: bool
+
+
+def _query_text(value: str | None) -> str | None:
+    if value is not None and has_control_characters(value):
+        raise ApiError(400, "validation-error", "The request is not valid.",
+                       field_errors=[("q", "must not contain control characters")])
+    return value
+
+
+@router.get("", response_model=SongList)
+async def list_songs(
+    catalog: CatalogDep,
+    q: Annotated[str | None, Query(max_length=200, description="Contains, case-insensitive, on title or artist")] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    sort: Literal["title", "artist", "created_at", "updated_at", "duration"] = "title",
+    order: Literal["asc", "desc"] = "asc",
+) -> SongList:
+    """A stable page of the catalog; ties are broken by ``song_id``."""
+    q = _query_text(q)
+    result = await catalog.list_songs(SongQuery(q=q or None, page=page, limit=limit, sort=sort, order=order))
+    return SongList(
+        items=[SongOut.of(s) for s in result.items],
+        page=page,
+        limit=limit,
+        total=result.total,
+        has_next=page * limit < result.total,
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=SongOut,
+    dependencies=[AdminDep],
+    responses={**AUTH_RESPONSES, 409: {"model": ErrorEnvelope, "description": "external_id already used"}},
+)
+async def create_song(body: SongCreate, catalog: CatalogDep, response: Response) -> SongOut:
+    """Add a song. Answers 201 with its ``Location``."""
+    try:
+        song = await catalog.add_song(body.draft())
+    except DuplicateSong:
+        raise ApiError(409, "conflict", "A song with this external_id already exists.") from None
+    response.headers["Location"] = f"/api/v1/songs/{song.song_id}"
+    return SongOut.of(song)
+
+
+@router.get("/{song_id}", response_model=SongOut, responses=NOT_FOUND_RESPONSES)
+async def get_song(song_id: uuid.UUID, catalog: CatalogDep) -> SongOut:
+    """One song."""
+    song = await catalog.get_song(str(song_id))
+    if song is None:
+        raise not_found("Song")
+    return SongOut.of(song)
+
+
+@router.patch(
+    "/{song_id}",
+    response_model=SongOut,
+    dependencies=[AdminDep],
+    responses={**AUTH_RESPONSES, **NOT_FOUND_RESPONSES},
+)
+async def update_song(song_id: uuid.UUID, body: SongUpdate, catalog: CatalogDep) -> SongOut:
+    """Change some fields of a song."""
+    song = await catalog.change_song(str(song_id), body.patch())
+    if song is None:
+        raise not_found("Song")
+    return SongOut.of(song)
+
+
+@router.delete(
+    "/{song_id}",
+    status_code=204,
+    dependencies=[AdminDep],
+    responses={**AUTH_RESPONSES, **NOT_FOUND_RESPONSES},
+)
+async def delete_song(song_id: uuid.UUID, catalog: CatalogDep) -> Response:
+    """Remove a song; a second delete answers 404."""
+    if not await catalog.remove_song(str(song_id)):
+        raise not_found("Song")
+    return Response(status_code=204)

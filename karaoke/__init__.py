@@ -1,0 +1,1 @@
+"""The service as a whole: settings, the composition root (``bootstrap``) and the ``karaoke`` CLI."""

@@ -1,0 +1,79 @@
+"""The composition root: the one place that builds settings, engine, stores and services and wires them."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.catalog_service import CatalogService
+from karaoke.settings import Settings
+from storage import migrate
+from storage.db import create_engine
+from storage.songs import SqlSongStore
+
+logger = logging.getLogger(__name__)
+
+
+class SystemClock:
+    """The wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    """Everything the adapters need, built once per process."""
+
+    settings: Settings
+    engine: AsyncEngine
+    songs: SqlSongStore
+    catalog: CatalogService
+    admin_token: str
+    admin_token_generated: bool
+
+    async def readiness_problem(self) -> str | None:
+        """Why the service is not ready, or ``None`` when it is."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            if not await migrate.is_at_head(self.engine):
+                return "The database schema is not at the newest migration."
+        except Exception:
+            logger.warning("readiness check failed", exc_info=True)
+            return "The database does not answer."
+        return None
+
+
+@asynccontextmanager
+async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIterator[Container]:
+    """Wire the service for ``settings``; dispose of everything on exit.
+
+    ``upgrade`` applies migrations first; by default only on SQLite, the embedded
+    single-machine setup (PostgreSQL deployments migrate in a release step).
+    """
+    engine = create_engine(settings.database_url)
+    try:
+        if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
+            await migrate.upgrade(engine)
+        token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        clock = SystemClock()
+        song_store = SqlSongStore(engine)
+        container = Container(
+            settings=settings,
+            engine=engine,
+            songs=song_store,
+            catalog=CatalogService(song_store, clock),
+            admin_token=token or secrets.token_urlsafe(24),
+            admin_token_generated=token is None,
+        )
+        yield container
+    finally:
+        await engine.dispose()

@@ -1,0 +1,140 @@
+"""The ``karaoke`` command line: serve, db, catalog."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from core.catalog_service import ImportReport
+from core.importing import SourceError, parse_catalog
+from karaoke.bootstrap import Container, build
+from karaoke.progress import lines_with_progress
+from karaoke.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="karaoke", description="Chat-bot driven karaoke service.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the API (and every configured bot) in one process")
+    serve.add_argument("--host", help="address to listen on (default KARAOKE_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default KARAOKE_PORT, PORT or 8000)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="load the bundled KaraFun demo catalog first if the catalog is empty",
+    )
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply every pending migration")
+    db.add_parser("current", help="print the schema revision the database is at")
+
+    catalog = commands.add_parser("catalog", help="the song catalog").add_subparsers(
+        dest="catalog_command", required=True
+    )
+    importer = catalog.add_parser(
+        "import", help="import a KaraFun export or a CSV with title and artist columns (idempotent)"
+    )
+    importer.add_argument("path", type=Path, help="the file to import")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one CLI command; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve(settings, args))
+        if args.command == "db":
+            return asyncio.run(_db(settings, args.db_command))
+        if args.command == "catalog" and args.catalog_command == "import":
+            return asyncio.run(_import(settings, args.path))
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+async def _db(settings: Settings, command: str) -> int:
+    from storage import migrate
+
+    async with build(settings, upgrade=command == "upgrade") as container:
+        revision = await migrate.current_revision(container.engine)
+        print(f"database at revision {revision or '(none)'}; newest is {migrate.head_revision()}")
+    return 0
+
+
+async def import_file(container: Container, path: Path) -> ImportReport:
+    """Import one catalog file into the container's catalog, with a progress bar on a terminal."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = lines_with_progress(handle, path.stat().st_size, label=f"Importing {path.name}")
+        return await container.catalog.import_rows(parse_catalog(lines))
+
+
+def _print_report(report: ImportReport) -> None:
+    print(
+        f"added {report.added}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected {report.rejected}"
+    )
+    for row_number, reason in report.rejections or []:
+        print(f"  row {row_number}: {reason}")
+
+
+async def _import(settings: Settings, path: Path) -> int:
+    if not path.is_file():
+        print(f"karaoke: no such file: {path}", file=sys.stderr)
+        return 2
+    async with build(settings, upgrade=True) as container:
+        try:
+            report = await import_file(container, path)
+        except (SourceError, UnicodeDecodeError) as error:
+            print(f"karaoke: cannot import {path}: {error}", file=sys.stderr)
+            return 1
+    _print_report(report)
+    return 0
+
+
+async def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    async with build(settings) as container:
+        if args.demo:
+            await _load_demo(container)
+        if container.admin_token_generated:
+            # Printed once, on purpose: a newcomer without KARAOKE_ADMIN_TOKEN can still make writes.
+            print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
+                  flush=True)
+        print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
+        config = uvicorn.Config(create_app(container), host=host, port=port, log_level="info", lifespan="on")
+        await uvicorn.Server(config).serve()
+    return 0
+
+
+async def _load_demo(container: Container) -> None:
+    count = await container.songs.count()
+    if count > 0:
+        logger.info("catalog already has %d songs; demo catalog not loaded", count)
+        return
+    path = container.settings.demo_catalog
+    if not path.is_file():
+        logger.warning("demo catalog %s not found; starting with an empty catalog", path)
+        return
+    logger.info("loading the demo catalog from %s", path)
+    _print_report(await import_file(container, path))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""All configuration, read once from the environment (prefix ``KARAOKE_``) by the composition root."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "karafun-catalog-2022.csv"
+
+
+class Settings(BaseSettings):
+    """The service's settings. Built in ``karaoke.bootstrap``/``karaoke.cli`` only, never at import time."""
+
+    model_config = SettingsConfigDict(env_prefix="KARAOKE_", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./karaoke.db",
+        # Fly.io's `fly postgres attach` sets DATABASE_URL; our own name wins when both are set.
+        validation_alias=AliasChoices("KARAOKE_DATABASE_URL", "DATABASE_URL"),
+    )
+    admin_token: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, validation_alias=AliasChoices("KARAOKE_PORT", "PORT"))
+    demo_catalog: Path = DEMO_CATALOG
+    log_level: str = "INFO"
+    catalog_poll_seconds: float = 1.0

@@ -1,0 +1,50 @@
+"""Applying and checking Alembic migrations from inside the service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_HERE = Path(__file__).resolve().parent
+
+
+def alembic_config(url: str = "") -> Config:
+    """An Alembic config pointing at this package's migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(_HERE / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest migration's revision id."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the database up to ``revision`` (head by default)."""
+    config = alembic_config()
+
+    def run(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, ``None`` when it was never migrated."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+async def is_at_head(engine: AsyncEngine) -> bool:
+    """Whether the schema is at the newest migration."""
+    return await current_revision(engine) == head_revision()

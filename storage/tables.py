@@ -1,0 +1,91 @@
+"""The schema, as SQLAlchemy Core tables. Migrations in ``storage/migrations`` create it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both databases (SQLite keeps no zone, so we put it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+songs = Table(
+    "songs",
+    metadata,
+    Column("song_id", Uuid(as_uuid=False), primary_key=True),
+    Column("title", String(200), nullable=False),
+    Column("artist", String(200), nullable=False),
+    # Case-folded copies: sorting and contains-filtering behave the same on both databases.
+    Column("title_key", String(400), nullable=False),
+    Column("artist_key", String(400), nullable=False),
+    Column("match_key", String(900), nullable=False),
+    Column("duration", Integer, nullable=True),
+    Column("media_bucket", String(200), nullable=True),
+    Column("media_key", String(1024), nullable=True),
+    Column("year", Integer, nullable=True),
+    Column("language", String(100), nullable=True),
+    Column("tags", JSON, nullable=False),
+    Column("duet", Boolean, nullable=False),
+    Column("explicit", Boolean, nullable=False),
+    Column("external_id", String(200), nullable=True, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index(None, "match_key"),
+    Index(None, "title_key", "song_id"),
+    Index(None, "artist_key", "song_id"),
+    Index(None, "created_at", "song_id"),
+    Index(None, "updated_at", "song_id"),
+)
+
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    # Every catalog write appends here in the same transaction, so each instance's
+    # search index can follow changes made through any other instance.
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("song_id", Uuid(as_uuid=False), nullable=False),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
