@@ -31,7 +31,7 @@ class FieldError(BaseModel):
 
 
 class ErrorDetails(BaseModel):
-    fieldErrors: list[FieldError] | None = None  # noqa: N815 - the wire name is part of the contract
+    fieldErrors: list[FieldError] | None = None
 
 
 class ErrorBody(BaseModel):

@@ -145,10 +145,11 @@ def checked_media_file(bucket: str | None, key: str | None) -> MediaFile | None:
         return None
     if bucket is None or key is None:
         raise CatalogError("media_file", "bucket and key must be given together")
-    if not 1 <= len(bucket) <= BUCKET_MAX:
-        raise CatalogError("media_file.bucket", f"must be 1..{BUCKET_MAX} characters")
-    if not 1 <= len(key) <= KEY_MAX:
-        raise CatalogError("media_file.key", f"must be 1..{KEY_MAX} characters")
+    for name, value, maximum in (("bucket", bucket, BUCKET_MAX), ("key", key, KEY_MAX)):
+        if not 1 <= len(value) <= maximum:
+            raise CatalogError(f"media_file.{name}", f"must be 1..{maximum} characters")
+        if has_control_characters(value):
+            raise CatalogError(f"media_file.{name}", "must not contain control characters")
     return MediaFile(bucket=bucket, key=key)
 
 
@@ -161,6 +162,8 @@ def checked_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
             continue
         if len(cleaned) > TAG_MAX:
             raise CatalogError("tags", f"each tag must be at most {TAG_MAX} characters")
+        if has_control_characters(cleaned):
+            raise CatalogError("tags", "must not contain control characters")
         seen.setdefault(cleaned, None)
     if len(seen) > TAGS_MAX:
         raise CatalogError("tags", f"at most {TAGS_MAX} tags")

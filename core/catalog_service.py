@@ -26,10 +26,10 @@ class SongPatch:
 
     title: str | _Unset = UNSET
     artist: str | _Unset = UNSET
-    duration: int | None | _Unset = UNSET
+    duration: int | _Unset | None = UNSET
     media_file: object = UNSET
-    year: int | None | _Unset = UNSET
-    language: str | None | _Unset = UNSET
+    year: int | _Unset | None = UNSET
+    language: str | _Unset | None = UNSET
     tags: tuple[str, ...] | _Unset = UNSET
     duet: bool | _Unset = UNSET
     explicit: bool | _Unset = UNSET

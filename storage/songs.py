@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, or_, select, update
+from sqlalchemy import Select, delete, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.catalog import MediaFile, Song, match_key, sort_key
 from core.catalog_store import DuplicateSong, ImportMatch, SongPage, SongQuery
@@ -128,7 +129,7 @@ class SqlSongStore:
             condition = or_(
                 songs.c.title_key.like(pattern, escape="\\"), songs.c.artist_key.like(pattern, escape="\\")
             )
-        column = _SORT_COLUMNS[query.sort]
+        column: ColumnElement[Any] = _SORT_COLUMNS[query.sort]
         if query.sort in ("title", "artist"):
             column = column.collate(self._binary)
         ordering = column.asc() if query.order == "asc" else column.desc()
@@ -148,6 +149,10 @@ class SqlSongStore:
     async def find_for_import(self, external_ids: Sequence[str], match_keys: Sequence[str]) -> list[ImportMatch]:
         matches: list[ImportMatch] = []
         async with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                # The table grows fast during an import; a prepared statement's generic plan, made
+                # while it was empty, would keep scanning it whole. Plan each lookup afresh.
+                await conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
             for column, values in ((songs.c.external_id, external_ids), (songs.c.match_key, match_keys)):
                 for start in range(0, len(values), _CHUNK):
                     chunk = list(values[start : start + _CHUNK])

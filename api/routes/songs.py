@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from api.auth import AdminDep
-from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, NOT_FOUND_RESPONSES, ApiError, ErrorEnvelope, not_found
+from api.errors import (
+    AUTH_RESPONSES,
+    ERROR_RESPONSES,
+    NOT_FOUND_RESPONSES,
+    ApiError,
+    ErrorEnvelope,
+    not_found,
+)
 from api.schemas import UtcTimestamp
 from core.catalog import (
     DURATION_MAX,
@@ -40,6 +47,13 @@ class MediaFileBody(BaseModel):
     bucket: str = Field(min_length=1, max_length=200)
     key: str = Field(min_length=1, max_length=1024)
 
+    @field_validator("bucket", "key")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if has_control_characters(value):
+            raise ValueError("must not contain control characters")
+        return value
+
 
 Duration = Annotated[StrictInt, Field(ge=0, le=DURATION_MAX, description="Length in whole seconds")]
 Year = Annotated[StrictInt, Field(ge=1000, le=2999)]
@@ -54,11 +68,9 @@ def _clean(field: str, value: Any, maximum: int = 200) -> Any:
         raise ValueError(error.reason) from None
 
 
-def _clean_tags(value: Any) -> Any:
-    if not isinstance(value, list):
-        return value
+def _clean_tags(value: list[str]) -> list[str]:
     try:
-        return list(checked_tags([v for v in value if isinstance(v, str)]))
+        return list(checked_tags(value))
     except CatalogError as error:
         raise ValueError(error.reason) from None
 
@@ -85,7 +97,7 @@ class SongCreate(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _cleaned_tags(cls, value: Any) -> Any:
+    def _cleaned_tags(cls, value: list[str]) -> list[str]:
         return _clean_tags(value)
 
     def draft(self) -> SongDraft:
@@ -104,20 +116,23 @@ class SongCreate(BaseModel):
         )
 
 
+_ABSENT: Any = None  # the default of a PATCH field that may be left out but never set to null
+
+
 class SongUpdate(BaseModel):
     """A partial change: only the fields present are changed; ``null`` clears an optional field."""
 
     model_config = ConfigDict(extra="forbid")
     # Defaults are never validated, so an absent field stays absent while an explicit null is refused.
-    title: str = Field(default=None)
-    artist: str = Field(default=None)
+    title: str = Field(default=_ABSENT)
+    artist: str = Field(default=_ABSENT)
     duration: Duration | None = None
     media_file: MediaFileBody | None = None
     year: Year | None = None
     language: str | None = Field(default=None, max_length=100)
-    tags: list[str] = Field(default=None, max_length=30)
-    duet: StrictBool = Field(default=None)
-    explicit: StrictBool = Field(default=None)
+    tags: list[str] = Field(default=_ABSENT, max_length=30)
+    duet: StrictBool = Field(default=_ABSENT)
+    explicit: StrictBool = Field(default=_ABSENT)
 
     @field_validator("title", "artist", "language")
     @classmethod
@@ -126,7 +141,7 @@ class SongUpdate(BaseModel):
 
     @field_validator("tags")
     @classmethod
-    def _cleaned_tags(cls, value: Any) -> Any:
+    def _cleaned_tags(cls, value: list[str]) -> list[str]:
         return _clean_tags(value)
 
     def patch(self) -> SongPatch:
@@ -197,7 +212,7 @@ def _query_text(value: str | None) -> str | None:
 @router.get("", response_model=SongList)
 async def list_songs(
     catalog: CatalogDep,
-    q: Annotated[str | None, Query(max_length=200, description="Contains, case-insensitive, on title or artist")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Case-insensitive contains on title or artist")] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     sort: Literal["title", "artist", "created_at", "updated_at", "duration"] = "title",

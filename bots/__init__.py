@@ -1,0 +1,1 @@
+"""Chat platform adapters (Telegram, Slack, console). Each translates a platform to ``core`` and back."""

@@ -1,0 +1,70 @@
+"""The ``karaoke`` command line, run as a real process against real databases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+KARAFUN = REPO / "data" / "karafun-catalog-2022.csv"
+
+
+def karaoke(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"KARAOKE_DATABASE_URL": db_url, "KARAOKE_LOG_LEVEL": "WARNING"}
+    return subprocess.run([sys.executable, "-m", "karaoke.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=300, cwd=REPO)
+
+
+def test_help_is_available_for_every_command() -> None:
+    for args in ([], ["serve"], ["db"], ["db", "upgrade"], ["catalog"], ["catalog", "import"]):
+        result = karaoke("sqlite+aiosqlite:///:memory:", *args, "--help")
+        assert result.returncode == 0, result.stderr
+        assert "usage: karaoke" in result.stdout
+
+
+def test_db_upgrade_brings_a_new_database_to_head(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
+    result = karaoke(url, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "database at revision 0001; newest is 0001" in result.stdout
+
+
+def test_a_csv_with_bad_rows_imports_the_good_ones_and_names_the_bad(db_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "songs.csv"
+    source.write_text("title;artist;duration\nZombie;The Cranberries;306\n;Nobody;1\nAlive;Sia;-4\n"
+                      "Écoute;Angèle;3:05\n", encoding="utf-8")
+    first = karaoke(db_url, "catalog", "import", str(source))
+    assert first.returncode == 0, first.stderr
+    assert "added 2, updated 0, unchanged 0, rejected 2" in first.stdout
+    assert "row 3: title must not be empty" in first.stdout
+    assert "row 4: duration" in first.stdout
+    again = karaoke(db_url, "catalog", "import", str(source))
+    assert "added 0, updated 0, unchanged 2, rejected 2" in again.stdout
+
+
+def test_a_missing_or_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    missing = karaoke(url, "catalog", "import", str(tmp_path / "nope.csv"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    headerless = tmp_path / "x.csv"
+    headerless.write_text("just;some;words\n")
+    result = karaoke(url, "catalog", "import", str(headerless))
+    assert result.returncode == 1 and "title column" in result.stderr
+    binary = tmp_path / "y.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x01title,artist\n")
+    result = karaoke(url, "catalog", "import", str(binary))
+    assert result.returncode == 1 and "cannot import" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_the_real_karafun_catalog_imports_whole_and_idempotently(db_url: str) -> None:
+    first = karaoke(db_url, "catalog", "import", str(KARAFUN))
+    assert first.returncode == 0, first.stderr
+    assert "added 47768, updated 0, unchanged 0, rejected 0" in first.stdout
+    again = karaoke(db_url, "catalog", "import", str(KARAFUN))
+    assert "added 0, updated 0, unchanged 47768, rejected 0" in again.stdout
