@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from core.catalog import Song, SongDraft
+from core.catalog import Song
 
 SortField = Literal["title", "artist", "created_at", "updated_at", "duration"]
 SORT_FIELDS: tuple[SortField, ...] = ("title", "artist", "created_at", "updated_at", "duration")
