@@ -57,9 +57,12 @@ class CatalogListener(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ImportRow:
-    """One parsed row of an import source: a draft, or the reason it was rejected."""
+    """One parsed item of an import source (a CSV row, a media file): a draft, or why it was rejected.
 
-    row_number: int
+    ``where`` says where it came from in words a person can find it by: "row 4", "Queen - Zombie.mp4".
+    """
+
+    where: str
     draft: SongDraft | None
     error: str | None = None
 
@@ -72,7 +75,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0
-    rejections: list[tuple[int, str]] | None = None
+    rejections: list[tuple[str, str]] | None = None
 
     def __post_init__(self) -> None:
         if self.rejections is None:
@@ -151,7 +154,7 @@ class CatalogService:
             if row.draft is None:
                 report.rejected += 1
                 assert report.rejections is not None
-                report.rejections.append((row.row_number, row.error or "unreadable row"))
+                report.rejections.append((row.where, row.error or "unreadable"))
                 continue
             batch.append(row)
             if len(batch) >= batch_size:

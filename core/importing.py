@@ -70,16 +70,15 @@ def parse_catalog(lines: Iterable[str]) -> Iterator[ImportRow]:
         raise SourceError("the header must name a title column and an artist column")
     karafun = tuple(header[: len(KARAFUN_HEADER)]) == KARAFUN_HEADER
     reader = csv.reader(iterator, delimiter=delimiter)
-    row_number = 1
     for row_number, fields in enumerate(reader, start=2):
         if not any(field.strip() for field in fields):
             continue
         try:
             draft = _draft(fields, columns, karafun=karafun)
         except CatalogError as error:
-            yield ImportRow(row_number, None, f"{error.field} {error.reason}")
+            yield ImportRow(f"row {row_number}", None, f"{error.field} {error.reason}")
         else:
-            yield ImportRow(row_number, draft)
+            yield ImportRow(f"row {row_number}", draft)
 
 
 def _map_columns(header: list[str]) -> dict[str, int]:

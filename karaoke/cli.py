@@ -11,6 +11,7 @@ from pathlib import Path
 
 from core.catalog_service import ImportReport
 from core.importing import SourceError, parse_catalog
+from core.media_import import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
 from karaoke.bootstrap import Container, build
 from karaoke.progress import lines_with_progress
 from karaoke.settings import Settings
@@ -39,9 +40,16 @@ def _parser() -> argparse.ArgumentParser:
         dest="catalog_command", required=True
     )
     importer = catalog.add_parser(
-        "import", help="import a KaraFun export or a CSV with title and artist columns (idempotent)"
+        "import",
+        help="import a KaraFun export, a CSV with title and artist columns, or a media folder (idempotent)",
     )
-    importer.add_argument("path", type=Path, help="the file to import")
+    importer.add_argument("path", type=Path, help="a .csv file, or a folder of 'Artist - Title.ext' media files")
+    importer.add_argument(
+        "--pattern",
+        default=DEFAULT_PATTERN,
+        help="for folders: a regex with named groups 'artist' and 'title' matched against each file name "
+        "without extension (default: 'Artist - Title', optionally after a disc id)",
+    )
     return parser
 
 
@@ -58,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command))
         if args.command == "catalog" and args.catalog_command == "import":
-            return asyncio.run(_import(settings, args.path))
+            return asyncio.run(_import(settings, args.path, args.pattern))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -85,17 +93,30 @@ def _print_report(report: ImportReport) -> None:
         f"added {report.added}, updated {report.updated}, "
         f"unchanged {report.unchanged}, rejected {report.rejected}"
     )
-    for row_number, reason in report.rejections or []:
-        print(f"  row {row_number}: {reason}")
+    for where, reason in report.rejections or []:
+        print(f"  {where}: {reason}")
 
 
-async def _import(settings: Settings, path: Path) -> int:
-    if not path.is_file():
-        print(f"karaoke: no such file: {path}", file=sys.stderr)
+def media_paths(folder: Path) -> list[str]:
+    """Every file under ``folder``, as sorted ``/``-separated paths relative to it."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+async def _import(settings: Settings, path: Path, pattern: str) -> int:
+    if not path.exists():
+        print(f"karaoke: no such file or folder: {path}", file=sys.stderr)
+        return 2
+    try:
+        compiled = compile_pattern(pattern)
+    except PatternError as error:
+        print(f"karaoke: --pattern: {error}", file=sys.stderr)
         return 2
     async with build(settings, upgrade=True) as container:
         try:
-            report = await import_file(container, path)
+            if path.is_dir():
+                report = await container.catalog.import_rows(parse_media_paths(media_paths(path), compiled))
+            else:
+                report = await import_file(container, path)
         except (SourceError, UnicodeDecodeError) as error:
             print(f"karaoke: cannot import {path}: {error}", file=sys.stderr)
             return 1

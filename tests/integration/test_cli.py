@@ -49,7 +49,7 @@ def test_a_csv_with_bad_rows_imports_the_good_ones_and_names_the_bad(db_url: str
 def test_a_missing_or_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
     missing = karaoke(url, "catalog", "import", str(tmp_path / "nope.csv"))
-    assert missing.returncode == 2 and "no such file" in missing.stderr
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     headerless = tmp_path / "x.csv"
     headerless.write_text("just;some;words\n")
     result = karaoke(url, "catalog", "import", str(headerless))
@@ -59,6 +59,23 @@ def test_a_missing_or_unreadable_file_is_a_clear_error(tmp_path: Path) -> None:
     result = karaoke(url, "catalog", "import", str(binary))
     assert result.returncode == 1 and "cannot import" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_media_folder_imports_once_with_a_custom_pattern(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    folder = tmp_path / "media"
+    (folder / "Rock").mkdir(parents=True)
+    for name in ["Queen - Bohemian Rhapsody.mp3", "Queen - Bohemian Rhapsody.cdg", "Rock/AC_DC - Thunderstruck.mp4",
+                 "cover.jpg"]:
+        (folder / name).write_bytes(b"")
+    first = karaoke(url, "catalog", "import", str(folder))
+    assert "added 2, updated 0, unchanged 0, rejected 0" in first.stdout, first.stdout + first.stderr
+    again = karaoke(url, "catalog", "import", str(folder))
+    assert "added 0, updated 0, unchanged 2, rejected 0" in again.stdout
+    bad = karaoke(url, "catalog", "import", str(folder), "--pattern", "(?P<title>.+)")
+    assert bad.returncode == 2 and "named groups" in bad.stderr
+    swapped = karaoke(url, "catalog", "import", str(folder), "--pattern", r"^(?P<title>.+?) - (?P<artist>.+)$")
+    assert "added 0, updated 2, unchanged 0, rejected 0" in swapped.stdout
 
 
 @pytest.mark.slow

@@ -72,7 +72,7 @@ async def test_a_karafun_export_imports_once_and_reports_bad_rows_by_number() ->
     report = await catalog.import_rows(parse_catalog(KARAFUN.splitlines(keepends=True)))
     assert (report.added, report.updated, report.unchanged, report.rejected) == (2, 0, 0, 3)
     assert report.rejections is not None
-    assert [row for row, _ in report.rejections] == [4, 5, 6]
+    assert [where for where, _ in report.rejections] == ["row 4", "row 5", "row 6"]
     assert "title" in report.rejections[0][1] and "year" in report.rejections[1][1]
     shallow = next(s for s in store.songs.values() if s.title == "Shallow")
     assert (shallow.external_id, shallow.duet, shallow.year, shallow.tags) == ("karafun:1", True, 2018,
