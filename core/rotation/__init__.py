@@ -1,0 +1,148 @@
+"""The event-sourced singer rotation of a karaoke show.
+
+Write side: ``decide(state, command, now) -> events``, ``evolve``/``fold`` to rebuild state.
+Read side: ``queue_view``, ``history``, ``singer_requests``. ``RotationService`` runs commands over a
+``ShowStore`` port with optimistic concurrency and idempotent command ids. Stdlib only.
+
+Design decisions (details in each module):
+
+- Ordering (``policies``): next-up lock first, then the KJ's manual order, then the policy
+  (``round_robin`` or ``fifo``). Moving a request to position p fixes the p-1 requests above it and
+  the moved one; bumping a singer is moving their next request to position 1.
+- Skip acts on the first upcoming request (the singer just called): the current performance, if
+  any, finishes; the called request stays pending and its singer's turn in the round is used; the
+  next request by someone else starts at once.
+- Undo: every undoable KJ action (advance, skip, move, bump, pause, resume, remove) opens with a
+  ``KjActionTaken`` event carrying an ``UndoPoint``; ``Undo`` appends ``KjActionReverted`` for the
+  most recent action not yet reverted, restoring the point. Repeated undos walk further back; an
+  undo is never itself undone (no redo). Opening, settings changes, joining and closing are not
+  undoable, and a closed show refuses undo like everything else.
+- Rounds: each turn (sung or skipped) records whether it opened a new round, so replay never
+  re-runs policy code; the same holds for the next-up lock and the KJ's manual order.
+"""
+
+from core.rotation.codec import CodecError, event_from_dict, event_to_dict
+from core.rotation.commands import (
+    AddSinger,
+    AdvanceQueue,
+    BumpSinger,
+    ChangeShowSettings,
+    CloseShow,
+    Command,
+    MoveRequest,
+    OpenShow,
+    PauseSinger,
+    RemoveRequest,
+    ReorderMyRequest,
+    RequestSong,
+    ResumeSinger,
+    SkipSinger,
+    Undo,
+    WithdrawRequest,
+)
+from core.rotation.decide import decide
+from core.rotation.errors import (
+    ConcurrencyConflict,
+    Conflict,
+    DuplicateSong,
+    InvalidCommand,
+    InvalidSettings,
+    LimitReached,
+    NotFound,
+    NothingToUndo,
+    RotationError,
+    ShowIsClosed,
+    TooBusy,
+)
+from core.rotation.events import Event
+from core.rotation.policies import upcoming
+from core.rotation.ports import (
+    AppendResult,
+    Clock,
+    IdSource,
+    RandomSource,
+    RecordedCommand,
+    ShowStore,
+    ShowSummary,
+    Sleeper,
+    StoredEvent,
+)
+from core.rotation.queue import OwnRequest, QueueView, SingerInfo, Slot, history, queue_view, singer_requests
+from core.rotation.results import (
+    Accepted,
+    ActionUndone,
+    CommandResult,
+    QueueMoved,
+    ShowStarted,
+    SongRequestAccepted,
+)
+from core.rotation.service import RotationService
+from core.rotation.settings import ShowSettings
+from core.rotation.state import HistoryEntry, ShowState, evolve, fold
+from core.rotation.values import SingerRef, SongRef
+
+__all__ = [
+    "Accepted",
+    "ActionUndone",
+    "AddSinger",
+    "AdvanceQueue",
+    "AppendResult",
+    "BumpSinger",
+    "ChangeShowSettings",
+    "Clock",
+    "CloseShow",
+    "CodecError",
+    "Command",
+    "CommandResult",
+    "ConcurrencyConflict",
+    "Conflict",
+    "DuplicateSong",
+    "Event",
+    "HistoryEntry",
+    "IdSource",
+    "InvalidCommand",
+    "InvalidSettings",
+    "LimitReached",
+    "MoveRequest",
+    "NotFound",
+    "NothingToUndo",
+    "OpenShow",
+    "OwnRequest",
+    "PauseSinger",
+    "QueueMoved",
+    "QueueView",
+    "RandomSource",
+    "RecordedCommand",
+    "RemoveRequest",
+    "ReorderMyRequest",
+    "RequestSong",
+    "ResumeSinger",
+    "RotationError",
+    "RotationService",
+    "ShowIsClosed",
+    "ShowSettings",
+    "ShowStarted",
+    "ShowState",
+    "ShowStore",
+    "ShowSummary",
+    "SingerInfo",
+    "SingerRef",
+    "SkipSinger",
+    "Sleeper",
+    "Slot",
+    "SongRef",
+    "SongRequestAccepted",
+    "StoredEvent",
+    "TooBusy",
+    "Undo",
+    "WithdrawRequest",
+    "decide",
+    "event_from_dict",
+    "event_to_dict",
+    "evolve",
+    "fold",
+    "history",
+    "queue_view",
+    "singer_requests",
+    "upcoming",
+]

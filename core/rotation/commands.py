@@ -1,0 +1,166 @@
+"""Imperative requests to change a show. Each carries a caller-chosen ``command_id`` for idempotency.
+
+Ids of things a command creates (show, request, singer) are chosen by the caller too, so that
+deciding stays deterministic. Commands whose docstring says "KJ" are undoable KJ actions
+unless stated otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.rotation.settings import ShowSettings
+from core.rotation.values import SingerRef, SongRef
+
+
+@dataclass(frozen=True, slots=True)
+class OpenShow:
+    """Start a show with a name, a join code and settings (not undoable)."""
+
+    command_id: str
+    show_id: str
+    name: str
+    code: str
+    settings: ShowSettings = field(default_factory=ShowSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSong:
+    """A singer asks for a song; an unknown singer joins the rotation first.
+
+    ``new_singer_id`` is used only if the singer is new; when None it is derived from ``request_id``.
+    """
+
+    command_id: str
+    singer: SingerRef
+    song: SongRef
+    request_id: str
+    new_singer_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddSinger:
+    """KJ adds a singer (typically a walk-in) to the rotation without a request yet (not undoable)."""
+
+    command_id: str
+    singer: SingerRef
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawRequest:
+    """A singer takes back one of their own pending requests (not a KJ action)."""
+
+    command_id: str
+    singer: SingerRef
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderMyRequest:
+    """A singer moves one of their own pending requests to ``position`` (1-based) among their own."""
+
+    command_id: str
+    singer: SingerRef
+    request_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveRequest:
+    """KJ removes a pending request from the queue."""
+
+    command_id: str
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AdvanceQueue:
+    """KJ: the current performance finishes and the next predicted request starts."""
+
+    command_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkipSinger:
+    """KJ: the next-up singer was called and did not come; the one after them starts.
+
+    ``request_id``, when given, must be the current next-up request (guards against a stale screen).
+    """
+
+    command_id: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseSinger:
+    """KJ: pass the singer over until resumed, keeping their place and requests."""
+
+    command_id: str
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeSinger:
+    """KJ: bring a paused singer back at their old place."""
+
+    command_id: str
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveRequest:
+    """KJ: put a pending request at ``position`` (1-based) of the upcoming list."""
+
+    command_id: str
+    request_id: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class BumpSinger:
+    """KJ: the singer's next pending request becomes first in line."""
+
+    command_id: str
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    """KJ: revert the most recent KJ action that has not been reverted yet (undo is not itself undoable)."""
+
+    command_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeShowSettings:
+    """KJ replaces the show's settings (not undoable; send the old settings back instead)."""
+
+    command_id: str
+    settings: ShowSettings
+
+
+@dataclass(frozen=True, slots=True)
+class CloseShow:
+    """KJ ends the show; afterwards every command is refused with ``show-closed`` (not undoable)."""
+
+    command_id: str
+
+
+Command = (
+    OpenShow
+    | RequestSong
+    | AddSinger
+    | WithdrawRequest
+    | ReorderMyRequest
+    | RemoveRequest
+    | AdvanceQueue
+    | SkipSinger
+    | PauseSinger
+    | ResumeSinger
+    | MoveRequest
+    | BumpSinger
+    | Undo
+    | ChangeShowSettings
+    | CloseShow
+)

@@ -1,0 +1,352 @@
+"""``decide(state, command, now)``: check a command against the current state and say what happened.
+
+Deciding is pure and deterministic: the same state, command and ``now`` always give the same events.
+Every undoable KJ action starts with a ``KjActionTaken`` carrying what the action is about to change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from core.rotation.commands import (
+    AddSinger,
+    AdvanceQueue,
+    BumpSinger,
+    ChangeShowSettings,
+    CloseShow,
+    Command,
+    MoveRequest,
+    OpenShow,
+    PauseSinger,
+    RemoveRequest,
+    ReorderMyRequest,
+    RequestSong,
+    ResumeSinger,
+    SkipSinger,
+    Undo,
+    WithdrawRequest,
+)
+from core.rotation.errors import (
+    Conflict,
+    DuplicateSong,
+    InvalidCommand,
+    LimitReached,
+    NotFound,
+    NothingToUndo,
+    ShowIsClosed,
+)
+from core.rotation.events import (
+    Event,
+    KjActionReverted,
+    KjActionTaken,
+    PerformanceFinished,
+    PerformanceStarted,
+    RequestMoved,
+    RequestReordered,
+    RequestWithdrawn,
+    ShowClosed,
+    ShowOpened,
+    ShowSettingsChanged,
+    SingerBumped,
+    SingerJoined,
+    SingerPaused,
+    SingerResumed,
+    SingerSkipped,
+    SongRequested,
+    UndoPoint,
+)
+from core.rotation.policies import placed, starts_new_round, upcoming
+from core.rotation.state import ShowState, evolve
+from core.rotation.values import SingerRef, SongRef
+
+# Singer ids derived from request ids live in their own namespace so they never equal a request id.
+_SINGER_NAMESPACE = uuid.UUID("6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f")
+
+
+def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
+    """Return the events ``command`` produces on ``state`` at ``now`` (aware UTC), never an empty list.
+
+    Raises a ``RotationError`` subclass when the command is refused; the state is never modified.
+    """
+    if now.tzinfo is None or now.utcoffset() != timedelta(0):
+        raise InvalidCommand("time must be an aware UTC datetime")
+    if isinstance(command, OpenShow):
+        return _open_show(state, command, now)
+    if not state.opened:
+        raise NotFound("there is no such show")
+    if state.closed:
+        raise ShowIsClosed(f"the show {state.name!r} is closed")
+    match command:
+        case RequestSong():
+            return _request_song(state, command, now)
+        case AddSinger():
+            return _add_singer(state, command, now)
+        case WithdrawRequest():
+            return _withdraw(state, command, now)
+        case ReorderMyRequest():
+            return _reorder_mine(state, command, now)
+        case RemoveRequest():
+            return _remove(state, command, now)
+        case AdvanceQueue():
+            return _advance(state, now)
+        case SkipSinger():
+            return _skip(state, command, now)
+        case PauseSinger():
+            return _pause(state, command.singer_id, True, now)
+        case ResumeSinger():
+            return _pause(state, command.singer_id, False, now)
+        case MoveRequest():
+            return _move(state, command, now)
+        case BumpSinger():
+            return _bump(state, command, now)
+        case Undo():
+            return _undo(state, now)
+        case ChangeShowSettings():
+            return [ShowSettingsChanged(command.settings, now)]
+        case CloseShow():
+            return [ShowClosed(now)]
+    raise InvalidCommand(f"unknown command {type(command).__name__}")
+
+
+def singer_id_for(request_id: str) -> str:
+    """The singer id ``RequestSong`` assigns to a new singer when the command names none."""
+    return str(uuid.uuid5(_SINGER_NAMESPACE, request_id))
+
+
+def _open_show(state: ShowState, command: OpenShow, now: datetime) -> list[Event]:
+    if state.opened:
+        raise Conflict("this show is already open")
+    if not command.name.strip():
+        raise InvalidCommand("a show needs a name")
+    if not command.code.strip():
+        raise InvalidCommand("a show needs a join code")
+    return [ShowOpened(command.show_id, command.name.strip(), command.code, command.settings, now, now)]
+
+
+def _check_singer_ref(singer: SingerRef) -> None:
+    if not singer.name.strip():
+        raise InvalidCommand("a singer needs a name")
+    if (singer.platform is None) != (singer.user_id is None):
+        raise InvalidCommand("a chat singer needs both platform and user id; a walk-in needs neither")
+
+
+def _check_song(song: SongRef) -> None:
+    if not song.song_id or not song.title.strip():
+        raise InvalidCommand("a song needs an id and a title")
+    if song.duration is not None and song.duration <= 0:
+        raise InvalidCommand("a song's duration must be positive")
+
+
+def _find_singer(state: ShowState, singer: SingerRef) -> str:
+    singer_id = state.singer_keys.get(singer.key)
+    if singer_id is None:
+        raise NotFound(f"{singer.name} is not in this show")
+    return singer_id
+
+
+def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list[Event]:
+    _check_singer_ref(command.singer)
+    _check_song(command.song)
+    if command.request_id in state.requests:
+        raise Conflict("this request id is already used")
+    song = command.song
+    for request in state.requests.values():
+        if request.song.song_id == song.song_id and request.status in ("pending", "performing"):
+            raise DuplicateSong(f"{song.title} is already in the queue")
+    events: list[Event] = []
+    singer_id = state.singer_keys.get(command.singer.key)
+    if singer_id is None:
+        singer_id = command.new_singer_id or singer_id_for(command.request_id)
+        if singer_id in state.singers:
+            raise Conflict("this singer id is already used")
+        ref = command.singer
+        events.append(SingerJoined(singer_id, ref.name.strip(), ref.platform, ref.user_id, now))
+    elif len(state.pending_of(singer_id)) >= state.settings.max_pending:
+        raise LimitReached(f"you already have {state.settings.max_pending} songs waiting")
+    events.append(
+        SongRequested(
+            command.request_id, singer_id, song.song_id, song.title, song.artist, song.duration, now
+        )
+    )
+    return events
+
+
+def _add_singer(state: ShowState, command: AddSinger, now: datetime) -> list[Event]:
+    _check_singer_ref(command.singer)
+    if command.singer.key in state.singer_keys:
+        raise Conflict(f"{command.singer.name} is already in this show")
+    if command.singer_id in state.singers:
+        raise Conflict("this singer id is already used")
+    ref = command.singer
+    return [SingerJoined(command.singer_id, ref.name.strip(), ref.platform, ref.user_id, now)]
+
+
+def _pending_request(state: ShowState, request_id: str) -> str:
+    request = state.requests.get(request_id)
+    if request is None:
+        raise NotFound("there is no such request")
+    if request.status != "pending":
+        raise Conflict(f"that request is {request.status}, not waiting")
+    return request.singer_id
+
+
+def _withdraw(state: ShowState, command: WithdrawRequest, now: datetime) -> list[Event]:
+    singer_id = _find_singer(state, command.singer)
+    request = state.requests.get(command.request_id)
+    if request is None or request.singer_id != singer_id:
+        raise NotFound("you have no such request")
+    _pending_request(state, command.request_id)
+    return [RequestWithdrawn(command.request_id, singer_id, False, now)]
+
+
+def _reorder_mine(state: ShowState, command: ReorderMyRequest, now: datetime) -> list[Event]:
+    singer_id = _find_singer(state, command.singer)
+    mine = state.pending_of(singer_id)
+    if command.request_id not in mine:
+        raise NotFound("you have no such waiting request")
+    if not 1 <= command.position <= len(mine):
+        raise InvalidCommand(f"position must be from 1 to {len(mine)}")
+    return [RequestReordered(singer_id, command.request_id, command.position, now)]
+
+
+def _undo_point(
+    state: ShowState, requests: Iterable[str | None] = (), singers: Iterable[str] = ()
+) -> UndoPoint:
+    return UndoPoint(
+        now_request_id=state.now,
+        now_started_at=state.now_started_at,
+        round_no=state.round_no,
+        round_used=tuple(sorted(state.round_used)),
+        next_up_request_id=state.next_up,
+        manual_order=state.manual_order,
+        history_length=len(state.history),
+        request_statuses=tuple((r, state.requests[r].status) for r in requests if r is not None),
+        paused=tuple((s, state.singers[s].paused) for s in singers),
+    )
+
+
+def _remove(state: ShowState, command: RemoveRequest, now: datetime) -> list[Event]:
+    singer_id = _pending_request(state, command.request_id)
+    return [
+        KjActionTaken("remove", _undo_point(state, [command.request_id]), now),
+        RequestWithdrawn(command.request_id, singer_id, True, now),
+    ]
+
+
+def _opens_new_round(state: ShowState, request_id: str) -> bool:
+    singer_id = state.requests[request_id].singer_id
+    others_owed = any(
+        other != singer_id
+        and other not in state.round_used
+        and not state.singers[other].paused
+        and state.pending_of(other)
+        for other in state.rotation
+    )
+    return starts_new_round(state.round_used, singer_id, request_id in state.manual_order, others_owed)
+
+
+def _start(state: ShowState, request_id: str, now: datetime) -> PerformanceStarted:
+    singer_id = state.requests[request_id].singer_id
+    started = PerformanceStarted(request_id, singer_id, None, _opens_new_round(state, request_id), now)
+    after = upcoming(evolve(state, started))
+    return replace(started, next_up_request_id=after[0] if after else None)
+
+
+def _advance(state: ShowState, now: datetime) -> list[Event]:
+    scratch = state
+    events: list[Event] = []
+    if state.now is not None:
+        finished = PerformanceFinished(state.now, state.requests[state.now].singer_id, now)
+        events.append(finished)
+        scratch = evolve(scratch, finished)
+    line = upcoming(scratch)
+    if line:
+        events.append(_start(scratch, line[0], now))
+    if not events:
+        raise Conflict("nobody is singing or waiting")
+    point = _undo_point(state, [state.now, line[0] if line else None])
+    return [KjActionTaken("advance", point, now), *events]
+
+
+def _skip(state: ShowState, command: SkipSinger, now: datetime) -> list[Event]:
+    line = upcoming(state)
+    if not line:
+        raise Conflict("nobody is waiting to be called")
+    called = line[0]
+    if command.request_id is not None and command.request_id != called:
+        raise Conflict("that request is no longer the next one")
+    scratch = state
+    events: list[Event] = []
+    if state.now is not None:
+        finished = PerformanceFinished(state.now, state.requests[state.now].singer_id, now)
+        events.append(finished)
+        scratch = evolve(scratch, finished)
+    called_singer = state.requests[called].singer_id
+    skipped = SingerSkipped(called_singer, called, _opens_new_round(scratch, called), now)
+    events.append(skipped)
+    scratch = evolve(scratch, skipped)
+    # The no-show cannot be the one the show moves on to, even if they are the only singer left.
+    following = next((r for r in upcoming(scratch) if scratch.requests[r].singer_id != called_singer), None)
+    if following is not None:
+        events.append(_start(scratch, following, now))
+    point = _undo_point(state, [state.now, following])
+    return [KjActionTaken("skip", point, now), *events]
+
+
+def _pause(state: ShowState, singer_id: str, pause: bool, now: datetime) -> list[Event]:
+    singer = state.singers.get(singer_id)
+    if singer is None:
+        raise NotFound("there is no such singer")
+    if singer.paused == pause:
+        raise Conflict(f"{singer.name} is already {'paused' if pause else 'in the rotation'}")
+    point = _undo_point(state, singers=[singer_id])
+    if pause:
+        return [KjActionTaken("pause", point, now), SingerPaused(singer_id, now)]
+    return [KjActionTaken("resume", point, now), SingerResumed(singer_id, now)]
+
+
+def _manual_order(state: ShowState, line: list[str], request_id: str, position: int) -> tuple[str, ...]:
+    ahead = [r for r in line if r != request_id][: position - 1]
+    kept = [r for r in placed(state) if r != request_id and r not in ahead]
+    return (*ahead, request_id, *kept)
+
+
+def _move(state: ShowState, command: MoveRequest, now: datetime) -> list[Event]:
+    _pending_request(state, command.request_id)
+    line = upcoming(state)
+    if command.request_id not in line:
+        raise Conflict("that singer is paused; resume them first")
+    if not 1 <= command.position <= len(line):
+        raise InvalidCommand(f"position must be from 1 to {len(line)}")
+    order = _manual_order(state, line, command.request_id, command.position)
+    return [
+        KjActionTaken("move", _undo_point(state), now),
+        RequestMoved(command.request_id, command.position, order, now),
+    ]
+
+
+def _bump(state: ShowState, command: BumpSinger, now: datetime) -> list[Event]:
+    singer = state.singers.get(command.singer_id)
+    if singer is None:
+        raise NotFound("there is no such singer")
+    if singer.paused:
+        raise Conflict(f"{singer.name} is paused; resume them first")
+    line = upcoming(state)
+    request_id = next((r for r in line if state.requests[r].singer_id == command.singer_id), None)
+    if request_id is None:
+        raise Conflict(f"{singer.name} has no song waiting")
+    order = _manual_order(state, line, request_id, 1)
+    return [
+        KjActionTaken("bump", _undo_point(state), now),
+        SingerBumped(command.singer_id, request_id, order, now),
+    ]
+
+
+def _undo(state: ShowState, now: datetime) -> list[Event]:
+    if not state.undo_stack:
+        raise NothingToUndo("there is no KJ action left to undo")
+    entry = state.undo_stack[-1]
+    return [KjActionReverted(entry.seq, entry.action, now)]

@@ -1,0 +1,236 @@
+"""Past-tense facts of a show's stream. Events are never changed once appended.
+
+Every event carries ``occurred_at`` (aware UTC datetime), supplied by the caller's clock.
+Some events record decisions taken when they were decided (e.g. who was told they are next),
+so that replaying the stream never re-runs policy code and always yields the same state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.rotation.settings import ShowSettings
+
+
+@dataclass(frozen=True, slots=True)
+class UndoPoint:
+    """What a KJ action changed, captured just before it, so a later undo can put it back.
+
+    ``request_statuses`` and ``paused`` list only requests/singers the action itself changes, so
+    unrelated things that happened after the action (a singer withdrawing, say) survive the undo.
+    """
+
+    now_request_id: str | None
+    now_started_at: datetime | None
+    round_no: int
+    round_used: tuple[str, ...]
+    next_up_request_id: str | None
+    manual_order: tuple[str, ...]
+    history_length: int
+    request_statuses: tuple[tuple[str, str], ...] = ()
+    paused: tuple[tuple[str, bool], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ShowOpened:
+    """A karaoke night began; ``code`` is the short join code singers type."""
+
+    show_id: str
+    name: str
+    code: str
+    settings: ShowSettings
+    opened_at: datetime
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerJoined:
+    """A singer entered the rotation (first request, or added by the KJ); join order is rotation order."""
+
+    singer_id: str
+    name: str
+    platform: str | None
+    user_id: str | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SongRequested:
+    """A singer asked to sing a song; ``duration`` is seconds or None when the catalog does not know."""
+
+    request_id: str
+    singer_id: str
+    song_id: str
+    title: str
+    artist: str
+    duration: int | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestWithdrawn:
+    """A pending request left the queue, by its singer or (``by_kj``) removed by the KJ."""
+
+    request_id: str
+    singer_id: str
+    by_kj: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestReordered:
+    """A singer moved one of their own pending requests to ``position`` (1-based) among their own."""
+
+    singer_id: str
+    request_id: str
+    position: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceStarted:
+    """A request is being sung now.
+
+    ``next_up_request_id`` is the request whose singer was told they are next (the next-up lock).
+    ``new_round`` records whether this turn opened a new round of the rotation.
+    """
+
+    request_id: str
+    singer_id: str
+    next_up_request_id: str | None
+    new_round: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceFinished:
+    """The current performance ended."""
+
+    request_id: str
+    singer_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerSkipped:
+    """The called singer did not come: their request stays pending, their turn in the round is used."""
+
+    singer_id: str
+    request_id: str
+    new_round: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerPaused:
+    """The singer is passed over until resumed; they keep their place and requests."""
+
+    singer_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerResumed:
+    """A paused singer is back in the rotation at their old place."""
+
+    singer_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMoved:
+    """The KJ placed a request at ``position`` of the upcoming list.
+
+    ``manual_order`` is the resulting KJ-fixed head of the upcoming list (see ``core.rotation.policies``).
+    """
+
+    request_id: str
+    position: int
+    manual_order: tuple[str, ...]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerBumped:
+    """The KJ put the singer's next request first in line; ``manual_order`` as in ``RequestMoved``."""
+
+    singer_id: str
+    request_id: str
+    manual_order: tuple[str, ...]
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSettingsChanged:
+    """The KJ changed the show's settings; they apply from now on."""
+
+    settings: ShowSettings
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ShowClosed:
+    """The show ended; nothing more is accepted."""
+
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KjActionTaken:
+    """Opens the events of one undoable KJ action (``action`` names the command kind).
+
+    The events of that action follow it directly in the same append batch.
+    """
+
+    action: str
+    undo_point: UndoPoint
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KjActionReverted:
+    """Compensates the KJ action opened at stream position ``of_seq`` by restoring its undo point."""
+
+    of_seq: int
+    action: str
+    occurred_at: datetime
+
+
+Event = (
+    ShowOpened
+    | SingerJoined
+    | SongRequested
+    | RequestWithdrawn
+    | RequestReordered
+    | PerformanceStarted
+    | PerformanceFinished
+    | SingerSkipped
+    | SingerPaused
+    | SingerResumed
+    | RequestMoved
+    | SingerBumped
+    | ShowSettingsChanged
+    | ShowClosed
+    | KjActionTaken
+    | KjActionReverted
+)
+
+EVENT_TYPES: tuple[type[Event], ...] = (
+    ShowOpened,
+    SingerJoined,
+    SongRequested,
+    RequestWithdrawn,
+    RequestReordered,
+    PerformanceStarted,
+    PerformanceFinished,
+    SingerSkipped,
+    SingerPaused,
+    SingerResumed,
+    RequestMoved,
+    SingerBumped,
+    ShowSettingsChanged,
+    ShowClosed,
+    KjActionTaken,
+    KjActionReverted,
+)

@@ -1,0 +1,118 @@
+"""What a successful command answers, derived only from the state before, the events and the state after.
+
+Because results are derived from recorded events, a repeated command (same ``command_id``) is
+answered exactly as the first time by recomputing its result from the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.rotation.commands import Command
+from core.rotation.events import (
+    Event,
+    KjActionReverted,
+    PerformanceFinished,
+    PerformanceStarted,
+    ShowOpened,
+    SingerJoined,
+    SingerSkipped,
+    SongRequested,
+)
+from core.rotation.policies import upcoming
+from core.rotation.state import ShowState
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """The command was applied; ``version`` is the stream version after it, ``events`` the type names."""
+
+    command_id: str
+    version: int
+    events: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ShowStarted:
+    """A show was opened with this id and join code."""
+
+    command_id: str
+    version: int
+    show_id: str
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class SongRequestAccepted:
+    """A request was queued; ``position`` is its 1-based place in the upcoming list (None if paused).
+
+    ``already_sung_tonight`` warns that the same song was already performed in this show.
+    """
+
+    command_id: str
+    version: int
+    request_id: str
+    singer_id: str
+    joined: bool
+    already_sung_tonight: bool
+    position: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueMoved:
+    """An advance or skip: what finished, who was skipped, what started (each may be None)."""
+
+    command_id: str
+    version: int
+    finished_request_id: str | None
+    skipped_request_id: str | None
+    started_request_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionUndone:
+    """The KJ action opened at ``of_seq`` (of kind ``action``) was reverted."""
+
+    command_id: str
+    version: int
+    action: str
+    of_seq: int
+
+
+CommandResult = Accepted | ShowStarted | SongRequestAccepted | QueueMoved | ActionUndone
+
+
+def describe(command: Command, before: ShowState, events: Sequence[Event], after: ShowState) -> CommandResult:
+    """The answer to ``command`` given the events it produced between ``before`` and ``after``."""
+    version = after.version
+    command_id = command.command_id
+    opened = next((e for e in events if isinstance(e, ShowOpened)), None)
+    if opened is not None:
+        return ShowStarted(command_id, version, opened.show_id, opened.code)
+    requested = next((e for e in events if isinstance(e, SongRequested)), None)
+    if requested is not None:
+        line = upcoming(after)
+        sung = any(h.outcome == "sung" and h.song.song_id == requested.song_id for h in before.history)
+        return SongRequestAccepted(
+            command_id,
+            version,
+            requested.request_id,
+            requested.singer_id,
+            any(isinstance(e, SingerJoined) for e in events),
+            sung,
+            line.index(requested.request_id) + 1 if requested.request_id in line else None,
+        )
+    reverted = next((e for e in events if isinstance(e, KjActionReverted)), None)
+    if reverted is not None:
+        return ActionUndone(command_id, version, reverted.action, reverted.of_seq)
+    moved = [e for e in events if isinstance(e, PerformanceFinished | PerformanceStarted | SingerSkipped)]
+    if moved:
+        return QueueMoved(
+            command_id,
+            version,
+            next((e.request_id for e in moved if isinstance(e, PerformanceFinished)), None),
+            next((e.request_id for e in moved if isinstance(e, SingerSkipped)), None),
+            next((e.request_id for e in moved if isinstance(e, PerformanceStarted)), None),
+        )
+    return Accepted(command_id, version, tuple(type(e).__name__ for e in events))

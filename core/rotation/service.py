@@ -1,0 +1,239 @@
+"""The application service: runs commands against stored streams, with retries and idempotency.
+
+Each command: read the events appended since this process last looked, answer from the record
+if its ``command_id`` is already in the stream, else decide on the folded state and append at
+that version. If another writer got there first the store raises ``ConcurrencyConflict`` and the
+cycle is redone on fresh state, after a short random pause, up to ``max_attempts`` times; a
+command another instance already applied is then found in the stream and answered from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from core.rotation.commands import Command, OpenShow, RequestSong
+from core.rotation.decide import decide
+from core.rotation.errors import ConcurrencyConflict, NotFound, TooBusy
+from core.rotation.events import Event
+from core.rotation.joincode import new_join_code, normalize_join_code
+from core.rotation.ports import (
+    Clock,
+    IdSource,
+    RandomSource,
+    RecordedCommand,
+    ShowStore,
+    ShowSummary,
+    Sleeper,
+    StoredEvent,
+)
+from core.rotation.queue import OwnRequest, QueueView, history, queue_view, singer_requests
+from core.rotation.results import CommandResult, ShowStarted, SongRequestAccepted, describe
+from core.rotation.settings import ShowSettings
+from core.rotation.state import HistoryEntry, ShowState, evolve, fold
+from core.rotation.values import SingerRef, SongRef
+
+# Show ids derive from the opening command id so that a retried OpenShow lands on the same show.
+_SHOW_NAMESPACE = uuid.UUID("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a")
+_CODE_ATTEMPTS = 50
+
+
+class _Stream:
+    """One show's events as far as this process has read them, with the state they fold to.
+
+    Grown only by appending; ``state`` is replaced (never mutated) so readers holding it are safe.
+    """
+
+    __slots__ = ("batches", "events", "state")
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self.state = ShowState()
+        # command_id -> first seq of its batch; a batch ends where the next one starts.
+        self.batches: dict[str, int] = {}
+
+    @property
+    def version(self) -> int:
+        return len(self.events)
+
+    def extend(self, stored: Sequence[StoredEvent]) -> None:
+        if not stored:
+            return
+        if not self.events:
+            self.state = fold(s.event for s in stored)
+        else:
+            self.state = _after(self.state, [s.event for s in stored])
+        for item in stored:
+            self.events.append(item.event)
+            if item.command_id is not None:
+                self.batches[item.command_id] = item.seq
+
+    def recorded(self, command_id: str) -> RecordedCommand | None:
+        first = self.batches.get(command_id)
+        if first is None:
+            return None
+        later = [seq for seq in self.batches.values() if seq > first]
+        last = min(later) - 1 if later else self.version
+        return RecordedCommand(command_id, first, last)
+
+
+class RotationService:
+    """Executes rotation commands and answers queries for many shows over a ``ShowStore``.
+
+    Within one process, commands on the same show take turns (a per-show lock), so they never
+    collide with each other; across processes the store's optimistic check catches collisions and
+    the command is re-decided on fresh state. Each show's stream is cached and only the events
+    appended since are read before a command, so deciding costs the same late in a night as early.
+    """
+
+    def __init__(
+        self,
+        store: ShowStore,
+        clock: Clock,
+        ids: IdSource,
+        random: RandomSource,
+        sleeper: Sleeper,
+        max_attempts: int = 20,
+        cached_shows: int = 256,
+    ) -> None:
+        """Wire the service to its ports; ``max_attempts`` bounds retries on concurrency conflicts."""
+        self._store = store
+        self._clock = clock
+        self._ids = ids
+        self._random = random
+        self._sleeper = sleeper
+        self._max_attempts = max_attempts
+        self._cached_shows = cached_shows
+        self._streams: OrderedDict[str, _Stream] = OrderedDict()
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    async def open_show(
+        self, command_id: str, name: str, settings: ShowSettings | None = None
+    ) -> ShowStarted:
+        """Open a new show with a fresh join code; repeating ``command_id`` returns the same show."""
+        show_id = str(uuid.uuid5(_SHOW_NAMESPACE, command_id))
+        for _ in range(_CODE_ATTEMPTS):
+            code = new_join_code(self._random)
+            if await self._store.find_show_by_code(code) is None:
+                break
+        else:
+            raise TooBusy("could not find a free join code; try again")
+        result = await self.execute(
+            show_id, OpenShow(command_id, show_id, name, code, settings or ShowSettings())
+        )
+        assert isinstance(result, ShowStarted)
+        return result
+
+    async def request_song(
+        self, show_id: str, command_id: str, singer: SingerRef, song: SongRef
+    ) -> SongRequestAccepted:
+        """Queue ``song`` for ``singer`` (joining them if new), with fresh request and singer ids."""
+        command = RequestSong(command_id, singer, song, self._ids.new_id(), self._ids.new_id())
+        result = await self.execute(show_id, command)
+        assert isinstance(result, SongRequestAccepted)
+        return result
+
+    async def execute(self, show_id: str, command: Command) -> CommandResult:
+        """Apply ``command`` once; a repeated ``command_id`` gets the first answer without new events.
+
+        Raises the ``RotationError`` decide raised, or ``TooBusy`` after ``max_attempts`` conflicts.
+        """
+        async with self._exclusive(show_id):
+            for attempt in range(self._max_attempts):
+                stream = await self._refresh(show_id)
+                recorded = stream.recorded(command.command_id)
+                if recorded is not None:
+                    return _replay(command, stream.events, recorded)
+                before = stream.state
+                new_events = decide(before, command, self._clock.now())
+                try:
+                    appended = await self._store.append(show_id, stream.version, new_events, command.command_id)
+                except ConcurrencyConflict:
+                    # Jitter spreads out writers that collided so they do not collide again in lockstep.
+                    await self._sleeper.sleep(0.001 * (1 + self._random.randrange(10)) * (1 + attempt))
+                    continue
+                stream.extend(
+                    [
+                        StoredEvent(appended.first_seq + i, event, command.command_id if i == 0 else None)
+                        for i, event in enumerate(new_events)
+                    ]
+                )
+                return describe(command, before, new_events, stream.state)
+        raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
+
+    async def state(self, show_id: str) -> ShowState:
+        """The current folded state of the show; raises ``NotFound`` for an unknown show."""
+        stream = await self._refresh(show_id)
+        if not stream.events:
+            raise NotFound("there is no such show")
+        return stream.state
+
+    async def queue(self, show_id: str) -> QueueView:
+        """The queue as it stands now, with ETAs."""
+        return queue_view(await self.state(show_id), self._clock.now())
+
+    async def history(self, show_id: str) -> tuple[HistoryEntry, ...]:
+        """Finished and skipped performances, oldest first."""
+        return history(await self.state(show_id))
+
+    async def my_requests(self, show_id: str, singer: SingerRef) -> tuple[OwnRequest, ...]:
+        """The singer's pending requests with their positions; empty if they have not joined."""
+        state = await self.state(show_id)
+        singer_id = state.singer_keys.get(singer.key)
+        if singer_id is None:
+            return ()
+        return singer_requests(state, singer_id, self._clock.now())
+
+    async def log(self, show_id: str) -> list[Event]:
+        """Every event of the show in stream order (seq = index + 1)."""
+        return list((await self._refresh(show_id)).events)
+
+    async def find_show(self, code: str) -> str | None:
+        """The id of the open show with this join code (typed loosely), or None."""
+        return await self._store.find_show_by_code(normalize_join_code(code))
+
+    async def list_shows(self) -> list[ShowSummary]:
+        """All shows, most recent first."""
+        return await self._store.list_shows()
+
+    async def _refresh(self, show_id: str) -> _Stream:
+        stream = self._streams.get(show_id)
+        if stream is None:
+            stream = _Stream()
+        stored, _ = await self._store.load(show_id, stream.version)
+        stream.extend(stored)
+        if stream.events:
+            self._streams[show_id] = stream
+            self._streams.move_to_end(show_id)
+            while len(self._streams) > self._cached_shows:
+                self._streams.popitem(last=False)
+        return stream
+
+    @asynccontextmanager
+    async def _exclusive(self, show_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(show_id, (asyncio.Lock(), 0))
+        self._locks[show_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[show_id]
+            if users == 1:
+                del self._locks[show_id]
+            else:
+                self._locks[show_id] = (lock, users - 1)
+
+
+def _after(state: ShowState, events: Sequence[Event]) -> ShowState:
+    for event in events:
+        state = evolve(state, event)
+    return state
+
+
+def _replay(command: Command, events: list[Event], recorded: RecordedCommand) -> CommandResult:
+    before = fold(events[: recorded.first_seq - 1])
+    batch = events[recorded.first_seq - 1 : recorded.last_seq]
+    return describe(command, before, batch, _after(before, batch))

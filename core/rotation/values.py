@@ -1,0 +1,34 @@
+"""Small value objects shared by commands, events and views."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SongRef:
+    """A catalog song as the rotation needs it; ``duration`` is in seconds and may be unknown."""
+
+    song_id: str
+    title: str
+    artist: str
+    duration: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SingerRef:
+    """Who is asking: a chat user ``(platform, user_id)`` or a walk-in known only by ``name``.
+
+    Walk-ins (added by the KJ) have ``platform`` and ``user_id`` set to None.
+    """
+
+    platform: str | None
+    user_id: str | None
+    name: str
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        """Identity of the singer within a show: ``(platform, user_id)``, or ``(None, folded name)``."""
+        if self.platform is None:
+            return (None, self.name.strip().casefold())
+        return (self.platform, self.user_id or "")

@@ -1,0 +1,130 @@
+"""Hand-written fakes of the rotation's ports for unit tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from core.rotation import (
+    AppendResult,
+    ConcurrencyConflict,
+    Event,
+    RecordedCommand,
+    ShowSummary,
+    StoredEvent,
+    event_from_dict,
+    event_to_dict,
+)
+from core.rotation.events import ShowClosed, ShowOpened
+
+
+class InMemoryShowStore:
+    """A ``ShowStore`` in dicts, with the same semantics a SQL ``show_events`` table would have.
+
+    Events go through the codec on the way in and out, as they would through a JSON column.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[tuple[int, str, dict[str, object], str | None]]] = {}
+        self.appends = 0
+
+    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
+        rows = self.rows.get(show_id, [])[after_seq:]
+        stored = [
+            StoredEvent(seq, event_from_dict(kind, dict(payload)), cid) for seq, kind, payload, cid in rows
+        ]
+        return stored, (stored[-1].seq if stored else after_seq)
+
+    async def append(
+        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+    ) -> AppendResult:
+        rows = self.rows.setdefault(show_id, [])
+        if len(rows) != expected_version:
+            raise ConcurrencyConflict(f"expected version {expected_version}, found {len(rows)}")
+        if any(cid == command_id for _, _, _, cid in rows):
+            raise ConcurrencyConflict(f"command {command_id} already recorded")
+        assert events, "a batch is never empty"
+        for index, event in enumerate(events):
+            kind, payload = event_to_dict(event)
+            rows.append((expected_version + index + 1, kind, payload, command_id if index == 0 else None))
+        self.appends += 1
+        return AppendResult(expected_version + 1, expected_version + len(events))
+
+    async def find_command(self, show_id: str, command_id: str) -> RecordedCommand | None:
+        rows = self.rows.get(show_id, [])
+        for index, (seq, _, _, cid) in enumerate(rows):
+            if cid == command_id:
+                end = next((s - 1 for s, _, _, c in rows[index + 1 :] if c is not None), len(rows))
+                return RecordedCommand(command_id, seq, end)
+        return None
+
+    async def find_show_by_code(self, code: str) -> str | None:
+        for summary in await self.list_shows():
+            if summary.code.upper() == code.upper() and not summary.closed:
+                return summary.show_id
+        return None
+
+    async def list_shows(self) -> list[ShowSummary]:
+        summaries = []
+        for show_id in self.rows:
+            events = [s.event for s in (await self.load(show_id))[0]]
+            opened = next(e for e in events if isinstance(e, ShowOpened))
+            closed = any(isinstance(e, ShowClosed) for e in events)
+            summaries.append(ShowSummary(show_id, opened.name, opened.code, opened.opened_at, closed))
+        return sorted(summaries, key=lambda s: s.opened_at, reverse=True)
+
+
+class ConflictingStore(InMemoryShowStore):
+    """Before each of the next ``conflicts`` appends, another writer sneaks in an event of its own."""
+
+    def __init__(self, conflicts: int, intruder: Callable[[int], Event]) -> None:
+        super().__init__()
+        self.conflicts = conflicts
+        self.intruder = intruder
+        self.intrusions = 0
+
+    async def append(
+        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+    ) -> AppendResult:
+        if self.conflicts > 0 and expected_version > 0:
+            self.conflicts -= 1
+            self.intrusions += 1
+            await super().append(
+                show_id, expected_version, [self.intruder(self.intrusions)], f"intruder-{self.intrusions}"
+            )
+        return await super().append(show_id, expected_version, events, command_id)
+
+
+class SteppingClock:
+    """A clock that starts at a fixed moment and moves only when told to."""
+
+    def __init__(self, start: datetime = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def tick(self, seconds: float) -> None:
+        self.current += timedelta(seconds=seconds)
+
+
+class CountingIds:
+    """Ids ``id-1``, ``id-2``... so tests can predict them (a prefix keeps two instances apart)."""
+
+    def __init__(self, prefix: str = "id") -> None:
+        self.count = 0
+        self.prefix = prefix
+
+    def new_id(self) -> str:
+        self.count += 1
+        return f"{self.prefix}-{self.count}"
+
+
+class RecordingSleeper:
+    """Remembers the pauses asked for instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.pauses.append(seconds)
