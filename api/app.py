@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health, songs
+from api.routes import health, shows, songs
 
 if TYPE_CHECKING:
     from karaoke.bootstrap import Container
@@ -25,5 +25,6 @@ def create_app(container: Container) -> FastAPI:
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(health.router)
     v1.include_router(songs.router)
+    v1.include_router(shows.router)
     app.include_router(v1)
     return app

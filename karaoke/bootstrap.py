@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -13,9 +15,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog_service import CatalogService
+from core.rotation import RotationService
 from karaoke.settings import Settings
 from storage import migrate
 from storage.db import create_engine
+from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
 logger = logging.getLogger(__name__)
@@ -28,6 +32,20 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class Uuid4Ids:
+    """Fresh random UUIDs as text."""
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
+class AsyncioSleeper:
+    """Waits on the running event loop."""
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
 @dataclass
 class Container:
     """Everything the adapters need, built once per process."""
@@ -36,6 +54,8 @@ class Container:
     engine: AsyncEngine
     songs: SqlSongStore
     catalog: CatalogService
+    shows: SqlShowStore
+    rotation: RotationService
     admin_token: str
     admin_token_generated: bool
 
@@ -66,11 +86,14 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         clock = SystemClock()
         song_store = SqlSongStore(engine)
+        show_store = SqlShowStore(engine)
         container = Container(
             settings=settings,
             engine=engine,
             songs=song_store,
             catalog=CatalogService(song_store, clock),
+            shows=show_store,
+            rotation=RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper()),
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )

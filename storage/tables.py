@@ -10,13 +10,16 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     MetaData,
     String,
     Table,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 
@@ -88,4 +91,41 @@ catalog_changes = Table(
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("song_id", Uuid(as_uuid=False), nullable=False),
     Column("changed_at", UtcDateTime, nullable=False),
+)
+
+shows = Table(
+    "shows",
+    metadata,
+    # A projection of each show's ShowOpened/ShowClosed events, kept in the same transaction as
+    # the events; ``version`` (= last seq) is the optimistic-concurrency guard for appends.
+    Column("show_id", Uuid(as_uuid=False), primary_key=True),
+    Column("code", String(8), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    # Two open shows never share a join code; closed shows free theirs.
+    Index(
+        "uq_shows_open_code",
+        "code",
+        unique=True,
+        sqlite_where=text("status = 'open'"),
+        postgresql_where=text("status = 'open'"),
+    ),
+    Index(None, "created_at"),
+)
+
+show_events = Table(
+    "show_events",
+    metadata,
+    # The append-only log: one stream per show, seq 1, 2, 3... without gaps.
+    Column("show_id", Uuid(as_uuid=False), ForeignKey("shows.show_id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("type", String(60), nullable=False),
+    Column("payload", JSON, nullable=False),
+    # Set on the first event of each command's batch; a repeated command finds it here.
+    Column("command_id", String(200), nullable=True),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    UniqueConstraint("show_id", "command_id", name="uq_show_events_show_id_command_id"),
 )

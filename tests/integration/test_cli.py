@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from storage import migrate
+
 REPO = Path(__file__).resolve().parents[2]
 KARAFUN = REPO / "data" / "karafun-catalog-2022.csv"
 
@@ -30,7 +32,8 @@ def test_db_upgrade_brings_a_new_database_to_head(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'new.db'}"
     result = karaoke(url, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "database at revision 0001; newest is 0001" in result.stdout
+    head = migrate.head_revision()
+    assert head is not None and f"database at revision {head}; newest is {head}" in result.stdout
 
 
 def test_a_csv_with_bad_rows_imports_the_good_ones_and_names_the_bad(db_url: str, tmp_path: Path) -> None:

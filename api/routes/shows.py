@@ -1,0 +1,518 @@
+"""Shows and their rotation: open, request, advance, skip, pause, move, undo; queue, history, log.
+
+Routes translate HTTP to rotation commands and results back to JSON; every rule lives in
+``core.rotation``. Writes need the admin token; the queue is public (the venue screen reads it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+
+from api.auth import AdminDep
+from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
+from api.schemas import UtcTimestamp
+from core.catalog import CatalogError, checked_text
+from core.catalog_service import CatalogService
+from core.rotation import (
+    AdvanceQueue,
+    BumpSinger,
+    ChangeShowSettings,
+    CloseShow,
+    Command,
+    InvalidSettings,
+    MoveRequest,
+    NotFound,
+    PauseSinger,
+    QueueView,
+    RemoveRequest,
+    ResumeSinger,
+    RotationError,
+    RotationService,
+    ShowSettings,
+    ShowState,
+    SingerRef,
+    SkipSinger,
+    Slot,
+    SongRef,
+    Undo,
+    event_to_dict,
+)
+
+_Route = TypeVar("_Route", bound=Callable[..., Any])
+
+_STATUS = {
+    "not-found": 404,
+    "invalid": 400,
+    "invalid-settings": 400,
+    "busy": 503,
+}
+
+router = APIRouter(
+    prefix="/shows",
+    tags=["shows"],
+    responses={
+        **ERROR_RESPONSES,
+        404: {"model": ErrorEnvelope, "description": "No such show, request or singer"},
+        409: {"model": ErrorEnvelope, "description": "Refused by the show's rules"},
+        503: {"model": ErrorEnvelope, "description": "Too busy; try again"},
+    },
+)
+
+
+def _rotation(request: Request) -> RotationService:
+    service: RotationService = request.app.state.container.rotation
+    return service
+
+
+def _catalog(request: Request) -> CatalogService:
+    service: CatalogService = request.app.state.container.catalog
+    return service
+
+
+RotationDep = Annotated[RotationService, Depends(_rotation)]
+CatalogDep = Annotated[CatalogService, Depends(_catalog)]
+Key = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=150,
+        description="Send the same key again to repeat a command safely: it is applied once.",
+    ),
+]
+
+
+def rotation_error(error: RotationError) -> ApiError:
+    """The envelope for a refusal from the rotation's rules."""
+    return ApiError(_STATUS.get(error.code, 409), error.code, str(error.message))
+
+
+def _command_id(kind: str, key: str | None) -> str:
+    # Namespaced by kind, so one key reused for two different commands cannot collide.
+    return f"{kind}:{key}" if key else f"{kind}:{uuid.uuid4()}"
+
+
+# ---- wire shapes -------------------------------------------------------------------------------
+
+
+class SettingsBody(BaseModel):
+    """Per-show rules; every field optional, defaults as shown."""
+
+    model_config = ConfigDict(extra="forbid")
+    policy: Literal["round_robin", "fifo"] | None = None
+    max_pending: StrictInt | None = Field(default=None, ge=1, le=50)
+    default_song_seconds: StrictInt | None = Field(default=None, ge=30, le=3600)
+    changeover_seconds: StrictInt | None = Field(default=None, ge=0, le=1800)
+    heads_up_position: StrictInt | None = Field(default=None, ge=1, le=50)
+    reminder_minutes: StrictInt | None = Field(default=None, ge=0, le=240)
+    no_show_timeout_seconds: StrictInt | None = Field(default=None, ge=10, le=3600)
+    auto_skip: StrictBool | None = None
+
+    def apply_to(self, settings: ShowSettings) -> ShowSettings:
+        try:
+            return dataclasses.replace(settings, **self.model_dump(exclude_none=True))
+        except InvalidSettings as error:
+            raise ApiError(400, "validation-error", str(error.message)) from None
+
+
+class SettingsOut(BaseModel):
+    policy: Literal["round_robin", "fifo"]
+    max_pending: int
+    default_song_seconds: int
+    changeover_seconds: int
+    heads_up_position: int
+    reminder_minutes: int
+    no_show_timeout_seconds: int
+    auto_skip: bool
+
+
+def _text(field: str, value: str) -> str:
+    try:
+        return checked_text(field, value)
+    except CatalogError as error:
+        raise ValueError(error.reason) from None
+
+
+class ShowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    settings: SettingsBody | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _text("name", value)
+
+
+class ShowChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    settings: SettingsBody
+
+
+class ShowOut(BaseModel):
+    show_id: uuid.UUID
+    code: str
+    name: str
+    status: Literal["open", "closed"]
+    settings: SettingsOut
+    created_at: UtcTimestamp
+    version: int
+
+    @classmethod
+    def of(cls, state: ShowState) -> ShowOut:
+        assert state.opened_at is not None
+        return cls(
+            show_id=uuid.UUID(state.show_id),
+            code=state.code,
+            name=state.name,
+            status="closed" if state.closed else "open",
+            settings=SettingsOut(**dataclasses.asdict(state.settings)),
+            created_at=state.opened_at,
+            version=state.version,
+        )
+
+
+class ShowList(BaseModel):
+    items: list[ShowOut]
+
+
+class SingerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    platform: str | None = Field(default=None, min_length=1, max_length=40)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _text("name", value)
+
+    @field_validator("platform", "user_id")
+    @classmethod
+    def _ident(cls, value: str | None) -> str | None:
+        return None if value is None else _text("singer", value)
+
+    def ref(self) -> SingerRef:
+        if (self.platform is None) != (self.user_id is None):
+            raise ApiError(
+                400,
+                "validation-error",
+                "A singer needs both platform and user_id, or neither.",
+                field_errors=[("singer", "platform and user_id go together")],
+            )
+        return SingerRef(platform=self.platform, user_id=self.user_id, name=self.name)
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    singer: SingerBody
+    song_id: uuid.UUID
+
+
+class SingerOut(BaseModel):
+    singer_id: str
+    name: str
+
+
+class SongBrief(BaseModel):
+    song_id: str
+    title: str
+    artist: str
+
+
+class SongInSlot(SongBrief):
+    duration: int | None
+
+
+class RequestOut(BaseModel):
+    request_id: str
+    singer: SingerOut
+    song: SongBrief
+    status: Literal["pending"]
+    position: int | None
+    already_sung_tonight: bool
+
+
+class MoveBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    position: StrictInt = Field(ge=1, le=10_000)
+
+
+class SlotOut(BaseModel):
+    request_id: str
+    singer: SingerOut
+    song: SongInSlot
+    position: int
+    eta_seconds: int
+
+    @classmethod
+    def of(cls, slot: Slot) -> SlotOut:
+        song = slot.song
+        return cls(
+            request_id=slot.request_id,
+            singer=SingerOut(singer_id=slot.singer.singer_id, name=slot.singer.name),
+            song=SongInSlot(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration),
+            position=slot.position,
+            eta_seconds=slot.eta_seconds,
+        )
+
+
+class QueueOut(BaseModel):
+    now: SlotOut | None
+    upcoming: list[SlotOut]
+    version: int
+
+    @classmethod
+    def of(cls, view: QueueView) -> QueueOut:
+        return cls(
+            now=SlotOut.of(view.now) if view.now else None,
+            upcoming=[SlotOut.of(s) for s in view.upcoming],
+            version=view.version,
+        )
+
+
+class HistoryItem(BaseModel):
+    request_id: str
+    singer: SingerOut
+    song: SongInSlot
+    outcome: Literal["sung", "skipped"]
+    started_at: UtcTimestamp
+    finished_at: UtcTimestamp
+
+
+class HistoryOut(BaseModel):
+    items: list[HistoryItem]
+
+
+class LogEntry(BaseModel):
+    seq: int
+    type: str
+    occurred_at: UtcTimestamp
+    data: dict[str, Any]
+
+
+class LogOut(BaseModel):
+    show_id: str
+    version: int
+    items: list[LogEntry]
+
+
+# ---- helpers -----------------------------------------------------------------------------------
+
+
+async def _state(rotation: RotationService, show_id: uuid.UUID) -> ShowState:
+    try:
+        return await rotation.state(str(show_id))
+    except NotFound:
+        raise not_found("Show") from None
+
+
+async def _run(rotation: RotationService, show_id: uuid.UUID, command: Command) -> QueueOut:
+    await _state(rotation, show_id)
+    try:
+        await rotation.execute(str(show_id), command)
+    except RotationError as error:
+        raise rotation_error(error) from None
+    return QueueOut.of(await rotation.queue(str(show_id)))
+
+
+# ---- routes ------------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
+async def open_show(body: ShowCreate, rotation: RotationDep, response: Response, key: Key = None) -> ShowOut:
+    """Open a show; answers its id and the short join code singers type."""
+    settings = body.settings.apply_to(ShowSettings()) if body.settings else ShowSettings()
+    try:
+        started = await rotation.open_show(_command_id("open", key), body.name, settings)
+    except RotationError as error:
+        raise rotation_error(error) from None
+    response.headers["Location"] = f"/api/v1/shows/{started.show_id}"
+    return ShowOut.of(await rotation.state(started.show_id))
+
+
+@router.get("", response_model=ShowList)
+async def list_shows(
+    rotation: RotationDep, status: Annotated[Literal["open", "closed"] | None, Query()] = None
+) -> ShowList:
+    """Shows, newest first; ``status`` filters open or closed ones."""
+    items = []
+    for summary in await rotation.list_shows():
+        if status is not None and (summary.closed != (status == "closed")):
+            continue
+        items.append(ShowOut.of(await rotation.state(summary.show_id)))
+    return ShowList(items=items)
+
+
+@router.get("/{show_id}", response_model=ShowOut)
+async def get_show(show_id: uuid.UUID, rotation: RotationDep) -> ShowOut:
+    """One show with its settings."""
+    return ShowOut.of(await _state(rotation, show_id))
+
+
+@router.patch("/{show_id}", response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
+async def change_show(
+    show_id: uuid.UUID, body: ShowChange, rotation: RotationDep, key: Key = None
+) -> ShowOut:
+    """Change some of the show's settings."""
+    state = await _state(rotation, show_id)
+    await _run(
+        rotation, show_id, ChangeShowSettings(_command_id("settings", key), body.settings.apply_to(state.settings))
+    )
+    return ShowOut.of(await _state(rotation, show_id))
+
+
+@router.post("/{show_id}/close", response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
+async def close_show(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> ShowOut:
+    """End the show; it accepts nothing afterwards."""
+    await _run(rotation, show_id, CloseShow(_command_id("close", key)))
+    return ShowOut.of(await _state(rotation, show_id))
+
+
+@router.post(
+    "/{show_id}/requests",
+    status_code=201,
+    response_model=RequestOut,
+    dependencies=[AdminDep],
+    responses=AUTH_RESPONSES,
+)
+async def request_song(
+    show_id: uuid.UUID,
+    body: RequestCreate,
+    rotation: RotationDep,
+    catalog: CatalogDep,
+    key: Key = None,
+) -> RequestOut:
+    """Queue a song for a singer (a chat user by platform and user_id, or a walk-in by name)."""
+    singer = body.singer.ref()
+    await _state(rotation, show_id)
+    song = await catalog.get_song(str(body.song_id))
+    if song is None:
+        raise not_found("Song")
+    # A catalog duration of 0 means "unknown" to the rotation, which then estimates a default.
+    ref = SongRef(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration or None)
+    try:
+        accepted = await rotation.request_song(str(show_id), _command_id("request", key), singer, ref)
+    except RotationError as error:
+        raise rotation_error(error) from None
+    state = await rotation.state(str(show_id))
+    request = state.requests[accepted.request_id]
+    return RequestOut(
+        request_id=accepted.request_id,
+        singer=SingerOut(singer_id=accepted.singer_id, name=state.singers[accepted.singer_id].name),
+        song=SongBrief(song_id=request.song.song_id, title=request.song.title, artist=request.song.artist),
+        status="pending",
+        position=accepted.position,
+        already_sung_tonight=accepted.already_sung_tonight,
+    )
+
+
+@router.delete("/{show_id}/requests/{request_id}", status_code=204, dependencies=[AdminDep], responses=AUTH_RESPONSES)
+async def remove_request(
+    show_id: uuid.UUID, request_id: uuid.UUID, rotation: RotationDep, key: Key = None
+) -> Response:
+    """Withdraw a pending request (as the KJ; it can be undone)."""
+    await _run(rotation, show_id, RemoveRequest(_command_id("remove", key), str(request_id)))
+    return Response(status_code=204)
+
+
+@router.get("/{show_id}/queue", response_model=QueueOut)
+async def queue(show_id: uuid.UUID, rotation: RotationDep) -> QueueOut:
+    """Who sings now and the predicted order after, with ETAs in seconds."""
+    await _state(rotation, show_id)
+    return QueueOut.of(await rotation.queue(str(show_id)))
+
+
+def _kj_action(path: str) -> Callable[[_Route], _Route]:
+    """Route decorator for a KJ action: admin only, answers the queue after the action."""
+    return router.post(path, dependencies=[AdminDep], response_model=QueueOut, responses=AUTH_RESPONSES)
+
+
+@_kj_action("/{show_id}/advance")
+async def advance(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
+    """The current performance finishes and the next one starts; answers the new queue."""
+    return await _run(rotation, show_id, AdvanceQueue(_command_id("advance", key)))
+
+
+@_kj_action("/{show_id}/skip")
+async def skip(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
+    """The called singer did not come: their turn this round is used and the next performer starts."""
+    return await _run(rotation, show_id, SkipSinger(_command_id("skip", key)))
+
+
+@_kj_action("/{show_id}/undo")
+async def undo(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
+    """Revert the last KJ action by appending its compensating event."""
+    return await _run(rotation, show_id, Undo(_command_id("undo", key)))
+
+
+@_kj_action("/{show_id}/singers/{singer_id}/pause")
+async def pause(
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+) -> QueueOut:
+    """Pass the singer over until resumed; they keep their place and requests."""
+    return await _run(rotation, show_id, PauseSinger(_command_id("pause", key), str(singer_id)))
+
+
+@_kj_action("/{show_id}/singers/{singer_id}/resume")
+async def resume(
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+) -> QueueOut:
+    """Bring a paused singer back at their place."""
+    return await _run(rotation, show_id, ResumeSinger(_command_id("resume", key), str(singer_id)))
+
+
+@_kj_action("/{show_id}/singers/{singer_id}/bump")
+async def bump(
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+) -> QueueOut:
+    """Make the singer's next request first in line."""
+    return await _run(rotation, show_id, BumpSinger(_command_id("bump", key), str(singer_id)))
+
+
+@_kj_action("/{show_id}/requests/{request_id}/move")
+async def move(
+    show_id: uuid.UUID, request_id: uuid.UUID, body: MoveBody, rotation: RotationDep, key: Key = None
+) -> QueueOut:
+    """Put a pending request at ``position`` (1 = next) of the upcoming list."""
+    return await _run(rotation, show_id, MoveRequest(_command_id("move", key), str(request_id), body.position))
+
+
+@router.get("/{show_id}/history", response_model=HistoryOut)
+async def show_history(show_id: uuid.UUID, rotation: RotationDep) -> HistoryOut:
+    """Performances sung and singers skipped, oldest first."""
+    state = await _state(rotation, show_id)
+    items = [
+        HistoryItem(
+            request_id=entry.request_id,
+            singer=SingerOut(singer_id=entry.singer_id, name=state.singers[entry.singer_id].name),
+            song=SongInSlot(
+                song_id=entry.song.song_id,
+                title=entry.song.title,
+                artist=entry.song.artist,
+                duration=entry.song.duration,
+            ),
+            outcome=entry.outcome,
+            started_at=entry.started_at,
+            finished_at=entry.finished_at,
+        )
+        for entry in state.history
+    ]
+    return HistoryOut(items=items)
+
+
+@router.get("/{show_id}/log", response_model=LogOut)
+async def show_log(show_id: uuid.UUID, rotation: RotationDep) -> LogOut:
+    """The show's event stream, exactly as stored: seq, type and data of every event."""
+    await _state(rotation, show_id)
+    events = await rotation.log(str(show_id))
+    items = []
+    for seq, event in enumerate(events, start=1):
+        kind, data = event_to_dict(event)
+        items.append(LogEntry(seq=seq, type=kind, occurred_at=event.occurred_at, data=data))
+    return LogOut(show_id=str(show_id), version=len(events), items=items)
