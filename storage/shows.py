@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -37,6 +39,9 @@ class SqlShowStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        # SQLite has one writer at a time; queueing writers here beats its busy-wait back-off,
+        # which sleeps in growing steps and makes the slowest command wait for seconds.
+        self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
     async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         query = (
@@ -69,7 +74,7 @@ class SqlShowStore:
                 }
             )
         try:
-            async with self._engine.begin() as conn:
+            async with self._write_turn, self._engine.begin() as conn:
                 if expected_version == 0:
                     opened = events[0]
                     if not isinstance(opened, ShowOpened):

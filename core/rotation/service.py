@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
-from core.rotation.errors import ConcurrencyConflict, NotFound, TooBusy
+from core.rotation.errors import ConcurrencyConflict, NotFound, RotationError, TooBusy
 from core.rotation.events import Event
 from core.rotation.joincode import new_join_code, normalize_join_code
 from core.rotation.ports import (
@@ -142,16 +142,26 @@ class RotationService:
         Raises the ``RotationError`` decide raised, or ``TooBusy`` after ``max_attempts`` conflicts.
         """
         async with self._exclusive(show_id):
+            # A cached stream is decided on as it is: if another instance moved the show meanwhile,
+            # the append's version check fails and the next attempt reads what it wrote first.
+            fresh = show_id not in self._streams
             for attempt in range(self._max_attempts):
-                stream = await self._refresh(show_id)
+                stream = await self._refresh(show_id) if fresh else self._streams[show_id]
                 recorded = stream.recorded(command.command_id)
                 if recorded is not None:
                     return _replay(command, stream.events, recorded)
                 before = stream.state
-                new_events = decide(before, command, self._clock.now())
+                try:
+                    new_events = decide(before, command, self._clock.now())
+                except RotationError:
+                    if fresh:
+                        raise
+                    fresh = True  # refused on possibly stale state: look again before answering
+                    continue
                 try:
                     appended = await self._store.append(show_id, stream.version, new_events, command.command_id)
                 except ConcurrencyConflict:
+                    fresh = True
                     # Jitter spreads out writers that collided so they do not collide again in lockstep.
                     await self._sleeper.sleep(0.001 * (1 + self._random.randrange(10)) * (1 + attempt))
                     continue

@@ -1,0 +1,121 @@
+"""Rotation commands per second and their latency, N concurrent clients, on SQLite and PostgreSQL.
+
+    .venv/bin/python benchmarks/rotation.py [--clients 32] [--seconds 10] [--shows 1,10] [--pg URL]
+
+Each client plays singers and a KJ in one show: mostly song requests, some advances (which also
+finish songs so the pending limit never blocks), the odd undo. Commands go through the real
+RotationService and SqlShowStore, as the API and bots call them. Targets (issue 4): >= 500
+commands/s on PostgreSQL with p99 <= 50 ms; folding a 2,000-event show <= 5 ms (benchmarks/fold.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import random
+import statistics
+import tempfile
+import time
+import uuid
+
+from sqlalchemy import text
+
+from core.rotation import AdvanceQueue, RotationError, SingerRef, SongRef, Undo
+from karaoke.bootstrap import build
+from karaoke.settings import Settings
+from storage.db import create_engine
+
+
+async def client(container, show_id: str, seed: int, deadline: float, latencies: list[float], errors: list[str]):  # type: ignore[no-untyped-def]
+    rng = random.Random(seed)
+    n = 0
+    while time.perf_counter() < deadline:
+        n += 1
+        roll = rng.random()
+        started = time.perf_counter()
+        try:
+            if roll < 0.7:
+                singer = SingerRef("bench", f"{seed}-{rng.randrange(20)}", f"Singer {seed}")
+                song = SongRef(f"song-{seed}-{n}", f"Song {n}", "Band", 200)
+                await container.rotation.request_song(show_id, f"{seed}-{n}", singer, song)
+            elif roll < 0.97:
+                await container.rotation.execute(show_id, AdvanceQueue(f"adv-{seed}-{n}"))
+            else:
+                await container.rotation.execute(show_id, Undo(f"undo-{seed}-{n}"))
+        except RotationError as error:
+            # Refusals (limit reached, nothing to undo) are answers too: the command was decided.
+            errors.append(error.code)
+        latencies.append(time.perf_counter() - started)
+
+
+async def run(url: str, clients: int, shows: int, seconds: float) -> tuple[float, float, float, int, int]:
+    async with build(Settings(database_url=url), upgrade=True) as container:
+        show_ids = [(await container.rotation.open_show(f"open-{uuid.uuid4()}", f"Show {i}")).show_id
+                    for i in range(shows)]
+        latencies: list[float] = []
+        errors: list[str] = []
+        started = time.perf_counter()
+        deadline = started + seconds
+        await asyncio.gather(*(client(container, show_ids[i % shows], i, deadline, latencies, errors)
+                               for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+    return len(latencies) / elapsed, p50, p99, len(latencies), len(errors)
+
+
+async def scratch_pg(admin_url: str) -> tuple[str, str] | None:
+    engine = create_engine(admin_url)
+    name = f"karaoke_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # any failure means: no PostgreSQL here
+        print(f"PostgreSQL skipped: {error.__class__.__name__}")
+        return None
+    finally:
+        await engine.dispose()
+    return engine.url.set(database=name).render_as_string(hide_password=False), name
+
+
+async def drop_pg(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--shows", default="1,10", help="comma-separated show counts to run")
+    parser.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    rows = []
+    for shows in [int(s) for s in args.shows.split(",")]:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows.append(("sqlite", shows, *await run(f"sqlite+aiosqlite:///{tmp}/b.db", args.clients, shows,
+                                                      args.seconds)))
+        scratch = await scratch_pg(args.pg) if args.pg else None
+        if scratch:
+            try:
+                rows.append(("postgresql", shows, *await run(scratch[0], args.clients, shows, args.seconds)))
+            finally:
+                await drop_pg(args.pg, scratch[1])
+    print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s per run, one process")
+    print(f"{'database':<11} {'shows':>5} {'commands/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'commands':>9} {'refused':>8}")
+    for name, shows, rate, p50, p99, count, refused in rows:
+        print(f"{name:<11} {shows:>5} {rate:>11.0f} {p50:>7.1f} {p99:>7.1f} {count:>9} {refused:>8}")
+    print("target (issue 4): PostgreSQL >= 500 commands/s with p99 <= 50 ms")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
