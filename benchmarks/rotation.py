@@ -22,12 +22,14 @@ import uuid
 from sqlalchemy import text
 
 from core.rotation import AdvanceQueue, RotationError, SingerRef, SongRef, Undo
-from karaoke.bootstrap import build
+from karaoke.bootstrap import Container, build
 from karaoke.settings import Settings
 from storage.db import create_engine
 
 
-async def client(container, show_id: str, seed: int, deadline: float, latencies: list[float], errors: list[str]):  # type: ignore[no-untyped-def]
+async def client(
+    container: Container, show_id: str, seed: int, deadline: float, latencies: list[float], errors: list[str]
+) -> None:
     rng = random.Random(seed)
     n = 0
     while time.perf_counter() < deadline:
@@ -111,7 +113,8 @@ async def main() -> None:
             finally:
                 await drop_pg(args.pg, scratch[1])
     print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s per run, one process")
-    print(f"{'database':<11} {'shows':>5} {'commands/s':>11} {'p50 ms':>7} {'p99 ms':>7} {'commands':>9} {'refused':>8}")
+    header = ("database", "shows", "commands/s", "p50 ms", "p99 ms", "commands", "refused")
+    print("{:<11} {:>5} {:>11} {:>7} {:>7} {:>9} {:>8}".format(*header))
     for name, shows, rate, p50, p99, count, refused in rows:
         print(f"{name:<11} {shows:>5} {rate:>11.0f} {p50:>7.1f} {p99:>7.1f} {count:>9} {refused:>8}")
     print("target (issue 4): PostgreSQL >= 500 commands/s with p99 <= 50 ms")
