@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.catalog_search import CatalogSearch
 from core.catalog_service import CatalogService
 from core.rotation import RotationService
 from karaoke.settings import Settings
@@ -54,6 +55,7 @@ class Container:
     engine: AsyncEngine
     songs: SqlSongStore
     catalog: CatalogService
+    search: CatalogSearch
     shows: SqlShowStore
     rotation: RotationService
     admin_token: str
@@ -69,6 +71,8 @@ class Container:
         except Exception:
             logger.warning("readiness check failed", exc_info=True)
             return "The database does not answer."
+        if not self.search.ready:
+            return "The search index is still being built."
         return None
 
 
@@ -87,11 +91,13 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         clock = SystemClock()
         song_store = SqlSongStore(engine)
         show_store = SqlShowStore(engine)
+        search = CatalogSearch(song_store, offload=asyncio.to_thread)
         container = Container(
             settings=settings,
             engine=engine,
             songs=song_store,
-            catalog=CatalogService(song_store, clock),
+            catalog=CatalogService(song_store, clock, listeners=[search]),
+            search=search,
             shows=show_store,
             rotation=RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper()),
             admin_token=token or secrets.token_urlsafe(24),
@@ -100,3 +106,30 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         yield container
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def background(container: Container) -> AsyncIterator[None]:
+    """Run the service's background work (search index build, then following catalog changes)."""
+
+    async def follow_catalog() -> None:
+        try:
+            await container.search.build()
+        except Exception:
+            logger.exception("building the search index failed; search stays unavailable")
+            return
+        while True:
+            await asyncio.sleep(container.settings.catalog_poll_seconds)
+            try:
+                await container.search.follow()
+            except Exception:
+                # A database hiccup must not end the follower; the next poll picks up where this left off.
+                logger.warning("following catalog changes failed; retrying", exc_info=True)
+
+    tasks = [asyncio.create_task(follow_catalog(), name="catalog-follower")]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

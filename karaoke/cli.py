@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from core.catalog_search import FoundSong, QueryTooLong
 from core.catalog_service import ImportReport
 from core.importing import SourceError, parse_catalog
 from core.media_import import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
-from karaoke.bootstrap import Container, build
+from karaoke.bootstrap import Container, background, build
 from karaoke.progress import lines_with_progress
 from karaoke.settings import Settings
 
@@ -50,6 +52,14 @@ def _parser() -> argparse.ArgumentParser:
         help="for folders: a regex with named groups 'artist' and 'title' matched against each file name "
         "without extension (default: 'Artist - Title', optionally after a disc id)",
     )
+    searcher = catalog.add_parser("search", help="fuzzy-search the catalog as the bots do")
+    searcher.add_argument("query", nargs="?", help="what a singer would type")
+    searcher.add_argument("--limit", type=int, default=10, help="how many results (1..50, default 10)")
+    searcher.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    searcher.add_argument(
+        "--batch", metavar="FILE",
+        help="answer one query per line of FILE ('-' for stdin), one JSON array per line; the index is built once",
+    )
     return parser
 
 
@@ -67,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_db(settings, args.db_command))
         if args.command == "catalog" and args.catalog_command == "import":
             return asyncio.run(_import(settings, args.path, args.pattern))
+        if args.command == "catalog" and args.catalog_command == "search":
+            return asyncio.run(_search(settings, args))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -124,6 +136,59 @@ async def _import(settings: Settings, path: Path, pattern: str) -> int:
     return 0
 
 
+def _found_json(found: FoundSong) -> dict[str, object]:
+    song = found.song
+    return {"song_id": song.song_id, "title": song.title, "artist": song.artist, "duration": song.duration,
+            "score": round(found.score, 1)}
+
+
+async def _search(settings: Settings, args: argparse.Namespace) -> int:
+    if not 1 <= args.limit <= 50:
+        print("karaoke: --limit must be from 1 to 50", file=sys.stderr)
+        return 2
+    if (args.query is None) == (args.batch is None):
+        print("karaoke: give a QUERY or --batch FILE", file=sys.stderr)
+        return 2
+    async with build(settings) as container:
+        await container.search.build()
+        if args.batch is None:
+            return await _search_one(container, args.query, args.limit, as_json=args.json)
+        source = sys.stdin if args.batch == "-" else open(args.batch, encoding="utf-8")  # noqa: SIM115
+        with source:
+            for line in source:
+                query = line.rstrip("\n")
+                try:
+                    result = await container.search.search(query, args.limit) if query.strip() else None
+                except QueryTooLong:
+                    result = None
+                items = [_found_json(f) for f in result.items] if result else []
+                print(json.dumps(items, ensure_ascii=False), flush=True)
+    return 0
+
+
+async def _search_one(container: Container, query: str, limit: int, *, as_json: bool) -> int:
+    if not query.strip():
+        print("karaoke: the query is empty", file=sys.stderr)
+        return 2
+    try:
+        result = await container.search.search(query, limit)
+    except QueryTooLong as error:
+        print(f"karaoke: {error}", file=sys.stderr)
+        return 2
+    if as_json:
+        body = {"items": [_found_json(f) for f in result.items], "confident": result.confident}
+        print(json.dumps(body, ensure_ascii=False))
+        return 0
+    if not result.items:
+        print("no match")
+        return 0
+    for rank, found in enumerate(result.items, start=1):
+        print(f"{rank:>2}. {found.score:5.1f}  {found.song.title} — {found.song.artist}")
+    if result.confident:
+        print("(confident: the first match would be queued without asking)")
+    return 0
+
+
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -140,7 +205,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
                   flush=True)
         print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
         config = uvicorn.Config(create_app(container), host=host, port=port, log_level="info", lifespan="on")
-        await uvicorn.Server(config).serve()
+        async with background(container):
+            await uvicorn.Server(config).serve()
     return 0
 
 

@@ -181,11 +181,14 @@ class SqlSongStore:
         async with self._engine.connect() as conn:
             return int((await conn.execute(select(func.count()).select_from(songs))).scalar_one())
 
-    async def changes_since(self, seq: int) -> list[tuple[int, str]]:
-        """Catalog changes after ``seq``, oldest first, as (seq, song_id)."""
+    async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
+        """Catalog changes after ``seq`` (and those whose seq is in ``also``), oldest first, as (seq, song_id)."""
+        condition = catalog_changes.c.seq > seq
+        if also:
+            condition = or_(condition, catalog_changes.c.seq.in_(list(also)[:_CHUNK]))
         query = (
             select(catalog_changes.c.seq, catalog_changes.c.song_id)
-            .where(catalog_changes.c.seq > seq)
+            .where(condition)
             .order_by(catalog_changes.c.seq)
             .limit(10_000)
         )

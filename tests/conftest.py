@@ -106,6 +106,7 @@ def settings_for(url: str, **overrides: object) -> Settings:
 @pytest.fixture
 async def container(db_url: str) -> AsyncIterator[Container]:
     async with build(settings_for(db_url), upgrade=False) as wired:
+        await wired.search.build()
         yield wired
 
 

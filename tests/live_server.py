@@ -11,7 +11,7 @@ from typing import Any
 import uvicorn
 
 from api.app import create_app
-from karaoke.bootstrap import Container, build
+from karaoke.bootstrap import Container, background, build
 from karaoke.settings import Settings
 
 
@@ -30,13 +30,14 @@ def live_server(settings: Settings, *, prepare: Callable[[Container], Any] | Non
             config = uvicorn.Config(create_app(container), host="127.0.0.1", port=0, log_level="warning")
             server = uvicorn.Server(config)
             state["server"] = server
-            serving = asyncio.create_task(server.serve())
-            while not server.started and not serving.done():
-                await asyncio.sleep(0.01)
-            if server.started:
-                state["url"] = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-            ready.set()
-            await serving
+            async with background(container):
+                serving = asyncio.create_task(server.serve())
+                while not (server.started and container.search.ready) and not serving.done():
+                    await asyncio.sleep(0.01)
+                if server.started:
+                    state["url"] = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+                ready.set()
+                await serving
 
     def run() -> None:
         try:

@@ -28,6 +28,7 @@ from core.catalog import (
     checked_text,
     has_control_characters,
 )
+from core.catalog_search import MAX_QUERY, CatalogSearch, SearchNotReady
 from core.catalog_service import CatalogService, SongPatch
 from core.catalog_store import DuplicateSong, SongQuery
 
@@ -228,6 +229,59 @@ async def list_songs(
         total=result.total,
         has_next=page * limit < result.total,
     )
+
+
+class SearchItem(BaseModel):
+    song_id: uuid.UUID
+    title: str
+    artist: str
+    duration: int | None
+    year: int | None
+    language: str | None
+    duet: bool
+    score: float = Field(ge=0, le=100, description="How well the song matched, 0..100")
+
+
+class SearchOut(BaseModel):
+    items: list[SearchItem]
+    confident: bool = Field(description="The first item is sure enough to take without asking")
+
+
+def _search(request: Request) -> CatalogSearch:
+    search: CatalogSearch = request.app.state.container.search
+    return search
+
+
+@router.get(
+    "/search",
+    response_model=SearchOut,
+    responses={503: {"model": ErrorEnvelope, "description": "The search index is still being built"}},
+)
+async def search_songs(
+    search: Annotated[CatalogSearch, Depends(_search)],
+    q: Annotated[str, Query(description="What the singer typed: title, artist or both, typos welcome")],
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+) -> SearchOut:
+    """Fuzzy catalog search, best match first, each with a 0..100 score."""
+    if not q.strip():
+        raise ApiError(400, "validation-error", "Type something to search for.",
+                       field_errors=[("q", "must not be empty")])
+    if len(q) > MAX_QUERY:
+        raise ApiError(400, "validation-error", "The search is too long.",
+                       field_errors=[("q", f"must be at most {MAX_QUERY} characters")])
+    try:
+        result = await search.search(q, limit)
+    except SearchNotReady:
+        raise ApiError(503, "unavailable", "Search is warming up; try again in a few seconds.") from None
+    items = [
+        SearchItem(
+            song_id=uuid.UUID(found.song.song_id), title=found.song.title, artist=found.song.artist,
+            duration=found.song.duration, year=found.song.year, language=found.song.language,
+            duet=found.song.duet, score=round(min(max(found.score, 0.0), 100.0), 1),
+        )
+        for found in result.items
+    ]
+    return SearchOut(items=items, confident=result.confident)
 
 
 @router.post(

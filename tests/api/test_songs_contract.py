@@ -273,3 +273,34 @@ async def test_a_second_song_with_the_same_external_id_is_a_conflict(
     await create(client, admin, external_id="karafun:1")
     response = await client.post(BASE, json={"title": "x", "artist": "y", "external_id": "karafun:1"}, headers=admin)
     assert_envelope(response, 409, "conflict")
+
+
+async def test_not_ready_when_the_database_is_unreachable_or_not_migrated(tmp_path: Any) -> None:
+    from api.app import create_app
+    from karaoke.bootstrap import build
+    from tests.conftest import settings_for
+
+    unmigrated = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    unreachable = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    for url, reason in [(unmigrated, "newest migration"), (unreachable, "does not answer")]:
+        async with build(settings_for(url), upgrade=False) as container:
+            transport = httpx.ASGITransport(app=create_app(container), raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+                error = assert_envelope(await http.get("/api/v1/readyz"), 503, "unavailable")
+                assert reason in error["message"]
+                assert (await http.get("/api/v1/healthz")).status_code == 200
+
+
+async def test_not_ready_while_the_search_index_is_building(db_url: str) -> None:
+    from api.app import create_app
+    from karaoke.bootstrap import build
+    from tests.conftest import settings_for
+
+    async with build(settings_for(db_url), upgrade=False) as container:
+        transport = httpx.ASGITransport(app=create_app(container), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            error = assert_envelope(await http.get("/api/v1/readyz"), 503, "unavailable")
+            assert "search" in error["message"]
+            assert_envelope(await http.get("/api/v1/songs/search", params={"q": "x"}), 503, "unavailable")
+            await container.search.build()
+            assert (await http.get("/api/v1/readyz")).json() == {"status": "ready"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -88,3 +89,23 @@ def test_the_real_karafun_catalog_imports_whole_and_idempotently(db_url: str) ->
     assert "added 47768, updated 0, unchanged 0, rejected 0" in first.stdout
     again = karaoke(db_url, "catalog", "import", str(KARAFUN))
     assert "added 0, updated 0, unchanged 47768, rejected 0" in again.stdout
+
+
+def test_search_answers_one_query_or_a_batch_with_the_index_built_once(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'k.db'}"
+    source = tmp_path / "songs.csv"
+    source.write_text("title,artist\nBohemian Rhapsody,Queen\nSweet Caroline,Neil Diamond\nZombie,The Cranberries\n")
+    assert karaoke(url, "catalog", "import", str(source)).returncode == 0
+    table = karaoke(url, "catalog", "search", "bohemian rapsody")
+    assert table.returncode == 0 and table.stdout.splitlines()[0].endswith("Bohemian Rhapsody — Queen")
+    as_json = json.loads(karaoke(url, "catalog", "search", "sweet carolin", "--json", "--limit", "1").stdout)
+    assert as_json["items"][0]["title"] == "Sweet Caroline" and len(as_json["items"]) == 1
+    batch = tmp_path / "queries.txt"
+    batch.write_text("zombi cranberries\n\nqueen\n" + "x" * 500 + "\n")
+    lines = karaoke(url, "catalog", "search", "--batch", str(batch)).stdout.splitlines()
+    answers = [json.loads(line) for line in lines]
+    assert len(answers) == 4
+    assert answers[0][0]["title"] == "Zombie" and answers[1] == [] and answers[3] == []
+    assert answers[2][0]["artist"] == "Queen"
+    refused = karaoke(url, "catalog", "search", "x", "--limit", "99")
+    assert refused.returncode == 2 and "--limit" in refused.stderr

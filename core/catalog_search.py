@@ -1,0 +1,178 @@
+"""Catalog search as a service: the index is built in the background and follows every change.
+
+Changes made in this process reach the index at once (``CatalogService`` tells it as a listener);
+changes made by other instances arrive through the catalog's change feed, which ``follow`` polls.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from core.catalog import Song
+from core.search import CatalogEntry, SearchIndex
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MAX_QUERY = 200
+# A change whose seq was skipped may still be committing in another transaction (PostgreSQL hands
+# out sequence numbers before commit); such gaps are re-read for this long before giving up.
+GAP_PATIENCE_SECONDS = 30.0
+
+
+class CatalogFeed(Protocol):
+    """What search needs from catalog storage."""
+
+    async def all_songs(self) -> list[Song]:
+        """Every song."""
+        ...
+
+    async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
+        """The songs among ``song_ids`` that exist."""
+        ...
+
+    async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
+        """(seq, song_id) of changes after ``seq`` and of those whose seq is in ``also``, oldest first."""
+        ...
+
+    async def last_change(self) -> int:
+        """The newest change's seq, 0 if none."""
+        ...
+
+
+Offload = Callable[[Callable[[], T]], Awaitable[T]]
+
+
+async def _inline(work: Callable[[], T]) -> T:
+    return work()
+
+
+@dataclass(frozen=True, slots=True)
+class FoundSong:
+    """A song and how well it matched (0..100)."""
+
+    song: Song
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Matches best first; ``confident`` means the first can be taken without asking."""
+
+    items: tuple[FoundSong, ...]
+    confident: bool
+
+
+class SearchNotReady(Exception):
+    """The index is still being built."""
+
+
+class QueryTooLong(ValueError):
+    """A query longer than ``MAX_QUERY`` characters."""
+
+
+def _entry(song: Song) -> CatalogEntry:
+    return CatalogEntry(song_id=song.song_id, title=song.title, artist=song.artist)
+
+
+class CatalogSearch:
+    """Owns the search index of one process and keeps it in step with the catalog."""
+
+    def __init__(self, feed: CatalogFeed, *, offload: Offload[SearchIndex] = _inline,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``offload`` runs the CPU-heavy build (the composition root passes a thread runner)."""
+        self._feed = feed
+        self._offload = offload
+        self._monotonic = monotonic
+        self._index: SearchIndex | None = None
+        self._seen = 0
+        self._gaps: dict[int, float] = {}
+
+    @property
+    def ready(self) -> bool:
+        """Whether searches can be answered."""
+        return self._index is not None
+
+    @property
+    def size(self) -> int:
+        """Songs in the index (0 while building)."""
+        return len(self._index) if self._index is not None else 0
+
+    async def build(self) -> None:
+        """Build the index from the whole catalog, then catch up with changes made meanwhile."""
+        started = self._monotonic()
+        seen = await self._feed.last_change()
+        songs = await self._feed.all_songs()
+        entries = [_entry(song) for song in songs]
+        index = await self._offload(lambda: SearchIndex(entries))
+        self._index, self._seen = index, seen
+        await self.follow()
+        logger.info("search index ready: %d songs in %.1f s", len(index), self._monotonic() - started)
+
+    async def follow(self) -> int:
+        """Apply catalog changes made since the last look (by any instance); returns how many."""
+        if self._index is None:
+            return 0
+        changes = await self._feed.changes_since(self._seen, sorted(self._gaps))
+        if not changes:
+            self._expire_gaps()
+            return 0
+        now = self._monotonic()
+        expected = self._seen + 1
+        changed: set[str] = set()
+        for seq, song_id in changes:
+            self._gaps.pop(seq, None)
+            if seq > self._seen:
+                for missing in range(expected, seq):
+                    self._gaps.setdefault(missing, now)
+                expected = seq + 1
+                self._seen = seq
+            changed.add(song_id)
+        self._expire_gaps()
+        ids = sorted(changed)
+        present = {song.song_id: song for song in await self._feed.get_many(ids)}
+        for song_id in ids:
+            song = present.get(song_id)
+            if song is None:
+                self._index.remove(song_id)
+            else:
+                self._index.add(_entry(song))
+        return len(ids)
+
+    def _expire_gaps(self) -> None:
+        now = self._monotonic()
+        for seq in [s for s, since in self._gaps.items() if now - since > GAP_PATIENCE_SECONDS]:
+            del self._gaps[seq]
+
+    def songs_changed(self, songs: Sequence[Song]) -> None:
+        """Listener: this process added or changed songs; searchable on return."""
+        if self._index is not None:
+            for song in songs:
+                self._index.add(_entry(song))
+
+    def songs_removed(self, song_ids: Sequence[str]) -> None:
+        """Listener: this process removed songs."""
+        if self._index is not None:
+            for song_id in song_ids:
+                self._index.remove(song_id)
+
+    async def search(self, query: str, limit: int = 10) -> SearchResult:
+        """The best ``limit`` matches for ``query`` with their songs.
+
+        Raises ``SearchNotReady`` while building and ``QueryTooLong`` past ``MAX_QUERY`` characters.
+        A hit whose song vanished in the meantime is left out.
+        """
+        if len(query) > MAX_QUERY:
+            raise QueryTooLong(f"a query is at most {MAX_QUERY} characters")
+        if self._index is None:
+            raise SearchNotReady("the search index is still being built")
+        answer = self._index.search(query, limit)
+        if not answer.hits:
+            return SearchResult(items=(), confident=False)
+        songs = {song.song_id: song for song in await self._feed.get_many([h.song_id for h in answer.hits])}
+        items = tuple(FoundSong(songs[h.song_id], h.score) for h in answer.hits if h.song_id in songs)
+        return SearchResult(items=items, confident=answer.confident and len(items) == len(answer.hits))
