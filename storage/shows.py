@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -39,6 +40,7 @@ class SqlShowStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite has one writer at a time; queueing writers here beats its busy-wait back-off,
         # which sleeps in growing steps and makes the slowest command wait for seconds.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
@@ -73,6 +75,10 @@ class SqlShowStore:
                     "occurred_at": event.occurred_at,
                 }
             )
+        closed = next((e for e in events if isinstance(e, ShowClosed)), None)
+        if expected_version > 0 and self._engine.dialect.name == "postgresql":
+            await self._append_in_one_statement(show_id, expected_version, last, rows, closed)
+            return AppendResult(first_seq=expected_version + 1, last_seq=last)
         try:
             async with self._write_turn, self._engine.begin() as conn:
                 if expected_version == 0:
@@ -97,7 +103,6 @@ class SqlShowStore:
                     )
                     if moved.rowcount != 1:
                         raise ConcurrencyConflict(f"show {show_id} moved past version {expected_version}")
-                closed = next((e for e in events if isinstance(e, ShowClosed)), None)
                 if closed is not None:
                     await conn.execute(
                         update(shows)
@@ -113,6 +118,41 @@ class SqlShowStore:
                 raise
             raise ConcurrencyConflict(f"show {show_id}: database busy") from error
         return AppendResult(first_seq=expected_version + 1, last_seq=last)
+
+    async def _append_in_one_statement(
+        self, show_id: str, expected: int, last: int, rows: list[dict[str, Any]], closed: ShowClosed | None
+    ) -> None:
+        # One statement, one round trip, its own transaction: the version bump and the inserts
+        # happen together or not at all, and a stale version inserts nothing.
+        params: dict[str, Any] = {"show_id": show_id, "expected": expected, "last": last}
+        values = []
+        for i, row in enumerate(rows):
+            values.append(
+                f"(CAST(:seq{i} AS integer), CAST(:type{i} AS varchar), CAST(:payload{i} AS json),"
+                f" CAST(:cid{i} AS varchar), CAST(:at{i} AS timestamptz))"
+            )
+            params |= {
+                f"seq{i}": row["seq"], f"type{i}": row["type"], f"payload{i}": json.dumps(row["payload"]),
+                f"cid{i}": row["command_id"], f"at{i}": row["occurred_at"],
+            }
+        closing = ""
+        if closed is not None:
+            closing = ", status = 'closed', closed_at = :closed_at"
+            params["closed_at"] = closed.occurred_at
+        statement = text(
+            f"WITH bump AS (UPDATE shows SET version = :last{closing}"
+            " WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id)"
+            " INSERT INTO show_events (show_id, seq, type, payload, command_id, occurred_at)"
+            " SELECT bump.show_id, v.seq, v.type, v.payload, v.cid, v.at"
+            f" FROM bump, (VALUES {', '.join(values)}) AS v(seq, type, payload, cid, at)"
+        )
+        try:
+            async with self._autocommit.connect() as conn:
+                inserted = (await conn.execute(statement, params)).rowcount
+        except IntegrityError as error:
+            raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
+        if inserted != len(rows):
+            raise ConcurrencyConflict(f"show {show_id} moved past version {expected}")
 
     async def find_command(self, show_id: str, command_id: str) -> RecordedCommand | None:
         first_query = select(show_events.c.seq).where(
