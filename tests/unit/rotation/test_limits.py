@@ -183,3 +183,21 @@ def test_changing_settings_applies_from_then_on() -> None:
     show.do(ChangeShowSettings("s", ShowSettings(max_pending=1)))
     with pytest.raises(LimitReached):
         show.request("A", "A2")
+
+
+def test_a_kj_undo_may_bring_a_singer_past_the_limit_but_they_cannot_ask_for_more() -> None:
+    # Found by the random-show property test: undoing the KJ's first advance hands Ann back a song
+    # on top of the two she asked for since. The KJ's override wins; Ann's next request does not.
+    show = Show(ShowSettings(max_pending=2))
+    show.request("Ann", "song-0")
+    show.advance()
+    show.advance()
+    show.undo()
+    show.request("Ann", "song-2")
+    show.advance()
+    show.undo()
+    show.request("Ann", "song-1")
+    show.undo()
+    assert show.upcoming() == ["song-0", "song-2", "song-1"]
+    with pytest.raises(LimitReached):
+        show.request("Ann", "song-3")
