@@ -1,4 +1,4 @@
-"""The ``karaoke`` command line: serve, db, catalog."""
+"""The ``karaoke`` command line: serve, db, catalog, chat."""
 
 from __future__ import annotations
 
@@ -60,6 +60,8 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE",
         help="answer one query per line of FILE ('-' for stdin), one JSON array per line; the index is built once",
     )
+    chat = commands.add_parser("chat", help="try the chat bot in this terminal (:as NAME, :room NAME, :press N)")
+    chat.add_argument("--demo", action="store_true", help="load the bundled demo catalog first if the catalog is empty")
     return parser
 
 
@@ -79,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_import(settings, args.path, args.pattern))
         if args.command == "catalog" and args.catalog_command == "search":
             return asyncio.run(_search(settings, args))
+        if args.command == "chat":
+            return asyncio.run(_chat(settings, args))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -221,6 +225,20 @@ async def _load_demo(container: Container) -> None:
         return
     logger.info("loading the demo catalog from %s", path)
     _print_report(await import_file(container, path))
+
+
+async def _chat(settings: Settings, args: argparse.Namespace) -> int:
+    from bots.console import ConsoleChat, MemoryChatDirectory
+    from core.chat import ChatBot
+    from karaoke.bootstrap import SystemClock
+
+    async with build(settings, upgrade=True) as container:
+        if args.demo:
+            await _load_demo(container)
+        bot = ChatBot(container.rotation, container.search, container.songs, MemoryChatDirectory(), SystemClock())
+        async with background(container):
+            await ConsoleChat(bot, sys.stdin, sys.stdout, ready=lambda: container.search.ready).run()
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,167 @@
+"""Hand-written fakes for the conversation tests: a chat directory, a catalog feed, a whole wired night."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from core.catalog import Song
+from core.catalog_search import CatalogSearch
+from core.chat import ChatBot, Choice, Person, Pressed, Reply, Room, Said
+from core.rotation import RotationService
+from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
+
+PLATFORM = "test"
+NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+
+SONGS = [
+    ("Bohemian Rhapsody", "Queen", 354),
+    ("Don't Stop Me Now", "Queen", 209),
+    ("Zombie", "The Cranberries", 306),
+    ("Linger", "The Cranberries", 274),
+    ("Dreams", "The Cranberries", 271),
+    ("Dreams", "Fleetwood Mac", 257),
+    ("Dancing Queen", "ABBA", 231),
+    ("Waterloo", "ABBA", 164),
+    ("Mamma Mia", "ABBA", 212),
+    ("I Will Survive", "Gloria Gaynor", 198),
+    ("Wonderwall", "Oasis", 258),
+    ("Africa", "Toto", 295),
+]
+
+
+class InMemoryChatDirectory:
+    """``ChatDirectory`` over dicts, keyed as the SQL tables would be."""
+
+    def __init__(self) -> None:
+        self.rooms: dict[tuple[str, str], str] = {}
+        self.current: dict[tuple[str, str], str] = {}
+        self.kjs: set[tuple[str, str, str]] = set()
+        self.people: dict[tuple[str, str], Person] = {}
+        self.stage_names: dict[tuple[str, str], str] = {}
+        self.choices: dict[str, Choice] = {}
+
+    async def bind_room(self, room: Room, show_id: str) -> None:
+        self.rooms[room.key] = show_id
+
+    async def show_of_room(self, room: Room) -> str | None:
+        return self.rooms.get(room.key)
+
+    async def set_current_show(self, person: Person, show_id: str) -> None:
+        self.current[person.key] = show_id
+
+    async def current_show(self, person: Person) -> str | None:
+        return self.current.get(person.key)
+
+    async def add_kj(self, show_id: str, person: Person) -> None:
+        self.kjs.add((show_id, *person.key))
+
+    async def is_kj(self, show_id: str, person: Person) -> bool:
+        return (show_id, *person.key) in self.kjs
+
+    async def remember_person(self, person: Person) -> None:
+        self.people[person.key] = person
+
+    async def find_person(self, platform: str, username: str) -> Person | None:
+        return next(
+            (p for p in self.people.values()
+             if p.platform == platform and p.username and p.username.casefold() == username.casefold()),
+            None,
+        )
+
+    async def set_stage_name(self, person: Person, stage_name: str) -> None:
+        self.stage_names[person.key] = stage_name
+
+    async def stage_name(self, person: Person) -> str | None:
+        return self.stage_names.get(person.key)
+
+    async def save_choice(self, choice: Choice) -> None:
+        self.choices[choice.token] = choice
+
+    async def get_choice(self, token: str) -> Choice | None:
+        return self.choices.get(token)
+
+
+class FakeFeed:
+    """A fixed catalog; also the bot's ``SongLookup``."""
+
+    def __init__(self, songs: Sequence[tuple[str, str, int]] = SONGS) -> None:
+        self.songs = {f"song-{i}": Song(f"song-{i}", t, a, d, None, NOW, NOW) for i, (t, a, d) in enumerate(songs)}
+
+    async def all_songs(self) -> list[Song]:
+        return list(self.songs.values())
+
+    async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
+        return [self.songs[i] for i in song_ids if i in self.songs]
+
+    async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
+        return []
+
+    async def last_change(self) -> int:
+        return 0
+
+
+class Night:
+    """A whole karaoke night wired from the real bot, rotation and search over fakes.
+
+    ``say`` and ``press`` return the replies' text joined by newlines, which the tables check.
+    """
+
+    def __init__(self, bot_username: str | None = "karaokebot") -> None:
+        self.clock = SteppingClock(NOW)
+        self.store = InMemoryShowStore()
+        self.rotation = RotationService(self.store, self.clock, CountingIds(), random.Random(7), RecordingSleeper())
+        self.feed = FakeFeed()
+        self.search = CatalogSearch(self.feed)
+        self.directory = InMemoryChatDirectory()
+        tokens = itertools.count(1)
+        self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
+                           bot_username=bot_username, new_token=lambda: f"tok{next(tokens)}")
+        self.updates = itertools.count(1)
+        self.last: list[Reply] = []
+        self.code = ""
+
+    async def start(self) -> Night:
+        await self.search.build()
+        return self
+
+    @staticmethod
+    def person(who: str) -> Person:
+        return Person(PLATFORM, f"u-{who}", who.capitalize(), who)
+
+    @staticmethod
+    def room(where: str) -> Room:
+        return Room(PLATFORM, f"dm-{where}" if where == "dm" else where, where == "dm")
+
+    def _room_for(self, who: str, where: str) -> Room:
+        return Room(PLATFORM, f"dm-{who}", True) if where == "dm" else Room(PLATFORM, where, False)
+
+    async def send(self, who: str, where: str, text: str, update_key: str | None = None) -> list[Reply]:
+        key = update_key or f"u{next(self.updates)}"
+        self.last = await self.bot.handle(Said(self.person(who), self._room_for(who, where), text, key))
+        return self.last
+
+    async def say(self, who: str, where: str, text: str, update_key: str | None = None) -> str:
+        return "\n".join(r.text for r in await self.send(who, where, text, update_key))
+
+    async def press(self, who: str, where: str, label: str, data: str | None = None,
+                    update_key: str | None = None) -> str:
+        """Press the button of the last replies whose label contains ``label`` (or send raw ``data``)."""
+        if data is None:
+            data = next(b.data for r in self.last for b in r.buttons if label in b.label)
+        key = update_key or f"u{next(self.updates)}"
+        self.last = await self.bot.handle(Pressed(self.person(who), self._room_for(who, where), data, key))
+        return "\n".join(r.text for r in self.last)
+
+    async def open(self, who: str = "kim", where: str = "bar", name: str = "Friday Night") -> str:
+        text = await self.say(who, where, f"/open {name}")
+        self.code = text.split("Join code: ")[1][:5]
+        return text
+
+    async def queue_titles(self) -> list[str]:
+        show_id = self.store.rows and next(iter(self.store.rows))
+        assert show_id
+        view = await self.rotation.queue(show_id)
+        return [s.song.title for s in ([view.now] if view.now else []) + list(view.upcoming)]

@@ -1,0 +1,121 @@
+"""A whole small karaoke night, told as the conversation the KJ and the singers have with the bot."""
+
+from __future__ import annotations
+
+from tests.unit.chat.conversation import play
+from tests.unit.chat.fakes import Night
+
+
+async def test_a_night_from_open_to_close() -> None:
+    night = await Night().start()
+    assert "Join code:" in await night.open("kim", "bar", "Friday Night")
+    await play(night, [
+        # Singers join by code, in private, by deep link or by typing it loosely.
+        ("ann", "dm", "/start {code}", ["You're in “Friday Night”"]),
+        ("bob", "dm", "/join  {code}", ["You're in “Friday Night”"]),
+        # A confident hit with a typo is queued at once, with position and wait.
+        ("ann", "dm", "/request bohemain rhapsody", ["Queued Bohemian Rhapsody — Queen. You're next"]),
+        # Plain text in a private chat once joined is a request; an ambiguous one offers choices.
+        ("bob", "dm", "dreams", ["Which one did you mean by “dreams”?"]),
+        ("bob", "dm", "press:Fleetwood Mac", ["Queued Dreams — Fleetwood Mac. You're 2nd, about 7 min."]),
+        # In the show's group room a message belongs to that show without joining.
+        ("cat", "bar", "/request zombi", ["Queued Zombie — The Cranberries. You're 3rd, about 12 min."]),
+        ("kim", "bar", "/queue", ["1. Ann — Bohemian Rhapsody (Queen) · next, any moment now",
+                                  "2. Bob — Dreams (Fleetwood Mac) · about 7 min",
+                                  "3. Cat — Zombie (The Cranberries) · about 12 min"]),
+        ("bob", "dm", "/request waterloo", ["Queued Waterloo — ABBA. You're 4th"]),
+        ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac · 2nd, about 7 min", "2. Waterloo — ABBA · 4th"]),
+        ("bob", "dm", "/cancel", ["Cancelled Waterloo — ABBA."]),
+        ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac"]),
+        ("kim", "bar", "/next", ["Now singing: Ann — Bohemian Rhapsody (Queen). Up next: Bob."]),
+        ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)",
+                                  "1. Bob — Dreams (Fleetwood Mac) · next, about"]),
+        ("kim", "bar", "/skip", ["Skipped Bob (Dreams)", "Now singing: Cat — Zombie (The Cranberries)"]),
+        ("kim", "bar", "/undo", ["Undid the last /skip.", "Now singing: Ann — Bohemian Rhapsody (Queen)."]),
+        ("kim", "bar", "/pause @bob", ["Paused Bob: they keep their place."]),
+        ("kim", "bar", "/pause Bob", ["Bob is already paused."]),
+        ("kim", "bar", "/queue", ["1. Cat — Zombie (The Cranberries) · next"]),
+        ("kim", "bar", "/resume BOB", ["Bob is back in the rotation."]),
+        ("kim", "bar", "/move 2 1", ["Moved Cat's Zombie to 1st place."]),
+        ("kim", "bar", "/queue", ["1. Cat — Zombie", "2. Bob — Dreams"]),
+        ("kim", "bar", "/remove 1", ["Removed Zombie — The Cranberries (Cat) from the queue."]),
+        ("kim", "bar", "/queue", ["1. Bob — Dreams (Fleetwood Mac) · next"]),
+        ("kim", "bar", "/close", ["“Friday Night” is closed."]),
+        ("ann", "dm", "/request africa", ["This show is closed."]),
+    ])
+    assert await night.queue_titles() == ["Bohemian Rhapsody", "Dreams"]
+
+
+async def test_a_kj_can_open_a_show_from_a_private_chat_and_learns_the_code() -> None:
+    night = await Night().start()
+    text = await night.open("kim", "dm", "Solo")
+    assert "you're its KJ" in text and f"/join {night.code}" in text
+    await play(night, [
+        ("ann", "dm", "{code}", ["You're in “Solo”"]),  # a bare code in private also joins
+        ("ann", "dm", "africa toto", ["Queued Africa — Toto"]),
+        ("kim", "dm", "/next", ["Now singing: Ann — Africa (Toto)."]),
+        ("kim", "dm", "/next", ["That was the last song."]),
+    ])
+
+
+async def test_a_co_host_added_with_kj_can_run_the_queue() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("kim", "bar", "/kj @lee", ["I don't know @lee yet."]),
+        ("lee", "bar", "hi all", [""]),  # group chatter: the bot stays quiet but now knows lee
+        ("kim", "bar", "/kj @Lee", ["@lee is now a KJ of “Friday Night” too."]),
+        ("lee", "bar", "/next", ["Now singing: Ann — Zombie (The Cranberries)."]),
+    ])
+
+
+async def test_a_search_offers_buttons_and_a_press_queues_that_song() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("ann", "bar", "/search abba", ["Songs matching “abba”"]),
+        ("ann", "bar", "press:Waterloo", ["Queued Waterloo — ABBA. You're next"]),
+    ])
+
+
+async def test_mysongs_buttons_cancel_one_song() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("ann", "bar", "/request wonderwal", ["Queued Wonderwall"]),
+        ("ann", "bar", "/mysongs", ["1. Zombie", "2. Wonderwall"]),
+        ("ann", "bar", "press:Cancel 1", ["Cancelled Zombie — The Cranberries."]),
+        ("ann", "bar", "/cancel 5", ["Pick a number from 1 to 1"]),
+    ])
+    assert await night.queue_titles() == ["Wonderwall"]
+
+
+async def test_a_stage_name_is_what_the_queue_shows() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("ann", "dm", "/name  Annie  Mac ", ["You'll be shown as “Annie Mac”."]),
+        ("ann", "dm", "/join {code}", ["You're in"]),
+        ("ann", "dm", "zombi", ["Queued Zombie"]),
+        ("kim", "bar", "/queue", ["1. Annie Mac — Zombie"]),
+        ("kim", "bar", "/pause annie mac", ["Paused Annie Mac"]),
+        ("ann", "dm", "/name Ann", ["Tonight's queue keeps showing you as “Annie Mac”."]),
+        ("ann", "dm", "/name " + "x" * 41, ["at most 40 characters"]),
+        ("ann", "dm", "/name", ["at least one character"]),
+    ])
+
+
+async def test_the_kj_changes_a_setting_and_bad_values_are_explained() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("kim", "bar", "/settings", ["max_pending 3", "policy round_robin"]),
+        ("kim", "bar", "/settings max_pending 1", ["max_pending is now 1."]),
+        ("kim", "bar", "/settings max_pending 99", ["max_pending must be a whole number from 1 to 50"]),
+        ("kim", "bar", "/settings colour blue", ["Use /settings <key> <value>"]),
+        ("kim", "bar", "/settings auto_skip maybe", ["isn't a valid value for auto_skip"]),
+        ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("ann", "bar", "/request africa", ["You already have 1 song waiting — that's the limit."]),
+    ])

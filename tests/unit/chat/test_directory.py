@@ -1,0 +1,76 @@
+"""The ``ChatDirectory`` contract, checked on the test fake and on the console's in-memory directory.
+
+A SQL implementation can run the same checks by adding itself to ``DIRECTORIES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+
+from bots.console import MemoryChatDirectory
+from core.chat import ChatDirectory, Choice, Person, Room
+from tests.unit.chat.fakes import InMemoryChatDirectory
+
+DIRECTORIES: list[Callable[[], ChatDirectory]] = [InMemoryChatDirectory, MemoryChatDirectory]
+ANN = Person("tg", "1", "Ann", "AnnSings")
+ANN_RENAMED = Person("tg", "1", "Ann B", "annb")
+BOB = Person("tg", "2", "Bob", None)
+ANN_ON_SLACK = Person("slack", "1", "Ann", "annsings")
+
+
+@pytest.fixture(params=DIRECTORIES, ids=lambda d: d.__name__)
+def directory(request: pytest.FixtureRequest) -> ChatDirectory:
+    make: Callable[[], ChatDirectory] = request.param
+    return make()
+
+
+async def test_rooms_bind_to_the_latest_show(directory: ChatDirectory) -> None:
+    bar, other = Room("tg", "-100", False), Room("slack", "-100", False)
+    assert await directory.show_of_room(bar) is None
+    await directory.bind_room(bar, "s1")
+    await directory.bind_room(bar, "s2")
+    assert await directory.show_of_room(bar) == "s2"
+    assert await directory.show_of_room(other) is None
+
+
+async def test_a_person_has_one_current_show(directory: ChatDirectory) -> None:
+    assert await directory.current_show(ANN) is None
+    await directory.set_current_show(ANN, "s1")
+    await directory.set_current_show(ANN_RENAMED, "s2")  # same (platform, user_id)
+    assert await directory.current_show(ANN) == "s2"
+    assert await directory.current_show(ANN_ON_SLACK) is None
+
+
+async def test_kjs_are_per_show_and_adding_twice_is_harmless(directory: ChatDirectory) -> None:
+    await directory.add_kj("s1", ANN)
+    await directory.add_kj("s1", ANN_RENAMED)
+    assert await directory.is_kj("s1", ANN)
+    assert not await directory.is_kj("s2", ANN)
+    assert not await directory.is_kj("s1", BOB)
+    assert not await directory.is_kj("s1", ANN_ON_SLACK)
+
+
+async def test_people_are_found_by_username_per_platform_ignoring_case(directory: ChatDirectory) -> None:
+    await directory.remember_person(ANN)
+    await directory.remember_person(BOB)
+    assert await directory.find_person("tg", "annsings") == ANN
+    assert await directory.find_person("slack", "annsings") is None
+    await directory.remember_person(ANN_RENAMED)
+    assert await directory.find_person("tg", "annsings") is None
+    assert await directory.find_person("tg", "ANNB") == ANN_RENAMED
+
+
+async def test_stage_names_are_remembered(directory: ChatDirectory) -> None:
+    assert await directory.stage_name(ANN) is None
+    await directory.set_stage_name(ANN, "Queen Ann")
+    assert await directory.stage_name(ANN_RENAMED) == "Queen Ann"
+
+
+async def test_choices_are_kept_by_token_even_after_expiry(directory: ChatDirectory) -> None:
+    choice = Choice("t1", "tg", "1", "s1", "request", "song-1", datetime(2020, 1, 1, tzinfo=UTC))
+    await directory.save_choice(choice)
+    assert await directory.get_choice("t1") == choice
+    assert await directory.get_choice("t2") is None
