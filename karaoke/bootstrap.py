@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import uuid
@@ -16,10 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog_search import CatalogSearch
 from core.catalog_service import CatalogService
+from core.chat import ChatBot
+from core.delivery.worker import InboxWorker
 from core.rotation import RotationService
 from karaoke.settings import Settings
 from storage import migrate
+from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
+from storage.delivery import SqlInbox, SqlOutbox
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -58,6 +63,10 @@ class Container:
     search: CatalogSearch
     shows: SqlShowStore
     rotation: RotationService
+    directory: SqlChatDirectory
+    chat: ChatBot
+    inbox: SqlInbox
+    outbox: SqlOutbox
     admin_token: str
     admin_token_generated: bool
 
@@ -92,6 +101,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         song_store = SqlSongStore(engine)
         show_store = SqlShowStore(engine)
         search = CatalogSearch(song_store, offload=asyncio.to_thread)
+        rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper())
+        directory = SqlChatDirectory(engine)
         container = Container(
             settings=settings,
             engine=engine,
@@ -99,7 +110,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             catalog=CatalogService(song_store, clock, listeners=[search]),
             search=search,
             shows=show_store,
-            rotation=RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper()),
+            rotation=rotation,
+            directory=directory,
+            chat=ChatBot(rotation, search, song_store, directory, clock),
+            inbox=SqlInbox(engine),
+            outbox=SqlOutbox(engine),
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )
@@ -126,7 +141,25 @@ async def background(container: Container) -> AsyncIterator[None]:
                 # A database hiccup must not end the follower; the next poll picks up where this left off.
                 logger.warning("following catalog changes failed; retrying", exc_info=True)
 
-    tasks = [asyncio.create_task(follow_catalog(), name="catalog-follower")]
+    async def handle_updates() -> None:
+        worker = InboxWorker(container.inbox, container.chat, SystemClock())
+        while True:
+            try:
+                handled = await worker.run_once()
+            except Exception:
+                logger.warning("handling stored chat updates failed; retrying", exc_info=True)
+                handled = 0
+            if handled:
+                continue
+            # Idle: wake when this process stores an update, or poll for other instances' updates.
+            container.inbox.arrived.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(container.inbox.arrived.wait(), container.settings.inbox_poll_seconds)
+
+    tasks = [
+        asyncio.create_task(follow_catalog(), name="catalog-follower"),
+        asyncio.create_task(handle_updates(), name="inbox-worker"),
+    ]
     try:
         yield
     finally:

@@ -228,14 +228,12 @@ async def _load_demo(container: Container) -> None:
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bots.console import ConsoleChat, MemoryChatDirectory
-    from core.chat import ChatBot
-    from karaoke.bootstrap import SystemClock
+    from bots.console import ConsoleChat
 
     async with build(settings, upgrade=True) as container:
         if args.demo:
             await _load_demo(container)
-        bot = ChatBot(container.rotation, container.search, container.songs, MemoryChatDirectory(), SystemClock())
+        bot = container.chat
         async with background(container):
             await ConsoleChat(bot, sys.stdin, sys.stdout, ready=lambda: container.search.ready).run()
     return 0

@@ -26,3 +26,4 @@ class Settings(BaseSettings):
     demo_catalog: Path = DEMO_CATALOG
     log_level: str = "INFO"
     catalog_poll_seconds: float = 1.0
+    inbox_poll_seconds: float = 0.5

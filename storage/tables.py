@@ -129,3 +129,84 @@ show_events = Table(
     Column("occurred_at", UtcDateTime, nullable=False),
     UniqueConstraint("show_id", "command_id", name="uq_show_events_show_id_command_id"),
 )
+
+chat_people = Table(
+    "chat_people",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("username", String(200), nullable=True),
+    # Case-folded username, for "/pause @Alice" lookups that behave the same on both databases.
+    Column("username_key", String(200), nullable=True),
+    Column("is_bot", Boolean, nullable=False),
+    Column("stage_name", String(200), nullable=True),
+    Column("current_show", String(64), nullable=True),
+    Index(None, "platform", "username_key"),
+)
+
+chat_rooms = Table(
+    "chat_rooms",
+    metadata,
+    Column("platform", String(20), primary_key=True),
+    Column("room_id", String(200), primary_key=True),
+    Column("show_id", String(64), nullable=False),
+)
+
+chat_kjs = Table(
+    "chat_kjs",
+    metadata,
+    Column("show_id", String(64), primary_key=True),
+    Column("platform", String(20), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+)
+
+chat_choices = Table(
+    "chat_choices",
+    metadata,
+    Column("token", String(64), primary_key=True),
+    Column("platform", String(20), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("show_id", String(64), nullable=False),
+    Column("action", String(20), nullable=False),
+    Column("arg", String(200), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+inbox = Table(
+    "inbox",
+    metadata,
+    # Every inbound chat update, stored before the platform is told we have it.
+    Column("item_id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(20), nullable=False),
+    Column("update_key", String(200), nullable=False),
+    Column("event", JSON, nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("handled_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    UniqueConstraint("platform", "update_key", name="uq_inbox_platform_update_key"),
+    Index(None, "handled_at", "available_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # Every reply to send; ``key`` makes queueing idempotent, so a re-handled update sends once.
+    Column("item_id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("platform", String(20), nullable=False),
+    Column("chat", String(250), nullable=False),
+    Column("is_group", Boolean, nullable=False),
+    Column("reply", JSON, nullable=False),
+    Column("context", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("failed_at", UtcDateTime, nullable=True),
+    Column("last_error", String(500), nullable=True),
+    Index(None, "platform", "sent_at", "failed_at", "available_at"),
+)

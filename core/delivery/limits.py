@@ -1,0 +1,73 @@
+"""Platform rate limits, so bursts are spread out instead of refused by the platform."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """At most ``count`` messages in any ``seconds``-long window."""
+
+    count: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLimits:
+    """The limits one platform enforces: per chat, per group chat, and overall."""
+
+    per_chat: Window
+    per_group: Window | None
+    overall: Window
+
+
+TELEGRAM = PlatformLimits(per_chat=Window(1, 1.0), per_group=Window(20, 60.0), overall=Window(30, 1.0))
+SLACK = PlatformLimits(per_chat=Window(1, 1.0), per_group=None, overall=Window(50, 60.0))
+DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
+
+
+class RateLimiter:
+    """Sliding-window bookkeeping of sends; says how long to wait before the next one may go.
+
+    Times are plain seconds from the caller's monotonic clock, so tests can drive it.
+    """
+
+    def __init__(self, limits: dict[str, PlatformLimits] | None = None) -> None:
+        """Use ``limits`` per platform (the platforms' published limits by default)."""
+        self._limits = limits if limits is not None else dict(DEFAULT_LIMITS)
+        self._sent: dict[tuple[str, str], deque[float]] = {}
+
+    def wait(self, platform: str, chat: str, group: bool, now: float) -> float:
+        """Seconds until a message to ``chat`` may be sent without breaking a limit (0 = now)."""
+        limits = self._limits.get(platform)
+        if limits is None:
+            return 0.0
+        waits = [
+            self._wait(("chat", platform + chat), limits.per_chat, now),
+            self._wait(("all", platform), limits.overall, now),
+        ]
+        if group and limits.per_group is not None:
+            waits.append(self._wait(("group", platform + chat), limits.per_group, now))
+        return max(waits)
+
+    def record(self, platform: str, chat: str, group: bool, now: float) -> None:
+        """Count a message sent to ``chat`` at ``now``."""
+        if platform not in self._limits:
+            return
+        keys = [("chat", platform + chat), ("all", platform)]
+        if group:
+            keys.append(("group", platform + chat))
+        for key in keys:
+            self._sent.setdefault(key, deque()).append(now)
+
+    def _wait(self, key: tuple[str, str], window: Window, now: float) -> float:
+        sent = self._sent.get(key)
+        if not sent:
+            return 0.0
+        while sent and sent[0] <= now - window.seconds:
+            sent.popleft()
+        if len(sent) < window.count:
+            return 0.0
+        return sent[-window.count] + window.seconds - now

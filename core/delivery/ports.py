@@ -1,0 +1,121 @@
+"""The ports of delivery: where updates wait to be handled, where replies wait to be sent, who sends."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from core.chat import ChatEvent, Reply
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """A stored inbound update. ``context`` carries what a reply needs from the platform (a Slack response_url)."""
+
+    item_id: int
+    event: ChatEvent
+    context: Mapping[str, str] = field(default_factory=dict)
+    attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A reply to queue. ``key`` is unique forever: queueing the same key twice sends once."""
+
+    key: str
+    platform: str
+    reply: Reply
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A queued reply as claimed for sending."""
+
+    item_id: int
+    key: str
+    platform: str
+    reply: Reply
+    context: Mapping[str, str]
+    attempts: int
+    # The chat a rate limit counts against ("private:<user>" or "room:<id>"), and whether it is a group.
+    chat: str
+    group: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The platform took the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class RetryLater:
+    """Try again after ``seconds`` (the platform's retry_after, or a network error's back-off)."""
+
+    seconds: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PermanentFailure:
+    """Never going to work (bot blocked, chat not found, bad request): record it, do not retry."""
+
+    reason: str
+
+
+SendOutcome = Delivered | RetryLater | PermanentFailure
+
+
+class Sender(Protocol):
+    """Sends replies on one platform. Must not raise: every failure is an outcome."""
+
+    platform: str
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        """Deliver one reply and say how it went."""
+        ...
+
+
+class Inbox(Protocol):
+    """Inbound updates, stored before the platform is told we have them."""
+
+    async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        """Store ``event`` once per (platform, update_key); False when it was already stored (a redelivery)."""
+        ...
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
+        """Up to ``limit`` unhandled items nobody else holds, oldest first, leased to the caller.
+
+        A lease that runs out (the holder died) makes the item claimable again.
+        """
+        ...
+
+    async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
+        """Mark the item handled and queue its replies, atomically."""
+        ...
+
+    async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
+        """Give the item back after a failure; it is claimable again at ``retry_at``."""
+        ...
+
+
+class Outbox(Protocol):
+    """Replies waiting to be sent."""
+
+    async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
+        """Up to ``limit`` due, unsent items of ``platform`` nobody else holds, oldest first, leased."""
+        ...
+
+    async def delivered(self, item_id: int, now: datetime) -> None:
+        """Record that the item was sent."""
+        ...
+
+    async def retry(self, item_id: int, at: datetime, reason: str) -> None:
+        """Release the item to be tried again at ``at``."""
+        ...
+
+    async def failed(self, item_id: int, reason: str, now: datetime) -> None:
+        """Record a permanent failure; the item is never tried again."""
+        ...

@@ -1,0 +1,127 @@
+"""The two loops of delivery: handle stored updates, and send queued replies."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from typing import Protocol
+
+from core.chat import ChatEvent, Reply
+from core.clock import Clock
+from core.delivery.limits import RateLimiter
+from core.delivery.ports import Delivered, Inbox, Outbox, Outgoing, PermanentFailure, RetryLater, Sender
+
+logger = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 8
+MAX_HANDLE_ATTEMPTS = 5
+
+
+class Handler(Protocol):
+    """What answers a chat event (``core.chat.ChatBot``)."""
+
+    async def handle(self, event: ChatEvent) -> list[Reply]:
+        """The replies to ``event``."""
+        ...
+
+
+class Sleeper(Protocol):
+    """Waits (``asyncio.sleep`` in production)."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Return after about ``seconds``."""
+        ...
+
+
+def outgoing_for(event: ChatEvent, replies: Sequence[Reply], context: Mapping[str, str]) -> list[Outgoing]:
+    """The outbox rows for an event's replies; keyed by the update, so re-handling it queues nothing new."""
+    platform = event.room.platform
+    return [
+        Outgoing(key=f"{platform}:{event.update_key}:{index}", platform=platform, reply=reply, context=context)
+        for index, reply in enumerate(replies)
+    ]
+
+
+class InboxWorker:
+    """Hands stored updates to the bot and queues its replies, each update once."""
+
+    def __init__(self, inbox: Inbox, handler: Handler, clock: Clock) -> None:
+        """Work ``inbox`` with ``handler``."""
+        self._inbox = inbox
+        self._handler = handler
+        self._clock = clock
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Handle up to ``limit`` waiting updates, oldest first; returns how many were handled.
+
+        A failure gives the update back with a growing delay; after ``MAX_HANDLE_ATTEMPTS`` it is
+        finished without replies and logged, so one poisoned update cannot block the rest.
+        """
+        items = await self._inbox.claim(limit, self._clock.now())
+        for item in items:
+            try:
+                replies = await self._handler.handle(item.event)
+            except Exception as error:
+                logger.exception("handling update %s failed", item.event.update_key)
+                if item.attempts >= MAX_HANDLE_ATTEMPTS:
+                    await self._inbox.finish(item.item_id, [], self._clock.now())
+                else:
+                    delay = timedelta(seconds=2 ** item.attempts)
+                    await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
+                continue
+            await self._inbox.finish(item.item_id, outgoing_for(item.event, replies, item.context), self._clock.now())
+        return len(items)
+
+
+class Dispatcher:
+    """Sends queued replies through each platform's sender within its rate limits."""
+
+    def __init__(
+        self,
+        outbox: Outbox,
+        senders: Mapping[str, Sender],
+        clock: Clock,
+        sleeper: Sleeper,
+        monotonic: Callable[[], float],
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        """Deliver ``outbox`` rows through ``senders`` (by platform name)."""
+        self._outbox = outbox
+        self._senders = dict(senders)
+        self._clock = clock
+        self._sleeper = sleeper
+        self._monotonic = monotonic
+        self._limiter = limiter or RateLimiter()
+
+    async def run_once(self, limit: int = 30) -> int:
+        """Send up to ``limit`` due replies per platform; returns how many were attempted.
+
+        Waits out the platform's rate limits rather than sending too fast; a platform's "retry
+        after" and network errors put the reply back for later; permanent failures and replies
+        that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed and never retried.
+        """
+        attempted = 0
+        for platform, sender in self._senders.items():
+            items = await self._outbox.claim(platform, limit, self._clock.now())
+            for item in items:
+                wait = self._limiter.wait(platform, item.chat, item.group, self._monotonic())
+                if wait > 0:
+                    await self._sleeper.sleep(wait)
+                outcome = await sender.send(item)
+                self._limiter.record(platform, item.chat, item.group, self._monotonic())
+                attempted += 1
+                now = self._clock.now()
+                if isinstance(outcome, Delivered):
+                    await self._outbox.delivered(item.item_id, now)
+                elif isinstance(outcome, PermanentFailure):
+                    logger.warning("reply %s to %s failed for good: %s", item.key, item.chat, outcome.reason)
+                    await self._outbox.failed(item.item_id, outcome.reason, now)
+                elif isinstance(outcome, RetryLater):
+                    if item.attempts >= MAX_SEND_ATTEMPTS:
+                        await self._outbox.failed(item.item_id, f"gave up after {item.attempts} tries: "
+                                                  f"{outcome.reason}", now)
+                    else:
+                        await self._outbox.retry(item.item_id, now + timedelta(seconds=outcome.seconds),
+                                                 outcome.reason)
+        return attempted

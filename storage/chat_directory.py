@@ -1,0 +1,112 @@
+"""``SqlChatDirectory``: the bots' chat-side state (people, rooms, KJs, button choices) in SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.chat import Choice, Person, Room
+from storage.tables import chat_choices, chat_kjs, chat_people, chat_rooms
+
+
+class SqlChatDirectory:
+    """Implements ``core.chat.ChatDirectory``; every write is a single idempotent upsert."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+
+    async def _upsert(self, table: Table, values: dict[str, Any], keys: Sequence[str], changes: Sequence[str]) -> None:
+        statement = self._dialect.insert(table).values(values)
+        if changes:
+            statement = statement.on_conflict_do_update(
+                index_elements=list(keys), set_={name: statement.excluded[name] for name in changes}
+            )
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=list(keys))
+        async with self._engine.begin() as conn:
+            await conn.execute(statement)
+
+    async def _one(self, query: Any) -> Any:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first()
+
+    async def bind_room(self, room: Room, show_id: str) -> None:
+        await self._upsert(chat_rooms, {"platform": room.platform, "room_id": room.room_id, "show_id": show_id},
+                           ("platform", "room_id"), ("show_id",))
+
+    async def show_of_room(self, room: Room) -> str | None:
+        row = await self._one(select(chat_rooms.c.show_id).where(
+            chat_rooms.c.platform == room.platform, chat_rooms.c.room_id == room.room_id))
+        return str(row.show_id) if row else None
+
+    async def remember_person(self, person: Person) -> None:
+        await self._upsert(
+            chat_people,
+            {"platform": person.platform, "user_id": person.user_id, "name": person.name,
+             "username": person.username, "username_key": person.username.casefold() if person.username else None,
+             "is_bot": person.is_bot},
+            ("platform", "user_id"), ("name", "username", "username_key", "is_bot"),
+        )
+
+    async def _set_person_field(self, person: Person, **values: Any) -> None:
+        await self.remember_person(person)
+        async with self._engine.begin() as conn:
+            await conn.execute(update(chat_people).where(
+                chat_people.c.platform == person.platform, chat_people.c.user_id == person.user_id).values(**values))
+
+    async def _person_field(self, person: Person, column: Any) -> Any:
+        row = await self._one(select(column).where(
+            chat_people.c.platform == person.platform, chat_people.c.user_id == person.user_id))
+        return row[0] if row else None
+
+    async def set_current_show(self, person: Person, show_id: str) -> None:
+        await self._set_person_field(person, current_show=show_id)
+
+    async def current_show(self, person: Person) -> str | None:
+        found = await self._person_field(person, chat_people.c.current_show)
+        return str(found) if found is not None else None
+
+    async def set_stage_name(self, person: Person, stage_name: str) -> None:
+        await self._set_person_field(person, stage_name=stage_name)
+
+    async def stage_name(self, person: Person) -> str | None:
+        found = await self._person_field(person, chat_people.c.stage_name)
+        return str(found) if found is not None else None
+
+    async def find_person(self, platform: str, username: str) -> Person | None:
+        row = await self._one(select(chat_people).where(
+            chat_people.c.platform == platform, chat_people.c.username_key == username.casefold()))
+        if row is None:
+            return None
+        return Person(platform=row.platform, user_id=row.user_id, name=row.name, username=row.username,
+                      is_bot=bool(row.is_bot))
+
+    async def add_kj(self, show_id: str, person: Person) -> None:
+        await self._upsert(chat_kjs, {"show_id": show_id, "platform": person.platform, "user_id": person.user_id},
+                           ("show_id", "platform", "user_id"), ())
+
+    async def is_kj(self, show_id: str, person: Person) -> bool:
+        row = await self._one(select(chat_kjs.c.show_id).where(
+            chat_kjs.c.show_id == show_id, chat_kjs.c.platform == person.platform,
+            chat_kjs.c.user_id == person.user_id))
+        return row is not None
+
+    async def save_choice(self, choice: Choice) -> None:
+        await self._upsert(
+            chat_choices,
+            {"token": choice.token, "platform": choice.platform, "user_id": choice.user_id, "show_id": choice.show_id,
+             "action": choice.action, "arg": choice.arg, "expires_at": choice.expires_at},
+            ("token",), (),
+        )
+
+    async def get_choice(self, token: str) -> Choice | None:
+        row = await self._one(select(chat_choices).where(chat_choices.c.token == token))
+        if row is None:
+            return None
+        return Choice(token=row.token, platform=row.platform, user_id=row.user_id, show_id=str(row.show_id),
+                      action=row.action, arg=row.arg, expires_at=row.expires_at)

@@ -1,0 +1,166 @@
+"""``SqlInbox`` and ``SqlOutbox``: updates stored before they are acknowledged, replies sent exactly once.
+
+Claiming takes a lease: the rows' ``available_at`` moves into the future, so a worker that dies
+leaves them to be claimed again when the lease runs out. On PostgreSQL several instances claim at
+once with ``FOR UPDATE SKIP LOCKED``; SQLite has one writer, so claims queue in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.chat import ChatEvent, Reply
+from core.delivery import (
+    InboxItem,
+    OutboxItem,
+    Outgoing,
+    event_from_json,
+    event_to_json,
+    reply_from_json,
+    reply_to_json,
+)
+from storage.tables import inbox, outbox
+
+
+def chat_of(reply: Reply) -> tuple[str, bool]:
+    """The chat a reply counts against for rate limits, and whether it is a group chat."""
+    if reply.room is not None and not reply.room.private:
+        return f"room:{reply.room.room_id}", True
+    if reply.room is not None:
+        return f"private:{reply.room.room_id}", False
+    person = reply.to_person
+    return f"private:{person.user_id if person else '?'}", False
+
+
+class _Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._dialect = postgresql if self._postgres else sqlite
+        self._turn: Any = contextlib.nullcontext() if self._postgres else asyncio.Lock()
+
+    def _lockable(self, query: Select[Any]) -> Select[Any]:
+        return query.with_for_update(skip_locked=True) if self._postgres else query
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> Any:
+        async with self._turn, self._engine.begin() as conn:
+            yield conn
+
+
+class SqlInbox(_Store):
+    """Implements ``core.delivery.Inbox``. ``arrived`` is set whenever this process stores an update."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__(engine)
+        self.arrived = asyncio.Event()
+
+    async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        now = datetime.now(UTC)
+        statement = self._dialect.insert(inbox).values(
+            platform=event.room.platform, update_key=event.update_key, event=event_to_json(event),
+            context=dict(context or {}), received_at=now, available_at=now, attempts=0,
+        ).on_conflict_do_nothing(index_elements=["platform", "update_key"])
+        async with self._write() as conn:
+            stored = bool((await conn.execute(statement)).rowcount)
+        if stored:
+            self.arrived.set()
+        return stored
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
+        query = self._lockable(
+            select(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
+            .where(inbox.c.handled_at.is_(None), inbox.c.available_at <= now)
+            .order_by(inbox.c.item_id)
+            .limit(limit)
+        )
+        async with self._write() as conn:
+            rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    update(inbox).where(inbox.c.item_id.in_([r.item_id for r in rows]))
+                    .values(available_at=now + timedelta(seconds=lease_seconds), attempts=inbox.c.attempts + 1)
+                )
+        return [InboxItem(r.item_id, event_from_json(r.event), dict(r.context), r.attempts + 1) for r in rows]
+
+    async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
+        async with self._write() as conn:
+            await _enqueue(conn, self._dialect, replies, now)
+            await conn.execute(update(inbox).where(inbox.c.item_id == item_id).values(handled_at=now))
+
+    async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(inbox).where(inbox.c.item_id == item_id).values(available_at=retry_at, last_error=error[:500])
+            )
+
+    async def pending(self) -> int:
+        """Updates stored but not yet handled."""
+        async with self._engine.connect() as conn:
+            rows = await conn.execute(select(inbox.c.item_id).where(inbox.c.handled_at.is_(None)))
+            return len(rows.all())
+
+
+async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoing], now: datetime) -> None:
+    for item in replies:
+        chat, group = chat_of(item.reply)
+        await conn.execute(
+            dialect.insert(outbox).values(
+                key=item.key, platform=item.platform, chat=chat, is_group=group, reply=reply_to_json(item.reply),
+                context=dict(item.context), created_at=now, available_at=now, attempts=0,
+            ).on_conflict_do_nothing(index_elements=["key"])
+        )
+
+
+class SqlOutbox(_Store):
+    """Implements ``core.delivery.Outbox``."""
+
+    async def enqueue(self, replies: Sequence[Outgoing], now: datetime) -> None:
+        """Queue replies not caused by an inbound update (reminders); a repeated key is queued once."""
+        async with self._write() as conn:
+            await _enqueue(conn, self._dialect, replies, now)
+
+    async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
+        query = self._lockable(
+            select(outbox)
+            .where(outbox.c.platform == platform, outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None),
+                   outbox.c.available_at <= now)
+            .order_by(outbox.c.item_id)
+            .limit(limit)
+        )
+        async with self._write() as conn:
+            rows = (await conn.execute(query)).all()
+            if rows:
+                await conn.execute(
+                    update(outbox).where(outbox.c.item_id.in_([r.item_id for r in rows]))
+                    .values(available_at=now + timedelta(seconds=lease_seconds), attempts=outbox.c.attempts + 1)
+                )
+        return [
+            OutboxItem(item_id=r.item_id, key=r.key, platform=r.platform, reply=reply_from_json(r.reply),
+                       context=dict(r.context), attempts=r.attempts + 1, chat=r.chat, group=bool(r.is_group))
+            for r in rows
+        ]
+
+    async def delivered(self, item_id: int, now: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.item_id == item_id).values(sent_at=now))
+
+    async def retry(self, item_id: int, at: datetime, reason: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.item_id == item_id).values(available_at=at, last_error=reason[:500])
+            )
+
+    async def failed(self, item_id: int, reason: str, now: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.item_id == item_id).values(failed_at=now, last_error=reason[:500])
+            )

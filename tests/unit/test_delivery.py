@@ -1,0 +1,154 @@
+"""Delivery rules without a database: rate limits, retries, permanent failures, idempotent replies."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from core.chat import Person, Reply, Room, Said
+from core.delivery import Delivered, InboxItem, OutboxItem, Outgoing, PermanentFailure, RetryLater, SendOutcome
+from core.delivery.limits import RateLimiter
+from core.delivery.worker import MAX_SEND_ATTEMPTS, Dispatcher, InboxWorker, outgoing_for
+from tests.unit.fakes import FakeClock
+
+ANN = Person("telegram", "1", "Ann")
+GROUP = Room("telegram", "-100", private=False)
+
+
+class Seconds:
+    """A monotonic clock and a sleeper that share one fake time line."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_one_chat_gets_at_most_one_message_a_second_and_a_group_twenty_a_minute() -> None:
+    limiter = RateLimiter()
+    now = 0.0
+    for _ in range(3):
+        assert limiter.wait("telegram", "room:-100", True, now) == 0.0
+        limiter.record("telegram", "room:-100", True, now)
+        now += 1.0
+    assert limiter.wait("telegram", "room:-100", True, now - 0.5) == 0.5
+    assert limiter.wait("telegram", "private:2", False, now - 0.5) == 0.0, "another chat is not held up"
+    for _ in range(17):
+        limiter.record("telegram", "room:-100", True, now)
+        now += 1.0
+    assert limiter.wait("telegram", "room:-100", True, now) > 30, "the 21st group message waits for the minute"
+
+
+class FakeOutbox:
+    def __init__(self, items: list[OutboxItem]) -> None:
+        self.items = items
+        self.delivered_ids: list[int] = []
+        self.retried: list[tuple[int, datetime]] = []
+        self.failed_ids: list[tuple[int, str]] = []
+
+    async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
+        claimed, self.items = self.items[:limit], self.items[limit:]
+        return claimed
+
+    async def delivered(self, item_id: int, now: datetime) -> None:
+        self.delivered_ids.append(item_id)
+
+    async def retry(self, item_id: int, at: datetime, reason: str) -> None:
+        self.retried.append((item_id, at))
+
+    async def failed(self, item_id: int, reason: str, now: datetime) -> None:
+        self.failed_ids.append((item_id, reason))
+
+
+class ScriptedSender:
+    platform = "telegram"
+
+    def __init__(self, outcomes: Mapping[int, SendOutcome]) -> None:
+        self.outcomes = outcomes
+        self.sent: list[tuple[int, float]] = []
+        self.clock: Seconds | None = None
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        self.sent.append((item.item_id, self.clock() if self.clock else 0.0))
+        return self.outcomes.get(item.item_id, Delivered())
+
+
+def item(item_id: int, attempts: int = 1, chat: str = "room:-100") -> OutboxItem:
+    return OutboxItem(item_id, f"k{item_id}", "telegram", Reply(GROUP, ANN, f"message {item_id}"), {}, attempts,
+                      chat, True)
+
+
+async def test_a_burst_to_one_group_is_spread_out_not_dropped() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    sender = ScriptedSender({})
+    sender.clock = seconds
+    outbox = FakeOutbox([item(n) for n in range(5)])
+    dispatcher = Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds)
+    assert await dispatcher.run_once() == 5
+    assert outbox.delivered_ids == [0, 1, 2, 3, 4]
+    times = [t for _, t in sender.sent]
+    assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(times))
+
+
+async def test_retry_after_puts_a_message_back_and_a_permanent_failure_is_recorded_once() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    sender = ScriptedSender({1: RetryLater(7, "429"), 2: PermanentFailure("bot was blocked"),
+                             3: RetryLater(1, "network")})
+    outbox = FakeOutbox([item(1), item(2, chat="private:9"), item(3, attempts=MAX_SEND_ATTEMPTS, chat="private:8")])
+    await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds).run_once()
+    assert [(i, (at - clock.now()).total_seconds()) for i, at in outbox.retried] == [(1, 7.0)]
+    assert [i for i, _ in outbox.failed_ids] == [2, 3]
+    assert "gave up" in outbox.failed_ids[1][1]
+
+
+class FakeInbox:
+    def __init__(self, items: list[InboxItem]) -> None:
+        self.items = items
+        self.finished: dict[int, list[Outgoing]] = {}
+        self.released: list[int] = []
+
+    async def put(self, event: object, context: Mapping[str, str] | None = None) -> bool:
+        raise NotImplementedError
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
+        return [i for i in self.items if i.item_id not in self.finished][:limit]
+
+    async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
+        self.finished[item_id] = list(replies)
+
+    async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
+        self.released.append(item_id)
+
+
+class Echo:
+    def __init__(self) -> None:
+        self.fail_once = True
+
+    async def handle(self, event: Said) -> list[Reply]:  # type: ignore[override]
+        if event.text == "boom" and self.fail_once:
+            self.fail_once = False
+            raise RuntimeError("database went away")
+        return [Reply(event.room, event.person, f"you said {event.text}"), Reply(None, event.person, "psst")]
+
+
+async def test_replies_are_keyed_by_the_update_so_handling_it_again_queues_nothing_new() -> None:
+    said = Said(ANN, GROUP, "hello", "update-7")
+    first = outgoing_for(said, [Reply(GROUP, ANN, "a"), Reply(None, ANN, "b")], {})
+    again = outgoing_for(said, [Reply(GROUP, ANN, "a"), Reply(None, ANN, "b")], {})
+    assert [o.key for o in first] == [o.key for o in again] == ["telegram:update-7:0", "telegram:update-7:1"]
+
+
+async def test_a_failing_update_is_given_back_and_handled_on_a_later_round() -> None:
+    inbox = FakeInbox([InboxItem(1, Said(ANN, GROUP, "boom", "u1")), InboxItem(2, Said(ANN, GROUP, "hi", "u2"))])
+    worker = InboxWorker(inbox, Echo(), FakeClock())  # type: ignore[arg-type]
+    await worker.run_once()
+    assert inbox.released == [1] and list(inbox.finished) == [2]
+    await worker.run_once()
+    assert [o.reply.text for o in inbox.finished[1]] == ["you said boom", "psst"]
