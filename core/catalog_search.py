@@ -27,8 +27,8 @@ GAP_PATIENCE_SECONDS = 30.0
 class CatalogFeed(Protocol):
     """What search needs from catalog storage."""
 
-    async def all_songs(self) -> list[Song]:
-        """Every song."""
+    async def index_entries(self) -> list[CatalogEntry]:
+        """Every song's id, title and artist: all the index needs, a fraction of a full ``Song``."""
         ...
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
@@ -106,8 +106,7 @@ class CatalogSearch:
         """Build the index from the whole catalog, then catch up with changes made meanwhile."""
         started = self._monotonic()
         seen = await self._feed.last_change()
-        songs = await self._feed.all_songs()
-        entries = [_entry(song) for song in songs]
+        entries = await self._feed.index_entries()
         index = await self._offload(lambda: SearchIndex(entries))
         self._index, self._seen = index, seen
         await self.follow()

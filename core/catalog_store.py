@@ -73,10 +73,6 @@ class SongStore(Protocol):
         """Insert ``added`` and overwrite ``updated`` in one transaction."""
         ...
 
-    async def all_songs(self) -> list[Song]:
-        """Every song, for building the search index."""
-        ...
-
 
 class DuplicateSong(Exception):
     """A song with the same external id is already stored."""

@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.catalog import MediaFile, Song, match_key, sort_key
 from core.catalog_store import DuplicateSong, ImportMatch, SongPage, SongQuery
+from core.search import CatalogEntry
 from storage.tables import catalog_changes, songs
 
 _CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
@@ -171,10 +172,15 @@ class SqlSongStore:
                 await conn.execute(update(songs).where(songs.c.song_id == song_id).values(values))
             await _record_changes(conn, [s.song_id for s in (*added, *updated)])
 
-    async def all_songs(self) -> list[Song]:
+    async def index_entries(self) -> list[CatalogEntry]:
+        """Every song's id, title and artist, streamed in batches so the event loop keeps serving."""
+        query = select(songs.c.song_id, songs.c.title, songs.c.artist).execution_options(yield_per=5000)
+        entries: list[CatalogEntry] = []
         async with self._engine.connect() as conn:
-            result = await conn.stream(select(songs).execution_options(yield_per=5000))
-            return [_song(row) async for row in result]
+            result = await conn.stream(query)
+            async for batch in result.partitions():
+                entries.extend(CatalogEntry(str(r.song_id), r.title, r.artist) for r in batch)
+        return entries
 
     async def count(self) -> int:
         """How many songs the catalog holds."""

@@ -80,9 +80,6 @@ class InMemorySongStore:
             self.songs[song.song_id] = replace(song)
         self.writes += 1
 
-    async def all_songs(self) -> list[Song]:
-        return list(self.songs.values())
-
 
 class RecordingListener:
     """A catalog listener that remembers what it was told."""

@@ -9,6 +9,7 @@ import pytest
 
 from core.catalog import Song
 from core.catalog_search import CatalogSearch, QueryTooLong, SearchNotReady
+from core.search import CatalogEntry
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -36,8 +37,8 @@ class FakeFeed:
         if not visible:
             self.invisible.add(seq)
 
-    async def all_songs(self) -> list[Song]:
-        return list(self.songs.values())
+    async def index_entries(self) -> list[CatalogEntry]:
+        return [CatalogEntry(s.song_id, s.title, s.artist) for s in list(self.songs.values())]
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
         return [self.songs[i] for i in song_ids if i in self.songs]

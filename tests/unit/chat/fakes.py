@@ -11,6 +11,7 @@ from core.catalog import Song
 from core.catalog_search import CatalogSearch
 from core.chat import ChatBot, Choice, Person, Pressed, Reply, Room, Said
 from core.rotation import RotationService
+from core.search import CatalogEntry
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
 PLATFORM = "test"
@@ -90,8 +91,8 @@ class FakeFeed:
     def __init__(self, songs: Sequence[tuple[str, str, int]] = SONGS) -> None:
         self.songs = {f"song-{i}": Song(f"song-{i}", t, a, d, None, NOW, NOW) for i, (t, a, d) in enumerate(songs)}
 
-    async def all_songs(self) -> list[Song]:
-        return list(self.songs.values())
+    async def index_entries(self) -> list[CatalogEntry]:
+        return [CatalogEntry(s.song_id, s.title, s.artist) for s in list(self.songs.values())]
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
         return [self.songs[i] for i in song_ids if i in self.songs]
