@@ -1,0 +1,248 @@
+"""The inbound path for Telegram, stored before acknowledged: long polling or a webhook, both into the ``Inbox``.
+
+Telegram forgets an update once it is acknowledged: by a later ``getUpdates`` call whose offset is
+beyond it, or by a 2xx answer to the webhook POST. Both paths here store every update in the inbox
+first and acknowledge only after that succeeded, so a crash or a database outage means the update
+comes again (the inbox's uniqueness on (platform, update_key) absorbs the repeat) instead of being lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from telegram import Bot, Update
+from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
+
+from api.errors import envelope
+from bots.telegram.translate import ALLOWED_UPDATES, context_of, event_from_update
+from core.chat import ChatEvent
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram's own rule for secret tokens (setWebhook refuses anything else).
+_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_MAX_BODY = 1024 * 1024
+
+
+class UpdateInbox(Protocol):
+    """The one thing intake needs of ``core.delivery.Inbox``: storing an event once per (platform, update_key)."""
+
+    async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        """Store ``event``; False when it was already stored (a redelivery)."""
+        ...
+
+
+class TelegramPoller:
+    """Our own long-polling loop over ``Bot.get_updates``, confirming a batch only after it is stored.
+
+    PTB's ``Updater`` is not used on purpose: it moves the offset on (confirming updates to
+    Telegram) before handlers run, so an update that fails to be stored would be lost.
+    """
+
+    def __init__(
+        self,
+        bot: Bot,
+        inbox: UpdateInbox,
+        *,
+        bot_username: str | None = None,
+        timeout: float = 30.0,
+        limit: int = 100,
+        allowed_updates: Sequence[str] = ALLOWED_UPDATES,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 30.0,
+        delete_webhook: bool = True,
+    ) -> None:
+        """``bot`` must be initialized by the caller; ``timeout`` is the long-poll wait in seconds.
+
+        ``delete_webhook`` removes a webhook left from webhook mode (getUpdates is refused while one is
+        set) — always keeping the pending updates.
+        """
+        self._bot = bot
+        self._inbox = inbox
+        self._bot_username = bot_username
+        self._timeout = timedelta(seconds=timeout)
+        self._limit = limit
+        self._allowed_updates = list(allowed_updates)
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._delete_webhook = delete_webhook
+        self._offset: int | None = None
+
+    @property
+    def offset(self) -> int | None:
+        """The offset the next ``getUpdates`` call sends: everything below it is stored."""
+        return self._offset
+
+    async def run(self) -> None:
+        """Poll until cancelled. Failures are logged and retried with growing pauses; nothing is dropped."""
+        backoff = self._backoff_initial
+        webhook_deleted = not self._delete_webhook
+        while True:
+            try:
+                if not webhook_deleted:
+                    await self._bot.delete_webhook(drop_pending_updates=False)
+                    webhook_deleted = True
+                await self.poll_once()
+                backoff = self._backoff_initial
+                continue
+            except RetryAfter as error:
+                pause = max(_seconds(error.retry_after), backoff)
+                logger.warning("Telegram asks the poller to wait %.0f s", pause)
+            except (InvalidToken, Forbidden) as error:
+                pause = self._backoff_max
+                logger.error("Telegram refuses the bot's token (%s); retrying in %.0f s", error, pause)
+            except Conflict as error:
+                pause = backoff
+                # Another poller, or a webhook set meanwhile: remove the webhook again before the next poll.
+                webhook_deleted = not self._delete_webhook
+                logger.warning("getUpdates conflict (%s); retrying in %.1f s", error, pause)
+            except TelegramError as error:
+                pause = backoff
+                logger.warning("getUpdates failed (%s); retrying in %.1f s", error, pause)
+            except Exception:
+                pause = backoff
+                logger.exception("polling failed; updates not stored stay unconfirmed, retrying in %.1f s", pause)
+            await asyncio.sleep(pause)
+            backoff = min(backoff * 2, self._backoff_max)
+
+    async def poll_once(self) -> int:
+        """One round: fetch a batch (confirming the previous one), store it, answer its button presses.
+
+        Returns how many events were newly stored. If storing fails the exception propagates and the
+        offset stays just before the first update not stored, so Telegram offers it again.
+        """
+        stored = 0
+        callbacks: list[str] = []
+        try:
+            for update_id, update in await self._fetch():
+                event = event_from_update(update, self._bot_username) if update is not None else None
+                if update is not None and event is not None:
+                    context = context_of(update)
+                    if await self._inbox.put(event, context):
+                        stored += 1
+                    if "callback_query_id" in context:
+                        callbacks.append(context["callback_query_id"])
+                # Only now may the next getUpdates confirm this update.
+                self._offset = update_id + 1
+        except Exception:
+            # Presses stored before the failure will not come again: stop their spinners anyway.
+            await _answer_callbacks(self._bot, callbacks)
+            raise
+        await _answer_callbacks(self._bot, callbacks)
+        return stored
+
+    async def _fetch(self) -> list[tuple[int, Update | None]]:
+        try:
+            updates = await self._bot.get_updates(
+                offset=self._offset, limit=self._limit, timeout=self._timeout, allowed_updates=self._allowed_updates,
+            )
+        except TelegramError:
+            raise
+        except Exception:
+            # PTB could not read the batch (an update shape it does not know). Left alone, that one
+            # update would block every later one forever, so fetch the batch raw and read each alone.
+            logger.warning("python-telegram-bot could not read a batch of updates; reading them one by one")
+            return await self._fetch_raw()
+        return [(update.update_id, update) for update in updates]
+
+    async def _fetch_raw(self) -> list[tuple[int, Update | None]]:
+        # Bot API method names are case-insensitive; this spelling is not a Bot attribute, so PTB
+        # does not steer us back to the parsing get_updates.
+        raw = await self._bot.do_api_request("getupdates", api_kwargs={
+            "offset": self._offset, "limit": self._limit, "timeout": 0, "allowed_updates": self._allowed_updates,
+        })
+        batch: list[tuple[int, Update | None]] = []
+        for data in raw if isinstance(raw, list) else []:
+            update_id = data.get("update_id") if isinstance(data, dict) else None
+            if not isinstance(update_id, int):
+                continue
+            try:
+                batch.append((update_id, Update.de_json(data, self._bot)))
+            except Exception:
+                logger.exception("Telegram update %s is unreadable and is skipped: %.2000r", update_id, data)
+                batch.append((update_id, None))
+        return batch
+
+
+async def _answer_callbacks(bot: Bot, query_ids: Sequence[str]) -> None:
+    # Answering only stops the spinner on the user's button; the reply itself comes through the outbox.
+    for query_id in query_ids:
+        try:
+            await bot.answer_callback_query(query_id)
+        except TelegramError as error:
+            # A repeat of an already answered press, or one older than Telegram's answer window.
+            logger.debug("could not answer callback query %s: %s", query_id, error)
+
+
+def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = None, *,
+                   bot: Bot | None = None) -> APIRouter:
+    """``POST /telegram/webhook``: checks the secret, stores the update, then answers 200.
+
+    A wrong or missing secret gets 403 and a malformed body 400 (both in the API's error envelope)
+    without storing anything. If the inbox cannot store the update the answer is 503, so Telegram
+    delivers it again later. Updates the bot does not read (or this PTB cannot parse) are acknowledged
+    and dropped, the unparseable ones logged. A stored
+    button press is answered in the webhook response itself (Telegram runs a method given there), so
+    the user's spinner stops without a call of our own. ``bot`` (optional) is attached to the parsed objects.
+    """
+    if not _SECRET_PATTERN.fullmatch(secret):
+        raise ValueError("the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
+    expected = secret.encode()
+    router = APIRouter(tags=["telegram"])
+
+    @router.post(WEBHOOK_PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "replace")
+        if not hmac.compare_digest(given, expected):
+            return envelope(403, "forbidden", "The webhook secret token is missing or wrong.")
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return envelope(413, "too-large", "The update is too large.")
+        data = _update_object(body)
+        if data is None:
+            return envelope(400, "validation-error", "The body is not a Telegram update.")
+        try:
+            update = Update.de_json(data, bot)
+        except Exception:
+            # Well formed but in a shape this PTB cannot read: delivering it again would not help.
+            logger.exception("Telegram update %s is unreadable and is skipped: %.2000r", data["update_id"], data)
+            return JSONResponse({"ok": True})
+        event = event_from_update(update, bot_username)
+        if event is None:
+            return JSONResponse({"ok": True})
+        try:
+            await inbox.put(event, context_of(update))
+        except Exception:
+            logger.exception("storing Telegram update %s failed; Telegram will deliver it again", update.update_id)
+            return envelope(503, "unavailable", "The update could not be stored; try again later.")
+        if update.callback_query is not None:
+            return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})
+        return JSONResponse({"ok": True})
+
+    return router
+
+
+def _update_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        data: Any = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or isinstance(data.get("update_id"), bool) or \
+            not isinstance(data.get("update_id"), int):
+        return None
+    return data
+
+
+def _seconds(value: int | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

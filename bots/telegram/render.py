@@ -1,0 +1,91 @@
+"""Neutral replies out as ``Bot.send_message`` keyword arguments: plain text, split to fit, buttons below."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.chat import Reply
+
+# Telegram's limit on a message's text, counted in UTF-16 code units.
+MAX_TEXT = 4096
+
+
+def render(reply: Reply, *, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
+    """The messages that say ``reply``, in order; the buttons go under the last one.
+
+    ``chat_id`` is the reply's room, or the person's private chat (chat id == user id) when the
+    reply has no room. Text is sent as-is (no parse mode, so nothing needs escaping). Text longer
+    than Telegram allows is split into several messages on line boundaries, never refused.
+    """
+    if reply.room is not None:
+        chat_id = _chat_id(reply.room.room_id)
+    elif reply.to_person is not None:
+        chat_id = _chat_id(reply.to_person.user_id)
+    else:
+        raise ValueError("a reply needs a room or a person to go to")
+    parts = split_text(reply.text, limit)
+    if not parts:
+        if not reply.buttons:
+            return []
+        parts = ["…"]  # Telegram refuses empty text, and the buttons need a message to sit under
+    messages: list[dict[str, Any]] = [{"chat_id": chat_id, "text": part} for part in parts]
+    if reply.buttons:
+        keyboard = [[InlineKeyboardButton(button.label, callback_data=button.data)] for button in reply.buttons]
+        messages[-1]["reply_markup"] = InlineKeyboardMarkup(keyboard)
+    return messages
+
+
+def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """``text`` cut into pieces of at most ``limit`` UTF-16 units, at line ends where possible.
+
+    A single line longer than the limit is cut at its last space that fits, or mid-word as a last resort.
+    Blank pieces are dropped (Telegram refuses empty messages).
+    """
+    if limit < 2:
+        raise ValueError("limit must be at least 2")
+    if _units(text) <= limit:
+        return [text] if text.strip() else []
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if _units(candidate) <= limit:
+            current = candidate
+            continue
+        if current.strip():
+            pieces.append(current)
+        current = ""
+        while _units(line) > limit:
+            head, line = _cut(line, limit)
+            if head.strip():
+                pieces.append(head)
+        current = line
+    if current.strip():
+        pieces.append(current)
+    return pieces
+
+
+def _cut(line: str, limit: int) -> tuple[str, str]:
+    # Find the longest prefix within the limit, counting UTF-16 units (emoji take two).
+    end, used = 0, 0
+    for end, char in enumerate(line):  # noqa: B007 - end is used after the loop
+        used += _units(char)
+        if used > limit:
+            break
+    else:
+        return line, ""
+    space = line.rfind(" ", 0, end + 1)
+    if space > 0:
+        return line[:space], line[space + 1:]
+    return line[:end], line[end:]
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _chat_id(value: str) -> int | str:
+    # Telegram chat ids are integers (groups negative); "@channel" names stay strings.
+    return int(value) if value.lstrip("-").isdigit() else value

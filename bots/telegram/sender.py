@@ -1,0 +1,83 @@
+"""``TelegramSender``: delivers queued replies with the real Bot API client and turns every failure into an outcome."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bots.telegram.render import render
+from bots.telegram.translate import PLATFORM
+from core.delivery import Delivered, OutboxItem, PermanentFailure, RetryLater, SendOutcome
+
+logger = logging.getLogger(__name__)
+
+
+class TelegramSender:
+    """The ``Sender`` for Telegram: one reply may be several messages (long text); buttons ride on the last.
+
+    If a later part of a split reply fails and is retried, the parts already delivered are not sent
+    again (remembered per outbox key while this process lives).
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, *, network_backoff: float = 5.0, unknown_backoff: float = 60.0) -> None:
+        """``bot`` must be initialized (``async with bot`` or ``await bot.initialize()``) by the caller."""
+        self._bot = bot
+        self._network_backoff = network_backoff
+        self._unknown_backoff = unknown_backoff
+        self._parts_sent: dict[str, int] = {}
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        """Send every message of ``item.reply``; never raises."""
+        try:
+            messages = render(item.reply)
+        except ValueError as error:
+            return PermanentFailure(f"cannot render reply: {error}")
+        done = self._parts_sent.get(item.key, 0)
+        for index, message in enumerate(messages):
+            if index < done:
+                continue
+            outcome = await self._send_one(item, message)
+            if outcome is not None:
+                if isinstance(outcome, RetryLater) and index > 0:
+                    self._parts_sent[item.key] = index
+                else:
+                    self._parts_sent.pop(item.key, None)
+                return outcome
+        self._parts_sent.pop(item.key, None)
+        return Delivered()
+
+    async def _send_one(self, item: OutboxItem, message: dict[str, Any]) -> RetryLater | PermanentFailure | None:
+        try:
+            try:
+                await self._bot.send_message(**message)
+            except ChatMigrated as migrated:
+                # A group became a supergroup: the same conversation lives on under a new id.
+                logger.warning("chat %s moved to %s; sending there", message["chat_id"], migrated.new_chat_id)
+                await self._bot.send_message(**{**message, "chat_id": migrated.new_chat_id})
+        except RetryAfter as error:
+            return RetryLater(_seconds(error.retry_after), f"flood control: {error.message}")
+        except Forbidden as error:
+            return PermanentFailure(f"forbidden: {error.message}")
+        except BadRequest as error:  # before NetworkError: BadRequest is one of its subclasses
+            return PermanentFailure(f"bad request: {error.message}")
+        except NetworkError as error:  # TimedOut included
+            logger.info("network trouble sending outbox item %s: %s", item.item_id, error)
+            return RetryLater(self._network_backoff, f"network: {error.message}")
+        except TelegramError as error:
+            logger.warning("Telegram refused outbox item %s: %s", item.item_id, error)
+            return RetryLater(self._unknown_backoff, f"telegram: {error.message}")
+        except Exception as error:
+            logger.exception("unexpected failure sending outbox item %s", item.item_id)
+            return RetryLater(self._unknown_backoff, f"unexpected: {type(error).__name__}")
+        return None
+
+
+def _seconds(value: int | timedelta) -> float:
+    # PTB gives a timedelta when PTB_TIMEDELTA is set and an int (with a deprecation warning) otherwise.
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)

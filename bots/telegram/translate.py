@@ -1,0 +1,54 @@
+"""Telegram updates in, neutral chat events out: ``Said`` for text messages, ``Pressed`` for button presses."""
+
+from __future__ import annotations
+
+from telegram import Chat, Update, User
+
+from core.chat import ChatEvent, Person, Pressed, Room, Said
+
+PLATFORM = "telegram"
+
+# The update kinds the bot reads; the poller and the webhook ask Telegram for exactly these.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
+
+
+def person_of(user: User) -> Person:
+    """The neutral ``Person`` for a Telegram user (identified by the numeric id, never the changeable handle)."""
+    return Person(PLATFORM, str(user.id), user.full_name, user.username, user.is_bot)
+
+
+def room_of(chat: Chat) -> Room:
+    """The neutral ``Room`` for a Telegram chat: private only for the one-to-one chat with the bot."""
+    return Room(PLATFORM, str(chat.id), chat.type == Chat.PRIVATE)
+
+
+def event_from_update(update: Update, bot_username: str | None = None) -> ChatEvent | None:
+    """The chat event an update means, or None when the bot has nothing to read in it.
+
+    Text messages and their edits become ``Said`` (an edit has its own update_id, so it is a new
+    event); inline-button presses become ``Pressed``. Photos, joins, channel posts and messages our
+    own bot sent (``bot_username``) are ignored.
+    """
+    key = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        if query.data is None:
+            return None  # a game button, not one of ours
+        chat = query.message.chat if query.message is not None else None
+        # A press on an inline-mode message has no chat: answer the presser privately.
+        room = room_of(chat) if chat is not None else Room(PLATFORM, str(query.from_user.id), True)
+        return Pressed(person_of(query.from_user), room, query.data, key)
+    message = update.message or update.edited_message
+    if message is None or message.text is None or message.from_user is None:
+        return None
+    sender = message.from_user
+    if bot_username and sender.is_bot and (sender.username or "").lower() == bot_username.lower().lstrip("@"):
+        return None
+    return Said(person_of(sender), room_of(message.chat), message.text, key)
+
+
+def context_of(update: Update) -> dict[str, str]:
+    """What the reply path needs from the platform besides the event: the callback query to answer, if any."""
+    if update.callback_query is not None:
+        return {"callback_query_id": update.callback_query.id}
+    return {}

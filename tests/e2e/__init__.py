@@ -1,0 +1,1 @@
+"""End-to-end tests: the real platform clients against loopback stand-ins."""

@@ -1,0 +1,1 @@
+"""The Telegram adapter driven through the real python-telegram-bot against FakeTelegram."""

@@ -1,0 +1,58 @@
+"""A hand-written in-memory ``Inbox`` (just the part the intake uses) that can fail like a database does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from core.chat import ChatEvent
+
+
+class StorageDown(Exception):
+    """The simulated database outage."""
+
+
+@dataclass
+class MemoryInbox:
+    """Stores each (platform, update_key) once; ``fail_next`` makes the next puts raise; ``on_put`` watches."""
+
+    items: list[tuple[ChatEvent, dict[str, str]]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    failures_left: int = 0
+    successes_before_failure: int = 0
+    on_put: Callable[[ChatEvent], None] | None = None
+    handled: int = 0  # how many items a test has already taken out with ``take_new``
+
+    def fail_next(self, times: int = 1, *, after: int = 0) -> None:
+        """The next ``times`` puts raise, once ``after`` more puts have gone through."""
+        self.failures_left = times
+        self.successes_before_failure = after
+
+    async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        if self.on_put is not None:
+            self.on_put(event)
+        if self.failures_left > 0 and self.successes_before_failure > 0:
+            self.successes_before_failure -= 1
+        elif self.failures_left > 0:
+            self.failures_left -= 1
+            raise StorageDown("database is unreachable")
+        key = (event.person.platform, event.update_key)
+        if any((e.person.platform, e.update_key) == key for e, _ in self.items):
+            self.duplicates.append(event.update_key)
+            return False
+        self.items.append((event, dict(context or {})))
+        return True
+
+    @property
+    def events(self) -> list[ChatEvent]:
+        return [event for event, _ in self.items]
+
+    @property
+    def keys(self) -> list[str]:
+        return [event.update_key for event in self.events]
+
+    def take_new(self) -> list[ChatEvent]:
+        """The events stored since the last call, oldest first (what an inbox worker would claim)."""
+        new = self.events[self.handled:]
+        self.handled = len(self.items)
+        return new

@@ -1,0 +1,178 @@
+"""Long polling stores every update before Telegram is told it arrived, so nothing is lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from telegram import Bot
+
+from bots.telegram import TelegramPoller
+from core.chat import Pressed, Said
+from tests.e2e.telegram.conftest import BOT_USERNAME
+from tests.e2e.telegram.fakes import MemoryInbox, StorageDown
+from tests.standins import FakeTelegram
+
+
+def _poller(bot: Bot, inbox: MemoryInbox) -> TelegramPoller:
+    return TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.2, backoff_initial=0.01, backoff_max=0.05)
+
+
+@contextlib.asynccontextmanager
+async def _running(poller: TelegramPoller) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(poller.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 5)
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+def _a_busy_night(tg: FakeTelegram) -> list[int]:
+    """A private /start, a group /request, a button press, an edit and a message from another bot."""
+    group = tg.group()
+    ann, kim = tg.user(1001, "Ann", "ann"), tg.user(1002, "Kim", "kim")
+    start = tg.push_message(None, ann, "/start K7QX2")
+    request = tg.push_message(group, kim, "/request dremas")
+    press = tg.push_callback(None, ann, 3, "c:tok1")
+    edit = tg.push_edited_message(group, kim, request["message"]["message_id"], "/request dreams")
+    spam = tg.push_message(group, {"id": 777, "is_bot": True, "first_name": "Spam", "username": "spam_bot"}, "/next")
+    return [u["update_id"] for u in (start, request, press, edit, spam)]
+
+
+async def test_every_kind_of_update_is_stored_once_and_confirmed_only_after(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    confirmed_when_stored: list[bool] = []
+    inbox.on_put = lambda event: confirmed_when_stored.append(int(event.update_key) in tg.confirmed_update_ids)
+    ids = _a_busy_night(tg)
+    async with _running(_poller(bot, inbox)):
+        await _until(lambda: len(inbox.items) == 5)
+        await tg.wait_until_confirmed(ids[-1])
+        await tg.wait_for_call("answerCallbackQuery")
+    assert inbox.keys == [str(i) for i in ids]
+    assert [type(e) for e in inbox.events] == [Said, Said, Pressed, Said, Said]
+    assert [e.text for e in inbox.events if isinstance(e, Said)] == [
+        "/start K7QX2", "/request dremas", "/request dreams", "/next"]
+    assert inbox.events[-1].person.is_bot  # stored; the core stays silent for bots
+    assert confirmed_when_stored == [False] * 5
+    assert tg.pending_updates == []
+    [answer] = tg.callback_answers
+    assert answer["callback_query_id"] == inbox.items[2][1]["callback_query_id"]
+
+
+async def test_a_storage_outage_leaves_the_update_unconfirmed_until_it_is_stored(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    poller = _poller(bot, inbox)
+    first = tg.push_message(None, tg.user(1001, "Ann"), "/start K7QX2")
+    assert await poller.poll_once() == 1
+    second = tg.push_message(None, 1001, "/request zombie")
+    inbox.fail_next()
+    with pytest.raises(StorageDown):
+        await poller.poll_once()
+    # The first is confirmed by that call's offset; the second must wait for a successful store.
+    assert first["update_id"] in tg.confirmed_update_ids
+    assert [u["update_id"] for u in tg.pending_updates] == [second["update_id"]]
+    assert poller.offset == second["update_id"]
+    assert await poller.poll_once() == 1
+    assert inbox.keys == [str(first["update_id"]), str(second["update_id"])]
+    await poller.poll_once()
+    assert second["update_id"] in tg.confirmed_update_ids
+
+
+async def test_the_running_poller_rides_out_an_outage_and_stores_the_update_on_the_next_round(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    inbox.fail_next(times=2)
+    update = tg.push_message(None, tg.user(1001, "Ann"), "/request zombie")
+    async with _running(_poller(bot, inbox)) as task:
+        await tg.wait_until_confirmed(update["update_id"])
+        assert not task.done()
+    assert inbox.keys == [str(update["update_id"])]
+    offsets = [c.params.get("offset") for c in tg.calls_to("getUpdates")]
+    # Every poll before the store succeeded asked from the start again; only then did the offset move on.
+    assert offsets[:3] == [None, None, None]
+    assert offsets[3] == update["update_id"] + 1
+
+
+async def test_a_press_stored_just_before_an_outage_still_gets_its_spinner_stopped(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    ann = tg.user(1001, "Ann")
+    press = tg.push_callback(None, ann, 3, "c:tok1")
+    message = tg.push_message(None, ann, "/queue")
+    inbox.fail_next(after=1)
+    with pytest.raises(StorageDown):
+        await _poller(bot, inbox).poll_once()
+    assert inbox.keys == [str(press["update_id"])]
+    assert [a["callback_query_id"] for a in tg.callback_answers] == [press["callback_query"]["id"]]
+    assert [u["update_id"] for u in tg.pending_updates] == [press["update_id"], message["update_id"]]
+
+
+async def test_a_redelivered_update_is_not_stored_twice(tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    poller = _poller(bot, inbox)
+    update = tg.push_message(None, tg.user(1001, "Ann"), "/request zombie")
+    assert await poller.poll_once() == 1
+    await poller.poll_once()
+    tg.redeliver(update["update_id"])
+    assert await poller.poll_once() == 0
+    assert inbox.keys == [str(update["update_id"])]
+    assert inbox.duplicates == [str(update["update_id"])]
+
+
+async def test_a_redelivered_press_is_stored_once_and_its_repeat_answer_is_harmless(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    poller = _poller(bot, inbox)
+    press = tg.push_callback(None, tg.user(1001, "Ann"), 3, "c:tok1")
+    assert await poller.poll_once() == 1
+    tg.redeliver(press["update_id"])
+    assert await poller.poll_once() == 0
+    assert len(inbox.items) == 1 and len(tg.callback_answers) == 1
+
+
+async def test_errors_from_telegram_are_retried_and_pending_updates_are_never_dropped(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    await bot.set_webhook("https://example.invalid/hook")  # left over from webhook mode
+    update = tg.push_message(None, tg.user(1001, "Ann"), "/start K7QX2")
+    tg.fail_next("getUpdates", 502)
+    tg.drop_connection_next("getUpdates")
+    tg.fail_next("getUpdates", 429, retry_after=0)
+    async with _running(_poller(bot, inbox)) as task:
+        await tg.wait_until_confirmed(update["update_id"])
+        assert not task.done()
+    assert inbox.keys == [str(update["update_id"])]
+    assert tg.dropped_updates == []
+    assert all(not c.params.get("drop_pending_updates") for c in tg.calls_to("deleteWebhook"))
+
+
+async def test_an_update_this_ptb_cannot_parse_does_not_block_the_ones_after_it(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox, caplog: pytest.LogCaptureFixture) -> None:
+    ann = tg.user(1001, "Ann")
+    before = tg.push_message(None, ann, "/start K7QX2")
+    poll = tg.make_message(tg.group(), ann, "x")
+    del poll["text"]
+    poll["poll"] = {"id": "p", "question": "Next song?", "options": [], "total_voter_count": 0, "is_closed": False,
+                    "is_anonymous": True, "type": "regular", "allows_multiple_answers": False}  # too old for PTB
+    poison = tg.push_raw({"message": poll})
+    after = tg.push_message(None, ann, "/request zombie")
+    poller = _poller(bot, inbox)
+    assert await poller.poll_once() == 2
+    assert inbox.keys == [str(before["update_id"]), str(after["update_id"])]
+    await poller.poll_once()
+    assert {poison["update_id"], after["update_id"]} <= set(tg.confirmed_update_ids)
+    assert f"Telegram update {poison['update_id']} is unreadable" in caplog.text
+
+
+async def test_cancelling_the_poller_ends_a_long_poll_promptly(tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    poller = TelegramPoller(bot, inbox, timeout=30)
+    task = asyncio.create_task(poller.run())
+    await tg.wait_for_call("getUpdates")
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 2)
