@@ -1,0 +1,28 @@
+"""The Slack adapter: Slack payloads into the inbox, replies out as Block Kit, no rules of its own.
+
+- ``build_slack_app(inbox, client, signing_secret)`` — a Bolt ``AsyncApp`` that stores slash commands
+  (``/karaoke <sub> <args>``), presses of the bot's buttons and direct messages, *then* acknowledges them;
+  ``slack_router(app)`` mounts it in FastAPI as ``POST /slack/events``.
+- ``SlackSender(client)`` — the ``core.delivery.Sender`` for Slack: a queued ``Reply`` → chat.postMessage,
+  chat.postEphemeral, a response_url or a DM; every failure is an outcome.
+- ``translate_*`` (payload → ``Said``/``Pressed`` + context) and ``render`` (``Reply`` → destination + messages).
+"""
+
+from bots.slack.intake import build_slack_app, slack_router
+from bots.slack.people import SlackUserNames
+from bots.slack.render import RenderedReply, SlackMessage, render
+from bots.slack.sender import SlackSender
+from bots.slack.translate import translate_action, translate_command, translate_message
+
+__all__ = [
+    "RenderedReply",
+    "SlackMessage",
+    "SlackSender",
+    "SlackUserNames",
+    "build_slack_app",
+    "render",
+    "slack_router",
+    "translate_action",
+    "translate_command",
+    "translate_message",
+]
