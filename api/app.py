@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
@@ -13,8 +14,11 @@ if TYPE_CHECKING:
     from karaoke.bootstrap import Container
 
 
-def create_app(container: Container) -> FastAPI:
-    """The HTTP app. It holds the container; it creates nothing itself."""
+def create_app(container: Container, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The HTTP app. It holds the container; it creates nothing itself.
+
+    ``extra_routers`` are the chat platforms' inbound endpoints (Telegram webhook, Slack events).
+    """
     app = FastAPI(
         title="Karaoke",
         version="0.1.0",
@@ -27,4 +31,6 @@ def create_app(container: Container) -> FastAPI:
     v1.include_router(songs.router)
     v1.include_router(shows.router)
     app.include_router(v1)
+    for router in extra_routers:
+        app.include_router(router)
     return app

@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.catalog_search import CatalogSearch
 from core.catalog_service import CatalogService
 from core.chat import ChatBot
-from core.delivery.worker import InboxWorker
+from core.delivery import Sender
+from core.delivery.worker import Dispatcher, InboxWorker
 from core.rotation import RotationService
 from karaoke.settings import Settings
 from storage import migrate
@@ -124,8 +126,13 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
 
 
 @asynccontextmanager
-async def background(container: Container) -> AsyncIterator[None]:
-    """Run the service's background work (search index build, then following catalog changes)."""
+async def background(
+    container: Container,
+    senders: Mapping[str, Sender] | None = None,
+    extra: Sequence[Callable[[], Awaitable[None]]] = (),
+) -> AsyncIterator[None]:
+    """Run the service's background work: the search index (built, then following catalog changes),
+    the inbox worker, the outbox dispatcher for ``senders``, and ``extra`` loops (platform pollers)."""
 
     async def follow_catalog() -> None:
         try:
@@ -156,10 +163,32 @@ async def background(container: Container) -> AsyncIterator[None]:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(container.inbox.arrived.wait(), container.settings.inbox_poll_seconds)
 
+    async def send_replies() -> None:
+        dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic)
+        while True:
+            try:
+                sent = await dispatcher.run_once()
+            except Exception:
+                logger.warning("sending queued replies failed; retrying", exc_info=True)
+                sent = 0
+            if not sent:
+                await asyncio.sleep(container.settings.outbox_poll_seconds)
+
+    async def guarded(loop: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background loop %s stopped", getattr(loop, "__qualname__", loop))
+
     tasks = [
         asyncio.create_task(follow_catalog(), name="catalog-follower"),
         asyncio.create_task(handle_updates(), name="inbox-worker"),
     ]
+    if senders:
+        tasks.append(asyncio.create_task(send_replies(), name="outbox-dispatcher"))
+    tasks += [asyncio.create_task(guarded(loop)) for loop in extra]
     try:
         yield
     finally:

@@ -15,6 +15,7 @@ from core.catalog_service import ImportReport
 from core.importing import SourceError, parse_catalog
 from core.media_import import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
 from karaoke.bootstrap import Container, background, build
+from karaoke.platforms import platforms
 from karaoke.progress import lines_with_progress
 from karaoke.settings import Settings
 
@@ -208,9 +209,11 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
             print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
                   flush=True)
         print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
-        config = uvicorn.Config(create_app(container), host=host, port=port, log_level="info", lifespan="on")
-        async with background(container):
-            await uvicorn.Server(config).serve()
+        async with platforms(container) as chat:
+            app = create_app(container, chat.routers)
+            config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+            async with background(container, chat.senders, chat.tasks):
+                await uvicorn.Server(config).serve()
     return 0
 
 

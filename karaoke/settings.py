@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,5 +26,15 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("KARAOKE_PORT", "PORT"))
     demo_catalog: Path = DEMO_CATALOG
     log_level: str = "INFO"
+    public_url: str | None = None
+    telegram_token: SecretStr | None = None
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
     catalog_poll_seconds: float = 1.0
     inbox_poll_seconds: float = 0.5
+    outbox_poll_seconds: float = 0.2

@@ -164,3 +164,10 @@ class SqlOutbox(_Store):
             await conn.execute(
                 update(outbox).where(outbox.c.item_id == item_id).values(failed_at=now, last_error=reason[:500])
             )
+
+    async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
+        query = select(outbox.c.chat, outbox.c.is_group, outbox.c.sent_at).where(
+            outbox.c.platform == platform, outbox.c.sent_at >= since
+        )
+        async with self._engine.connect() as conn:
+            return [(r.chat, bool(r.is_group), r.sent_at) for r in await conn.execute(query)]

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
 
 from api.app import create_app
 from karaoke.bootstrap import Container, background, build
+from karaoke.platforms import platforms
 from karaoke.settings import Settings
+
+
+async def _serve(server: uvicorn.Server, container: Container, state: dict[str, Any], ready: threading.Event) -> None:
+    serving = asyncio.create_task(server.serve())
+    while not (server.started and container.search.ready) and not serving.done():
+        await asyncio.sleep(0.01)
+    if server.started:
+        state["url"] = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    ready.set()
+    await serving
 
 
 @contextmanager
@@ -27,17 +38,13 @@ def live_server(settings: Settings, *, prepare: Callable[[Container], Any] | Non
                 result = prepare(container)
                 if asyncio.iscoroutine(result):
                     await result
-            config = uvicorn.Config(create_app(container), host="127.0.0.1", port=0, log_level="warning")
-            server = uvicorn.Server(config)
-            state["server"] = server
-            async with background(container):
-                serving = asyncio.create_task(server.serve())
-                while not (server.started and container.search.ready) and not serving.done():
-                    await asyncio.sleep(0.01)
-                if server.started:
-                    state["url"] = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-                ready.set()
-                await serving
+            async with platforms(container) as chat:
+                config = uvicorn.Config(create_app(container, chat.routers), host="127.0.0.1", port=0,
+                                        log_level="warning")
+                server = uvicorn.Server(config)
+                state["server"] = server
+                async with background(container, chat.senders, chat.tasks):
+                    await _serve(server, container, state, ready)
 
     def run() -> None:
         try:
@@ -57,3 +64,14 @@ def live_server(settings: Settings, *, prepare: Callable[[Container], Any] | Non
     finally:
         state["server"].should_exit = True
         thread.join(15)
+
+
+@asynccontextmanager
+async def live_service(settings: Settings, *, prepare: Callable[[Container], Any] | None = None) -> AsyncIterator[str]:
+    """``live_server`` for async tests whose own loop hosts stand-in platforms: never blocks that loop."""
+    manager = live_server(settings, prepare=prepare)
+    url = await asyncio.to_thread(manager.__enter__)
+    try:
+        yield url
+    finally:
+        await asyncio.to_thread(manager.__exit__, None, None, None)

@@ -119,3 +119,7 @@ class Outbox(Protocol):
     async def failed(self, item_id: int, reason: str, now: datetime) -> None:
         """Record a permanent failure; the item is never tried again."""
         ...
+
+    async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
+        """(chat, group, sent_at) of every item of ``platform`` sent since ``since``, by any instance."""
+        ...

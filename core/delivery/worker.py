@@ -9,12 +9,13 @@ from typing import Protocol
 
 from core.chat import ChatEvent, Reply
 from core.clock import Clock
-from core.delivery.limits import RateLimiter
+from core.delivery.limits import PlatformLimits, RateLimiter
 from core.delivery.ports import Delivered, Inbox, Outbox, Outgoing, PermanentFailure, RetryLater, Sender
 
 logger = logging.getLogger(__name__)
 
 MAX_SEND_ATTEMPTS = 8
+RECENT = 61.0  # seconds of send history that the longest rate-limit window needs
 MAX_HANDLE_ATTEMPTS = 5
 
 
@@ -84,7 +85,7 @@ class Dispatcher:
         clock: Clock,
         sleeper: Sleeper,
         monotonic: Callable[[], float],
-        limiter: RateLimiter | None = None,
+        limits: Mapping[str, PlatformLimits] | None = None,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name)."""
         self._outbox = outbox
@@ -92,7 +93,16 @@ class Dispatcher:
         self._clock = clock
         self._sleeper = sleeper
         self._monotonic = monotonic
-        self._limiter = limiter or RateLimiter()
+        self._limits = dict(limits) if limits is not None else None
+
+    async def _limiter(self, platform: str) -> RateLimiter:
+        # Built from what every instance sent in the last minute, as the outbox records it, so the
+        # limits hold across restarts and across instances sharing one database.
+        limiter = RateLimiter(self._limits)
+        now, mono = self._clock.now(), self._monotonic()
+        for chat, group, sent_at in await self._outbox.recent_sends(platform, now - timedelta(seconds=RECENT)):
+            limiter.record(platform, chat, group, mono - (now - sent_at).total_seconds())
+        return limiter
 
     async def run_once(self, limit: int = 30) -> int:
         """Send up to ``limit`` due replies per platform; returns how many were attempted.
@@ -104,12 +114,15 @@ class Dispatcher:
         attempted = 0
         for platform, sender in self._senders.items():
             items = await self._outbox.claim(platform, limit, self._clock.now())
+            if not items:
+                continue
+            limiter = await self._limiter(platform)
             for item in items:
-                wait = self._limiter.wait(platform, item.chat, item.group, self._monotonic())
+                wait = limiter.wait(platform, item.chat, item.group, self._monotonic())
                 if wait > 0:
                     await self._sleeper.sleep(wait)
                 outcome = await sender.send(item)
-                self._limiter.record(platform, item.chat, item.group, self._monotonic())
+                limiter.record(platform, item.chat, item.group, self._monotonic())
                 attempted += 1
                 now = self._clock.now()
                 if isinstance(outcome, Delivered):

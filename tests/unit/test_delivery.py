@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.chat import Person, Reply, Room, Said
 from core.delivery import Delivered, InboxItem, OutboxItem, Outgoing, PermanentFailure, RetryLater, SendOutcome
@@ -52,6 +52,7 @@ class FakeOutbox:
         self.delivered_ids: list[int] = []
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
+        self.sends: list[tuple[str, bool, datetime]] = []
 
     async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
         claimed, self.items = self.items[:limit], self.items[limit:]
@@ -65,6 +66,9 @@ class FakeOutbox:
 
     async def failed(self, item_id: int, reason: str, now: datetime) -> None:
         self.failed_ids.append((item_id, reason))
+
+    async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
+        return list(self.sends)
 
 
 class ScriptedSender:
@@ -152,3 +156,13 @@ async def test_a_failing_update_is_given_back_and_handled_on_a_later_round() -> 
     assert inbox.released == [1] and list(inbox.finished) == [2]
     await worker.run_once()
     assert [o.reply.text for o in inbox.finished[1]] == ["you said boom", "psst"]
+
+
+async def test_what_another_instance_sent_a_moment_ago_counts_against_the_limit() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    sender = ScriptedSender({})
+    sender.clock = seconds
+    outbox = FakeOutbox([item(1)])
+    outbox.sends = [("room:-100", True, clock.now() - timedelta(seconds=0.25))]
+    await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds).run_once()
+    assert seconds.slept == [0.75]
