@@ -164,7 +164,8 @@ async def background(
                 await asyncio.wait_for(container.inbox.arrived.wait(), container.settings.inbox_poll_seconds)
 
     async def send_replies() -> None:
-        dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic)
+        dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic,
+                                limits=None if container.settings.rate_limits else {})
         while True:
             try:
                 sent = await dispatcher.run_once()

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Off only for a platform server with higher limits (a self-hosted Bot API) or for benchmarks.
+    rate_limits: bool = True
     catalog_poll_seconds: float = 1.0
     inbox_poll_seconds: float = 0.5
     outbox_poll_seconds: float = 0.2

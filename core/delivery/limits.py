@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import bisect
 from dataclasses import dataclass
 
 
@@ -37,7 +37,8 @@ class RateLimiter:
     def __init__(self, limits: dict[str, PlatformLimits] | None = None) -> None:
         """Use ``limits`` per platform (the platforms' published limits by default)."""
         self._limits = limits if limits is not None else dict(DEFAULT_LIMITS)
-        self._sent: dict[tuple[str, str], deque[float]] = {}
+        # Sorted send times per key; reservations may land in the future and out of order.
+        self._sent: dict[tuple[str, str], list[float]] = {}
 
     def wait(self, platform: str, chat: str, group: bool, now: float) -> float:
         """Seconds until a message to ``chat`` may be sent without breaking a limit (0 = now)."""
@@ -60,14 +61,15 @@ class RateLimiter:
         if group:
             keys.append(("group", platform + chat))
         for key in keys:
-            self._sent.setdefault(key, deque()).append(now)
+            bisect.insort(self._sent.setdefault(key, []), now)
 
     def _wait(self, key: tuple[str, str], window: Window, now: float) -> float:
         sent = self._sent.get(key)
         if not sent:
             return 0.0
-        while sent and sent[0] <= now - window.seconds:
-            sent.popleft()
+        del sent[: bisect.bisect_right(sent, now - window.seconds)]
         if len(sent) < window.count:
             return 0.0
-        return sent[-window.count] + window.seconds - now
+        # The next slot opens a window after the count-th newest send; sends already reserved in
+        # the future push it further.
+        return max(0.0, sent[-window.count] + window.seconds - now)

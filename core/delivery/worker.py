@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
@@ -10,7 +11,7 @@ from typing import Protocol
 from core.chat import ChatEvent, Reply
 from core.clock import Clock
 from core.delivery.limits import PlatformLimits, RateLimiter
-from core.delivery.ports import Delivered, Inbox, Outbox, Outgoing, PermanentFailure, RetryLater, Sender
+from core.delivery.ports import Delivered, Inbox, InboxItem, Outbox, OutboxItem, Outgoing, PermanentFailure, Sender
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,22 @@ class InboxWorker:
         self._handler = handler
         self._clock = clock
 
-    async def run_once(self, limit: int = 20) -> int:
-        """Handle up to ``limit`` waiting updates, oldest first; returns how many were handled.
+    async def run_once(self, limit: int = 50) -> int:
+        """Handle up to ``limit`` waiting updates; returns how many were handled.
 
-        A failure gives the update back with a growing delay; after ``MAX_HANDLE_ATTEMPTS`` it is
-        finished without replies and logged, so one poisoned update cannot block the rest.
+        Updates from one room are handled in the order they arrived; different rooms go
+        concurrently. A failure gives the update back with a growing delay; after
+        ``MAX_HANDLE_ATTEMPTS`` it is finished without replies and logged, so one poisoned update
+        cannot block the rest.
         """
         items = await self._inbox.claim(limit, self._clock.now())
+        rooms: dict[tuple[str, str], list[InboxItem]] = {}
+        for item in items:
+            rooms.setdefault(item.event.room.key, []).append(item)
+        await asyncio.gather(*(self._handle_in_order(batch) for batch in rooms.values()))
+        return len(items)
+
+    async def _handle_in_order(self, items: list[InboxItem]) -> None:
         for item in items:
             try:
                 replies = await self._handler.handle(item.event)
@@ -72,7 +82,6 @@ class InboxWorker:
                     await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
                 continue
             await self._inbox.finish(item.item_id, outgoing_for(item.event, replies, item.context), self._clock.now())
-        return len(items)
 
 
 class Dispatcher:
@@ -104,12 +113,13 @@ class Dispatcher:
             limiter.record(platform, chat, group, mono - (now - sent_at).total_seconds())
         return limiter
 
-    async def run_once(self, limit: int = 30) -> int:
+    async def run_once(self, limit: int = 100) -> int:
         """Send up to ``limit`` due replies per platform; returns how many were attempted.
 
-        Waits out the platform's rate limits rather than sending too fast; a platform's "retry
-        after" and network errors put the reply back for later; permanent failures and replies
-        that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed and never retried.
+        Replies to one chat go in order; different chats go concurrently. Each send first reserves
+        its slot under the platform's rate limits and waits for it rather than sending too fast; a
+        platform's "retry after" and network errors put the reply back for later; permanent
+        failures and replies that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed.
         """
         attempted = 0
         for platform, sender in self._senders.items():
@@ -117,24 +127,29 @@ class Dispatcher:
             if not items:
                 continue
             limiter = await self._limiter(platform)
+            chats: dict[str, list[OutboxItem]] = {}
             for item in items:
-                wait = limiter.wait(platform, item.chat, item.group, self._monotonic())
-                if wait > 0:
-                    await self._sleeper.sleep(wait)
-                outcome = await sender.send(item)
-                limiter.record(platform, item.chat, item.group, self._monotonic())
-                attempted += 1
-                now = self._clock.now()
-                if isinstance(outcome, Delivered):
-                    await self._outbox.delivered(item.item_id, now)
-                elif isinstance(outcome, PermanentFailure):
-                    logger.warning("reply %s to %s failed for good: %s", item.key, item.chat, outcome.reason)
-                    await self._outbox.failed(item.item_id, outcome.reason, now)
-                elif isinstance(outcome, RetryLater):
-                    if item.attempts >= MAX_SEND_ATTEMPTS:
-                        await self._outbox.failed(item.item_id, f"gave up after {item.attempts} tries: "
-                                                  f"{outcome.reason}", now)
-                    else:
-                        await self._outbox.retry(item.item_id, now + timedelta(seconds=outcome.seconds),
-                                                 outcome.reason)
+                chats.setdefault(item.chat, []).append(item)
+            await asyncio.gather(*(self._send_in_order(sender, limiter, batch) for batch in chats.values()))
+            attempted += len(items)
         return attempted
+
+    async def _send_in_order(self, sender: Sender, limiter: RateLimiter, items: list[OutboxItem]) -> None:
+        for item in items:
+            now_mono = self._monotonic()
+            wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
+            # Reserved before waiting, so concurrent sends see each other's slots.
+            limiter.record(sender.platform, item.chat, item.group, now_mono + wait)
+            if wait > 0:
+                await self._sleeper.sleep(wait)
+            outcome = await sender.send(item)
+            now = self._clock.now()
+            if isinstance(outcome, Delivered):
+                await self._outbox.delivered(item.item_id, now)
+            elif isinstance(outcome, PermanentFailure):
+                logger.warning("reply %s to %s failed for good: %s", item.key, item.chat, outcome.reason)
+                await self._outbox.failed(item.item_id, outcome.reason, now)
+            elif item.attempts >= MAX_SEND_ATTEMPTS:
+                await self._outbox.failed(item.item_id, f"gave up after {item.attempts} tries: {outcome.reason}", now)
+            else:
+                await self._outbox.retry(item.item_id, now + timedelta(seconds=outcome.seconds), outcome.reason)

@@ -1,0 +1,170 @@
+"""Chat updates handled end to end: stand-in Bot API -> python-telegram-bot -> inbox -> core -> database -> reply.
+
+    .venv/bin/python benchmarks/bots.py [--singers 200] [--db postgresql|sqlite|both] [--pg URL]
+
+The real service (as ``karaoke serve`` wires it, polling mode) runs against the stand-in Telegram on
+loopback. A KJ opens a show; every singer joins by code in a private chat, requests a song and asks
+for the queue. For each update: the time from when the stand-in offered it to when the reply to that
+chat arrived back. Run twice: with Telegram's published rate limits (30 messages/s overall caps
+replies) and with them lifted, which measures the pipeline itself. Targets (issue 5): >= 200
+updates/s, p99 <= 150 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text
+
+from core.catalog import SongDraft
+from karaoke.bootstrap import Container
+from karaoke.settings import DEMO_CATALOG, Settings
+from storage.db import create_engine
+from tests.live_server import live_service
+from tests.standins import FakeTelegram
+
+ADMIN = "bench-token"
+
+
+async def seed(container: Container) -> None:
+    if await container.songs.count():
+        return
+    with DEMO_CATALOG.open(encoding="utf-8") as handle:
+        next(handle)
+        for n, line in enumerate(handle):
+            if n >= 2000:
+                break
+            fields = line.split(";")
+            await container.catalog.add_song(SongDraft(title=fields[1].strip('"'), artist=fields[2].strip('"')))
+
+
+async def night(url: str, singers: int, rate_limits: bool) -> dict[str, Any]:
+    async with FakeTelegram() as tg:
+        settings = Settings(
+            database_url=url, admin_token=ADMIN, telegram_token=tg.token, telegram_api_url=tg.origin,
+            rate_limits=rate_limits, inbox_poll_seconds=0.05, outbox_poll_seconds=0.01, log_level="WARNING",
+        )
+        async with live_service(settings, prepare=seed):
+            kj, bar = tg.user(1, "Kay", "kj"), tg.group(-100, "Bar")
+            tg.push_message(bar, kj, "/open Bench Night")
+            sent = await tg.wait_for_sent(-100, 1, timeout=30)
+            code = sent[0]["text"].split("Join code: ")[1][:5]
+            titles = ["bohemian rhapsody", "sweet caroline", "dancing queen", "zombie", "wonderwall", "hallelujah"]
+            people = [tg.user(1000 + n, f"Singer {n}", f"singer{n}") for n in range(singers)]
+            pushed: list[tuple[int, float]] = []
+            started = time.monotonic()
+            for round_ in range(3):
+                for n, person in enumerate(people):
+                    words = [f"/join {code}", f"/request {titles[n % len(titles)]} {n}", "/queue"][round_]
+                    tg.push_message(None, person, words)
+                    pushed.append((person["id"], time.monotonic()))
+                await asyncio.sleep(0)
+            expected = {p["id"]: 3 for p in people}
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                if all(len(tg.sent_messages(chat)) >= count for chat, count in expected.items()):
+                    break
+                await asyncio.sleep(0.05)
+            elapsed = time.monotonic() - started
+        latencies = []
+        replies_by_chat = {chat: [c.time for c in tg.calls_to("sendMessage") if c.params.get("chat_id") == chat]
+                           for chat in expected}
+        seen: dict[int, int] = {}
+        for chat, at in pushed:
+            index = seen.get(chat, 0)
+            seen[chat] = index + 1
+            replies = replies_by_chat[chat]
+            if index < len(replies):
+                latencies.append(replies[index] - at)
+        latencies.sort()
+    handled = len(latencies)
+    return {
+        "updates": len(pushed), "answered": handled, "seconds": elapsed, "rate": handled / elapsed,
+        "p50": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else float("nan"),
+        "violations": len(tg.rate_violations()),
+    }
+
+
+async def scratch_pg(admin_url: str) -> tuple[str, str] | None:
+    engine = create_engine(admin_url)
+    name = f"karaoke_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # any failure means: no PostgreSQL here
+        print(f"PostgreSQL skipped: {error.__class__.__name__}")
+        return None
+    finally:
+        await engine.dispose()
+    url = engine.url.set(database=name).render_as_string(hide_password=False)
+    from storage import migrate
+
+    migrated = create_engine(url)
+    await migrate.upgrade(migrated)
+    await migrated.dispose()
+    return url, name
+
+
+async def drop_pg(admin_url: str, name: str) -> None:
+    engine = create_engine(admin_url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        await engine.dispose()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--singers", type=int, default=200)
+    parser.add_argument("--db", choices=["postgresql", "sqlite", "both"], default="both")
+    parser.add_argument("--pg", default="postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
+    rows = []
+    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
+        for limits in (True, False):
+            if db == "sqlite":
+                with tempfile.TemporaryDirectory() as tmp:
+                    url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                    from storage import migrate
+
+                    engine = create_engine(url)
+                    await migrate.upgrade(engine)
+                    await engine.dispose()
+                    rows.append((db, limits, await night(url, args.singers, limits)))
+            else:
+                scratch = await scratch_pg(args.pg)
+                if scratch is None:
+                    continue
+                try:
+                    rows.append((db, limits, await night(scratch[0], args.singers, limits)))
+                finally:
+                    await drop_pg(args.pg, scratch[1])
+    print(f"\n{args.singers} singers x 3 updates each (join, request, queue), one service process")
+    header = ("database", "rate limits", "updates", "answered", "updates/s", "p50 ms", "p99 ms", "limit breaches")
+    print("{:<11} {:<12} {:>8} {:>9} {:>10} {:>8} {:>8} {:>15}".format(*header))
+    for db, limits, r in rows:
+        print(f"{db:<11} {'Telegram' if limits else 'lifted':<12} {r['updates']:>8} {r['answered']:>9} "
+              f"{r['rate']:>10.0f} {r['p50']:>8.0f} {r['p99']:>8.0f} {r['violations']:>15}")
+    print("target (issue 5): >= 200 updates/s, p99 <= 150 ms (update offered -> reply received)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
