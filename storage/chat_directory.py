@@ -19,6 +19,9 @@ class SqlChatDirectory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        # People as this process last wrote them: every update names its sender, and rewriting an
+        # unchanged row would cost a commit per update. Bounded; a stale entry only costs a write.
+        self._known: dict[tuple[str, str], Person] = {}
 
     async def _upsert(self, table: Table, values: dict[str, Any], keys: Sequence[str], changes: Sequence[str]) -> None:
         statement = self._dialect.insert(table).values(values)
@@ -45,6 +48,8 @@ class SqlChatDirectory:
         return str(row.show_id) if row else None
 
     async def remember_person(self, person: Person) -> None:
+        if self._known.get(person.key) == person:
+            return
         await self._upsert(
             chat_people,
             {"platform": person.platform, "user_id": person.user_id, "name": person.name,
@@ -52,6 +57,9 @@ class SqlChatDirectory:
              "is_bot": person.is_bot},
             ("platform", "user_id"), ("name", "username", "username_key", "is_bot"),
         )
+        if len(self._known) > 50_000:
+            self._known.clear()
+        self._known[person.key] = person
 
     async def _set_person_field(self, person: Person, **values: Any) -> None:
         await self.remember_person(person)
