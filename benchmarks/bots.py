@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bots.py [--singers 200] [--db postgresql|sqlite|both] [--pg URL]
 
-The real service (as ``karaoke serve`` wires it, polling mode) runs against the stand-in Telegram on
-loopback. A KJ opens a show; every singer joins by code in a private chat, requests a song and asks
+The real service (``karaoke serve`` in its own process, polling mode, the KaraFun catalog) runs
+against the stand-in Telegram on loopback. A KJ opens a show; every singer joins by code in a private chat, requests a song and asks
 for the queue. For each update: the time from when the stand-in offered it to when the reply to that
 chat arrived back. Run twice: with Telegram's published rate limits (30 messages/s overall caps
 replies) and with them lifted, which measures the pipeline itself. Targets (issue 5): >= 200
@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import logging
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -24,42 +25,42 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 from sqlalchemy import text
 
-from core.catalog import SongDraft
-from karaoke.bootstrap import Container
-from karaoke.settings import DEMO_CATALOG, Settings
+from karaoke.settings import DEMO_CATALOG
 from storage.db import create_engine
-from tests.live_server import live_service
 from tests.standins import FakeTelegram
 
 ADMIN = "bench-token"
 
 
-async def seed(container: Container) -> None:
-    if await container.songs.count():
-        return
-    with DEMO_CATALOG.open(encoding="utf-8") as handle:
-        next(handle)
-        for n, line in enumerate(handle):
-            if n >= 2000:
-                break
-            fields = line.split(";")
-            await container.catalog.add_song(SongDraft(title=fields[1].strip('"'), artist=fields[2].strip('"')))
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def night(url: str, singers: int, rate_limits: bool) -> dict[str, Any]:
     async with FakeTelegram() as tg:
-        settings = Settings(
-            database_url=url, admin_token=ADMIN, telegram_token=tg.token, telegram_api_url=tg.origin,
-            rate_limits=rate_limits, inbox_poll_seconds=0.05, outbox_poll_seconds=0.01, log_level="WARNING",
+        # The service runs as its own process, as in production, so it shares no GIL with the stand-in.
+        env = os.environ | {
+            "KARAOKE_DATABASE_URL": url, "KARAOKE_ADMIN_TOKEN": ADMIN, "KARAOKE_TELEGRAM_TOKEN": tg.token,
+            "KARAOKE_TELEGRAM_API_URL": tg.origin, "KARAOKE_RATE_LIMITS": str(rate_limits).lower(),
+            "KARAOKE_INBOX_POLL_SECONDS": "0.05", "KARAOKE_OUTBOX_POLL_SECONDS": "0.01",
+            "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
+        }
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(free_port()), env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=REPO,
         )
-        async with live_service(settings, prepare=seed):
+        try:
             kj, bar = tg.user(1, "Kay", "kj"), tg.group(-100, "Bar")
+            await asyncio.sleep(1)
             tg.push_message(bar, kj, "/open Bench Night")
-            sent = await tg.wait_for_sent(-100, 1, timeout=30)
+            sent = await tg.wait_for_sent(-100, 1, timeout=60)
             code = sent[0]["text"].split("Join code: ")[1][:5]
             titles = ["bohemian rhapsody", "sweet caroline", "dancing queen", "zombie", "wonderwall", "hallelujah"]
             people = [tg.user(1000 + n, f"Singer {n}", f"singer{n}") for n in range(singers)]
@@ -67,17 +68,19 @@ async def night(url: str, singers: int, rate_limits: bool) -> dict[str, Any]:
             started = time.monotonic()
             for round_ in range(3):
                 for n, person in enumerate(people):
-                    words = [f"/join {code}", f"/request {titles[n % len(titles)]} {n}", "/queue"][round_]
+                    words = [f"/join {code}", f"/request {titles[n % len(titles)]}", "/queue"][round_]
                     tg.push_message(None, person, words)
                     pushed.append((person["id"], time.monotonic()))
-                await asyncio.sleep(0)
             expected = {p["id"]: 3 for p in people}
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
                 if all(len(tg.sent_messages(chat)) >= count for chat, count in expected.items()):
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.02)
             elapsed = time.monotonic() - started
+        finally:
+            server.terminate()
+            await server.wait()
         latencies = []
         replies_by_chat = {chat: [c.time for c in tg.calls_to("sendMessage") if c.params.get("chat_id") == chat]
                            for chat in expected}
@@ -96,6 +99,15 @@ async def night(url: str, singers: int, rate_limits: bool) -> dict[str, Any]:
         "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000 if latencies else float("nan"),
         "violations": len(tg.rate_violations()),
     }
+
+
+async def seed_catalog(url: str) -> None:
+    env = os.environ | {"KARAOKE_DATABASE_URL": url, "KARAOKE_LOG_LEVEL": "WARNING"}
+    importer = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "karaoke.cli", "catalog", "import", str(DEMO_CATALOG), env=env, cwd=REPO,
+        stdout=asyncio.subprocess.DEVNULL,
+    )
+    await importer.wait()
 
 
 async def scratch_pg(admin_url: str) -> tuple[str, str] | None:
@@ -148,12 +160,14 @@ async def main() -> None:
                     engine = create_engine(url)
                     await migrate.upgrade(engine)
                     await engine.dispose()
+                    await seed_catalog(url)
                     rows.append((db, limits, await night(url, args.singers, limits)))
             else:
                 scratch = await scratch_pg(args.pg)
                 if scratch is None:
                     continue
                 try:
+                    await seed_catalog(scratch[0])
                     rows.append((db, limits, await night(scratch[0], args.singers, limits)))
                 finally:
                     await drop_pg(args.pg, scratch[1])
