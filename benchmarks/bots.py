@@ -3,11 +3,11 @@
     .venv/bin/python benchmarks/bots.py [--singers 200] [--db postgresql|sqlite|both] [--pg URL]
 
 The real service (``karaoke serve`` in its own process, polling mode, the KaraFun catalog) runs
-against the stand-in Telegram on loopback. A KJ opens a show; every singer joins by code in a private chat, requests a song and asks
-for the queue. For each update: the time from when the stand-in offered it to when the reply to that
-chat arrived back. Run twice: with Telegram's published rate limits (30 messages/s overall caps
-replies) and with them lifted, which measures the pipeline itself. Targets (issue 5): >= 200
-updates/s, p99 <= 150 ms.
+against the stand-in Telegram on loopback. A KJ opens a show; every singer joins by code in a
+private chat, requests a song and asks for the queue. For each update: the time from when the
+stand-in offered it to when the reply to that chat arrived back. Run twice: with Telegram's
+published rate limits (30 messages/s overall caps replies) and with them lifted, which measures
+the pipeline itself. Targets (issue 5): >= 200 updates/s, p99 <= 150 ms.
 """
 
 from __future__ import annotations
