@@ -28,6 +28,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+import httpx
 from sqlalchemy import text
 
 from karaoke.settings import DEMO_CATALOG
@@ -35,6 +36,19 @@ from storage.db import create_engine
 from tests.standins import FakeTelegram
 
 ADMIN = "bench-token"
+
+
+async def wait_ready(port: int) -> None:
+    """Until /readyz says ready: the search index is built and the service is in its steady state."""
+    async with httpx.AsyncClient() as http:
+        for _ in range(600):
+            try:
+                if (await http.get(f"http://127.0.0.1:{port}/api/v1/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the service never became ready")
 
 
 def free_port() -> int:
@@ -52,13 +66,14 @@ async def night(url: str, singers: int, rate_limits: bool) -> dict[str, Any]:
             "KARAOKE_INBOX_POLL_SECONDS": "0.05", "KARAOKE_OUTBOX_POLL_SECONDS": "0.01",
             "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
         }
+        port = free_port()
         server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(free_port()), env=env,
+            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, cwd=REPO,
         )
         try:
             kj, bar = tg.user(1, "Kay", "kj"), tg.group(-100, "Bar")
-            await asyncio.sleep(1)
+            await wait_ready(port)
             tg.push_message(bar, kj, "/open Bench Night")
             sent = await tg.wait_for_sent(-100, 1, timeout=60)
             code = sent[0]["text"].split("Join code: ")[1][:5]

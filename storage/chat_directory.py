@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -104,13 +104,15 @@ class SqlChatDirectory:
             chat_kjs.c.user_id == person.user_id))
         return row is not None
 
-    async def save_choice(self, choice: Choice) -> None:
-        await self._upsert(
-            chat_choices,
-            {"token": choice.token, "platform": choice.platform, "user_id": choice.user_id, "show_id": choice.show_id,
-             "action": choice.action, "arg": choice.arg, "expires_at": choice.expires_at},
-            ("token",), (),
-        )
+    async def save_choices(self, choices: Sequence[Choice]) -> None:
+        rows = [
+            {"token": c.token, "platform": c.platform, "user_id": c.user_id, "show_id": c.show_id,
+             "action": c.action, "arg": c.arg, "expires_at": c.expires_at}
+            for c in choices
+        ]
+        if rows:
+            async with self._engine.begin() as conn:
+                await conn.execute(insert(chat_choices), rows)
 
     async def get_choice(self, token: str) -> Choice | None:
         row = await self._one(select(chat_choices).where(chat_choices.c.token == token))

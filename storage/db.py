@@ -44,7 +44,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         kwargs["connect_args"] = {"timeout": 30}
     else:
-        kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+        # No pre-ping: it doubles the round trips of every checkout. Connections are recycled instead,
+        # and a connection that died anyway fails one statement, which callers retry or report.
+        kwargs.update(pool_size=10, max_overflow=10, pool_recycle=300)
     engine = create_async_engine(url, **kwargs)
     if is_sqlite(url):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from core.chat import Choice, Person, Room
 
 
@@ -50,8 +52,9 @@ class MemoryChatDirectory:
     async def stage_name(self, person: Person) -> str | None:
         return self.stage_names.get(person.key)
 
-    async def save_choice(self, choice: Choice) -> None:
-        self.choices[choice.token] = choice
+    async def save_choices(self, choices: Sequence[Choice]) -> None:
+        for choice in choices:
+            self.choices[choice.token] = choice
 
     async def get_choice(self, token: str) -> Choice | None:
         return self.choices.get(token)

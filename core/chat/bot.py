@@ -262,14 +262,14 @@ class ChatBot:
         if not mine:
             return [_tell(event, "You have no songs waiting. /request one!")]
         lines = ["Your songs:"]
-        buttons = []
+        options = []
         for index, own in enumerate(mine, start=1):
             where = "paused" if own.position is None or own.eta_seconds is None else (
                 f"{texts.ordinal(own.position)}, {texts.wait_text(own.eta_seconds)}")
             lines.append(f"{index}. {texts.song_text(own.song)} · {where}")
-            buttons.append(await self._button(event, state.show_id, "cancel", own.request_id, f"Cancel {index}"))
+            options.append(("cancel", own.request_id, f"Cancel {index}"))
         lines.append("/cancel n takes one back.")
-        return [_tell(event, "\n".join(lines), tuple(buttons))]
+        return [_tell(event, "\n".join(lines), await self._buttons(event, state.show_id, options))]
 
     async def _cancel(self, event: Said, args: str) -> list[Reply]:
         state = await self._open_show(event)
@@ -464,18 +464,24 @@ class ChatBot:
         raise Refusal(texts.EXPIRED_BUTTON)
 
     async def _choices(self, event: ChatEvent, show_id: str, items: Sequence[FoundSong]) -> tuple[Button, ...]:
-        return tuple([
-            await self._button(event, show_id, "request", found.song.song_id, texts.song_text(_ref(found.song)))
-            for found in items
-        ])
+        options = [("request", found.song.song_id, texts.song_text(_ref(found.song))) for found in items]
+        return await self._buttons(event, show_id, options)
 
-    async def _button(self, event: ChatEvent, show_id: str, action: str, arg: str, label: str) -> Button:
-        token = self._new_token()
+    async def _buttons(
+        self, event: ChatEvent, show_id: str, options: Sequence[tuple[str, str, str]]
+    ) -> tuple[Button, ...]:
+        """Buttons for (action, arg, label) options, their choices stored together in one write."""
         expires = self._clock.now() + self._choice_lifetime
-        await self._directory.save_choice(
-            Choice(token, event.person.platform, event.person.user_id, show_id, action, arg, expires)
+        choices = [
+            Choice(self._new_token(), event.person.platform, event.person.user_id, show_id, action, arg, expires)
+            for action, arg, _ in options
+        ]
+        if choices:
+            await self._directory.save_choices(choices)
+        return tuple(
+            Button(label if len(label) <= 60 else label[:59] + "…", f"c:{choice.token}")
+            for choice, (_, _, label) in zip(choices, options, strict=True)
         )
-        return Button(label if len(label) <= 60 else label[:59] + "…", f"c:{token}")
 
     # --- shared steps ---------------------------------------------------------------------------
 

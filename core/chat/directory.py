@@ -14,6 +14,7 @@ checks ``expires_at`` itself, so a sweep is optional.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -80,8 +81,8 @@ class ChatDirectory(Protocol):
         """The stage name ``person`` chose, or None if they never did."""
         ...
 
-    async def save_choice(self, choice: Choice) -> None:
-        """Store ``choice`` under its token (tokens are unique random strings)."""
+    async def save_choices(self, choices: Sequence[Choice]) -> None:
+        """Store each choice under its token (tokens are unique random strings), all in one write."""
         ...
 
     async def get_choice(self, token: str) -> Choice | None:

@@ -78,8 +78,9 @@ class InMemoryChatDirectory:
     async def stage_name(self, person: Person) -> str | None:
         return self.stage_names.get(person.key)
 
-    async def save_choice(self, choice: Choice) -> None:
-        self.choices[choice.token] = choice
+    async def save_choices(self, choices: Sequence[Choice]) -> None:
+        for choice in choices:
+            self.choices[choice.token] = choice
 
     async def get_choice(self, token: str) -> Choice | None:
         return self.choices.get(token)

@@ -71,6 +71,8 @@ async def test_stage_names_are_remembered(directory: ChatDirectory) -> None:
 
 async def test_choices_are_kept_by_token_even_after_expiry(directory: ChatDirectory) -> None:
     choice = Choice("t1", "tg", "1", "s1", "request", "song-1", datetime(2020, 1, 1, tzinfo=UTC))
-    await directory.save_choice(choice)
+    other = Choice("t3", "tg", "1", "s1", "cancel", "request-9", datetime(2020, 1, 1, tzinfo=UTC))
+    await directory.save_choices([choice, other])
     assert await directory.get_choice("t1") == choice
+    assert await directory.get_choice("t3") == other
     assert await directory.get_choice("t2") is None
