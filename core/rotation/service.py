@@ -60,6 +60,8 @@ class _Stream:
         return len(self.events)
 
     def extend(self, stored: Sequence[StoredEvent]) -> None:
+        # Reads are not locked: two of them can load the same new events, and only the first may add them.
+        stored = [s for s in stored if s.seq > self.version]
         if not stored:
             return
         if not self.events:
@@ -146,7 +148,8 @@ class RotationService:
             # the append's version check fails and the next attempt reads what it wrote first.
             fresh = show_id not in self._streams
             for attempt in range(self._max_attempts):
-                stream = await self._refresh(show_id) if fresh else self._streams[show_id]
+                cached = None if fresh else self._streams.get(show_id)
+                stream = cached if cached is not None else await self._refresh(show_id)
                 recorded = stream.recorded(command.command_id)
                 if recorded is not None:
                     return _replay(command, stream.events, recorded)
@@ -171,6 +174,7 @@ class RotationService:
                         for i, event in enumerate(new_events)
                     ]
                 )
+                self._remember(show_id, stream)
                 return describe(command, before, new_events, stream.state)
         raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
 
@@ -216,11 +220,17 @@ class RotationService:
         stored, _ = await self._store.load(show_id, stream.version)
         stream.extend(stored)
         if stream.events:
-            self._streams[show_id] = stream
-            self._streams.move_to_end(show_id)
-            while len(self._streams) > self._cached_shows:
-                self._streams.popitem(last=False)
+            self._remember(show_id, stream)
         return stream
+
+    def _remember(self, show_id: str, stream: _Stream) -> None:
+        # A concurrent first read may have cached its own copy meanwhile; the longer one wins.
+        cached = self._streams.get(show_id)
+        if cached is None or cached.version <= stream.version:
+            self._streams[show_id] = stream
+        self._streams.move_to_end(show_id)
+        while len(self._streams) > self._cached_shows:
+            self._streams.popitem(last=False)
 
     @asynccontextmanager
     async def _exclusive(self, show_id: str) -> AsyncIterator[None]:

@@ -196,3 +196,35 @@ async def test_an_unknown_show_is_not_found() -> None:
         await service.queue("no-such-show")
     with pytest.raises(NotFound):
         await service.execute("no-such-show", AdvanceQueue("a"))
+
+
+class GatedStore(InMemoryShowStore):
+    """Holds every read until the gate opens, so concurrent readers all load the same new events."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list, int]:  # type: ignore[type-arg]
+        result = await super().load(show_id, after_seq)
+        await self.gate.wait()
+        return result
+
+
+async def test_concurrent_reads_of_a_show_never_count_its_new_events_twice() -> None:
+    store = GatedStore()
+    service, _ = service_over(store)
+    show = (await service.open_show("open", "Night")).show_id
+    writer, _ = service_over(store, ids="other")
+    await writer.request_song(show, "req-1", alice(), song(1))
+    await writer.request_song(show, "req-2", SingerRef("telegram", "2", "Bob"), song(2))
+    store.gate.clear()
+    readers = [asyncio.create_task(service.queue(show)) for _ in range(5)]
+    await asyncio.sleep(0.01)
+    store.gate.set()
+    views = await asyncio.gather(*readers)
+    assert {view.version for view in views} == {len(store.rows[show])}
+    assert len((await service.state(show)).requests) == 2
+    await service.request_song(show, "req-3", SingerRef("telegram", "3", "Cy"), song(3))
+    assert (await service.state(show)).version == len(store.rows[show])
