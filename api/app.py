@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
-from api.routes import health, shows, songs
+from api.pages import router as pages_router
+from api.routes import health, shows, songs, stream
 
 if TYPE_CHECKING:
     from karaoke.bootstrap import Container
@@ -30,7 +31,9 @@ def create_app(container: Container, extra_routers: Sequence[APIRouter] = ()) ->
     v1.include_router(health.router)
     v1.include_router(songs.router)
     v1.include_router(shows.router)
+    v1.include_router(stream.router)
     app.include_router(v1)
+    app.include_router(pages_router)
     for router in extra_routers:
         app.include_router(router)
     return app

@@ -211,6 +211,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
         async with platforms(container) as chat:
             app = create_app(container, chat.routers)
+            # The venue screen's QR code opens the bot by its username, known once Telegram answered getMe.
+            app.state.telegram_username = chat.telegram_username
             config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
             async with background(container, chat.senders, chat.tasks):
                 await uvicorn.Server(config).serve()

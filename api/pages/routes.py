@@ -1,0 +1,211 @@
+"""The page routes: /display/{code}, /kj/{code} (+ login/logout/singers) and /songbook/{code}.
+
+A page is found by the show's join code, typed any case. The pages read and write through the
+public API; the KJ dashboard authenticates with an HttpOnly cookie holding the admin token, which
+``api.auth.require_admin`` accepts together with the ``X-Karaoke-CSRF`` header.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from api.auth import ADMIN_COOKIE, AdminDep, is_admin_token
+from api.pages.qr import qr_svg, telegram_link
+from api.pages.render import Markup, json_script, render, template
+from core.rotation import NotFound, QueueView, RotationService, ShowState, Slot
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+# Join codes are a few letters and digits; anything else cannot be one, so it costs no database read.
+_CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
+_UPCOMING_ON_SCREEN = 5
+_LOGIN_BODY_LIMIT = 4096
+_COOKIE_SECONDS = 12 * 3600
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _rotation(request: Request) -> RotationService:
+    service: RotationService = request.app.state.container.rotation
+    return service
+
+
+RotationDep = Annotated[RotationService, Depends(_rotation)]
+
+
+async def _show(rotation: RotationService, code: str) -> ShowState | None:
+    if not _CODE.match(code):
+        return None
+    show_id = await rotation.find_show(code)
+    if show_id is None:
+        return None
+    try:
+        return await rotation.state(show_id)
+    except NotFound:
+        return None
+
+
+def _telegram_username(request: Request) -> str | None:
+    # Known only once the bot has asked Telegram who it is; the composition root sets it then.
+    name = getattr(request.app.state, "telegram_username", None)
+    return name if isinstance(name, str) and name else None
+
+
+def _page(body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(body, status_code=status, headers=_NO_STORE)
+
+
+def _not_found(code: str) -> HTMLResponse:
+    return _page(render("not_found.html", code=code[:40], css=Markup(template("base.css"))), 404)
+
+
+def eta_text(seconds: int) -> str:
+    """A rough wait for a screen across the room: "in ~4 min"."""
+    return f"in ~{max(1, round(seconds / 60))} min"
+
+
+def _slot(slot: Slot) -> dict[str, Any]:
+    return {
+        "request_id": slot.request_id,
+        "singer": {"singer_id": slot.singer.singer_id, "name": slot.singer.name},
+        "song": {"title": slot.song.title, "artist": slot.song.artist},
+        "position": slot.position,
+        "eta_seconds": slot.eta_seconds,
+    }
+
+
+def _queue_data(view: QueueView) -> dict[str, Any]:
+    return {
+        "now": _slot(view.now) if view.now else None,
+        "upcoming": [_slot(s) for s in view.upcoming],
+        "version": view.version,
+    }
+
+
+def _upcoming_rows(view: QueueView) -> Markup:
+    rows = []
+    for slot in view.upcoming[:_UPCOMING_ON_SCREEN]:
+        rows.append(render("display_row.html", position=slot.position, singer=slot.singer.name,
+                           title=slot.song.title, artist=slot.song.artist, eta=eta_text(slot.eta_seconds)))
+    return Markup("".join(rows))
+
+
+@router.get("/display/{code}", response_class=HTMLResponse)
+async def display(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+    """The venue screen: now singing, the next five with ETAs, and how to join."""
+    state = await _show(rotation, code)
+    if state is None:
+        return _not_found(code)
+    view = await rotation.queue(state.show_id)
+    bot = _telegram_username(request)
+    link = telegram_link(bot, state.code) if bot else None
+    now = view.now
+    return _page(render(
+        "display.html",
+        css=Markup(template("base.css")),
+        live_js=Markup(template("live.js")),
+        name=state.name,
+        code=state.code,
+        now_singer=now.singer.name if now else "",
+        now_title=now.song.title if now else "",
+        now_artist=now.song.artist if now else "",
+        idle_hidden=Markup("hidden") if now else Markup(""),
+        now_hidden=Markup("") if now else Markup("hidden"),
+        upcoming=_upcoming_rows(view),
+        qr=render("display_qr.html", qr=qr_svg(link)) if link else Markup(""),
+        boot=json_script("boot", {"show_id": state.show_id, "queue": _queue_data(view)}),
+    ))
+
+
+@router.get("/songbook/{code}", response_class=HTMLResponse)
+async def songbook(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+    """The singers' catalog search, for a phone: every song with the chat command that requests it."""
+    state = await _show(rotation, code)
+    if state is None:
+        return _not_found(code)
+    bot = _telegram_username(request)
+    return _page(render(
+        "songbook.html",
+        css=Markup(template("base.css")),
+        name=state.name,
+        code=state.code,
+        telegram=render("songbook_telegram.html", link=telegram_link(bot, state.code)) if bot else Markup(""),
+        boot=json_script("boot", {"show_id": state.show_id, "code": state.code}),
+    ))
+
+
+def _has_admin_cookie(request: Request) -> bool:
+    return is_admin_token(request, request.cookies.get(ADMIN_COOKIE, ""))
+
+
+def _login(state: ShowState, error: str = "", status: int = 200) -> HTMLResponse:
+    return _page(render("kj_login.html", css=Markup(template("base.css")), name=state.name,
+                        code=state.code, action=f"/kj/{quote(state.code)}/login", error=error,
+                        error_hidden=Markup("") if error else Markup("hidden")), status)
+
+
+@router.get("/kj/{code}", response_class=HTMLResponse)
+async def kj_dashboard(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+    """The KJ dashboard, or its login form without the admin cookie."""
+    state = await _show(rotation, code)
+    if state is None:
+        return _not_found(code)
+    if not _has_admin_cookie(request):
+        return _login(state)
+    return _page(render(
+        "kj.html",
+        css=Markup(template("base.css")),
+        live_js=Markup(template("live.js")),
+        name=state.name,
+        code=state.code,
+        display=f"/display/{quote(state.code)}",
+        songbook=f"/songbook/{quote(state.code)}",
+        logout=f"/kj/{quote(state.code)}/logout",
+        boot=json_script("boot", {"show_id": state.show_id, "code": state.code}),
+    ))
+
+
+@router.post("/kj/{code}/login", response_class=HTMLResponse)
+async def kj_login(code: str, request: Request, rotation: RotationDep) -> Response:
+    """Check the admin token from the form; right: a cookie and back to the dashboard, wrong: the form again."""
+    state = await _show(rotation, code)
+    if state is None:
+        return _not_found(code)
+    body = await request.body()
+    fields = parse_qs(body[:_LOGIN_BODY_LIMIT].decode("utf-8", "replace"))
+    token = (fields.get("token") or [""])[0].strip()
+    if not token or not is_admin_token(request, token):
+        return _login(state, "That token is not right. Try again.", 401)
+    response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
+    https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
+    response.set_cookie(ADMIN_COOKIE, token, max_age=_COOKIE_SECONDS, path="/", httponly=True,
+                        samesite="strict", secure=https)
+    return response
+
+
+@router.post("/kj/{code}/logout")
+async def kj_logout(code: str, rotation: RotationDep) -> Response:
+    """Forget the admin cookie."""
+    state = await _show(rotation, code)
+    target = f"/kj/{quote(state.code)}" if state else "/"
+    response = RedirectResponse(target, status_code=303)
+    response.delete_cookie(ADMIN_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/kj/{code}/singers", dependencies=[AdminDep])
+async def kj_singers(code: str, rotation: RotationDep) -> JSONResponse:
+    """The show's singers with whether they are paused: the dashboard's Resume buttons need the paused ones."""
+    state = await _show(rotation, code)
+    if state is None:
+        return JSONResponse({"error": {"code": "not-found", "message": "Show not found"}}, status_code=404)
+    singers = sorted(state.singers.values(), key=lambda s: s.position)
+    items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused} for s in singers]
+    return JSONResponse({"items": items}, headers=_NO_STORE)

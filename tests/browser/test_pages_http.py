@@ -1,0 +1,120 @@
+"""The pages over plain HTTP (no browser): lookup by code, escaping, the login cookie and the CSRF rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from karaoke.bootstrap import Container
+from tests.browser.support import segno_modules, svg_modules
+from tests.conftest import ADMIN_TOKEN
+
+HOSTILE = "<script>alert(1)</script>"
+CSRF = {"X-Karaoke-CSRF": "1"}
+
+
+@pytest.fixture
+async def night(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, Any]:
+    show = (await client.post("/api/v1/shows", json={"name": f"Night {HOSTILE}"}, headers=admin)).json()
+    song = (await client.post("/api/v1/songs", json={"title": HOSTILE, "artist": "A & B"}, headers=admin)).json()
+    body = {"singer": {"name": f"<b>{HOSTILE}</b>"}, "song_id": song["song_id"]}
+    assert (await client.post(f"/api/v1/shows/{show['show_id']}/requests", json=body, headers=admin)).status_code == 201
+    return dict(show)
+
+
+@pytest.mark.parametrize("page", ["display", "kj", "songbook"])
+async def test_a_page_is_found_by_its_code_in_any_case(
+    client: httpx.AsyncClient, night: dict[str, Any], page: str
+) -> None:
+    for code in (night["code"], night["code"].lower()):
+        answer = await client.get(f"/{page}/{code}")
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/html")
+        assert night["code"] in answer.text
+
+
+@pytest.mark.parametrize("code", ["NOPE9", "<script>", "a" * 500, "%00", "x y"])
+@pytest.mark.parametrize("page", ["display", "kj", "songbook"])
+async def test_an_unknown_code_is_a_friendly_404_page(client: httpx.AsyncClient, page: str, code: str) -> None:
+    answer = await client.get(f"/{page}/{code}")
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "No show here" in answer.text and "<script>" not in answer.text.split("</style>")[1]
+
+
+async def test_user_text_is_escaped_in_the_served_html(client: httpx.AsyncClient, night: dict[str, Any]) -> None:
+    html = (await client.get(f"/display/{night['code']}")).text
+    assert HOSTILE not in html and "<b><script>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "A &amp; B" in html
+    # The boot data for the script is JSON that no string inside can close.
+    assert "</script>alert" not in html and "\\u003cscript\\u003e" in html
+
+
+async def test_the_qr_code_is_there_only_with_a_telegram_bot(container: Container, night: dict[str, Any]) -> None:
+    app = create_app(container)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
+        assert "<svg" not in (await http.get(f"/display/{night['code']}")).text
+        app.state.telegram_username = "@KaraBot"
+        html = (await http.get(f"/display/{night['code']}")).text
+    link = f"https://t.me/KaraBot?start={night['code']}"
+    served = svg_modules(html[html.index("<svg"):html.index("</svg>") + 6])
+    assert any(served == segno_modules(link, level) for level in "LMQH")
+
+
+async def test_a_wrong_token_shows_the_form_again_without_a_cookie(
+    client: httpx.AsyncClient, night: dict[str, Any]
+) -> None:
+    answer = await client.post(f"/kj/{night['code']}/login", data={"token": "nope"})
+    assert answer.status_code == 401
+    assert "not right" in answer.text and 'name="token"' in answer.text
+    assert "set-cookie" not in answer.headers
+    empty = await client.post(f"/kj/{night['code']}/login", content=b"\xff\xfe", headers={
+        "Content-Type": "application/x-www-form-urlencoded"})
+    assert empty.status_code == 401
+
+
+@pytest.mark.parametrize(("base", "secure"), [("http://test", False), ("https://test", True)])
+async def test_the_right_token_sets_a_strict_http_only_cookie(
+    container: Container, night: dict[str, Any], base: str, secure: bool
+) -> None:
+    transport = httpx.ASGITransport(app=create_app(container))
+    async with httpx.AsyncClient(transport=transport, base_url=base) as http:
+        answer = await http.post(f"/kj/{night['code'].lower()}/login", data={"token": ADMIN_TOKEN})
+        assert answer.status_code == 303 and answer.headers["location"] == f"/kj/{night['code']}"
+        cookie = answer.headers["set-cookie"]
+        assert cookie.startswith(f"karaoke_admin={ADMIN_TOKEN};")
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
+        assert ("Secure" in cookie) is secure
+
+
+async def test_cookie_writes_need_the_csrf_header_and_the_bearer_token_still_works(
+    client: httpx.AsyncClient, night: dict[str, Any], admin: dict[str, str]
+) -> None:
+    advance = f"/api/v1/shows/{night['show_id']}/advance"
+    client.cookies.set("karaoke_admin", ADMIN_TOKEN)
+    forged = await client.post(advance)
+    assert forged.status_code == 403 and forged.json()["error"]["code"] == "forbidden"
+    assert (await client.post(advance, headers=CSRF)).status_code == 200
+    assert (await client.get(f"/kj/{night['code']}/singers")).json()["items"][0]["paused"] is False
+    assert "Advance" in (await client.get(f"/kj/{night['code']}")).text
+
+    client.cookies.set("karaoke_admin", "guess")
+    assert (await client.post(advance, headers=CSRF)).status_code == 401
+    assert (await client.get(f"/kj/{night['code']}/singers")).status_code == 401
+    assert 'name="token"' in (await client.get(f"/kj/{night['code']}")).text
+
+    client.cookies.clear()
+    assert (await client.post(advance, headers=admin)).status_code in (200, 409)
+    wrong_bearer = {"Authorization": "Bearer nope"}
+    client.cookies.set("karaoke_admin", ADMIN_TOKEN)
+    assert (await client.post(advance, headers=wrong_bearer | CSRF)).status_code == 401
+
+
+async def test_logging_out_forgets_the_cookie(client: httpx.AsyncClient, night: dict[str, Any]) -> None:
+    answer = await client.post(f"/kj/{night['code']}/logout")
+    assert answer.status_code == 303
+    assert 'karaoke_admin=""' in answer.headers["set-cookie"] and "Max-Age=0" in answer.headers["set-cookie"]
