@@ -34,9 +34,14 @@ class RateLimiter:
     Times are plain seconds from the caller's monotonic clock, so tests can drive it.
     """
 
-    def __init__(self, limits: dict[str, PlatformLimits] | None = None) -> None:
-        """Use ``limits`` per platform (the platforms' published limits by default)."""
+    def __init__(self, limits: dict[str, PlatformLimits] | None = None, margin: float = 0.05) -> None:
+        """Use ``limits`` per platform (the platforms' published limits by default).
+
+        ``margin`` seconds are added to every wait: a message reaches the platform a little later or
+        earlier than it left, and a limit kept exactly on our side can be broken by a millisecond on theirs.
+        """
         self._limits = limits if limits is not None else dict(DEFAULT_LIMITS)
+        self._margin = margin
         # Sorted send times per key; reservations may land in the future and out of order.
         self._sent: dict[tuple[str, str], list[float]] = {}
 
@@ -72,4 +77,4 @@ class RateLimiter:
             return 0.0
         # The next slot opens a window after the count-th newest send; sends already reserved in
         # the future push it further.
-        return max(0.0, sent[-window.count] + window.seconds - now)
+        return max(0.0, sent[-window.count] + window.seconds + self._margin - now)
