@@ -21,7 +21,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import httpx
-from sqlalchemy import text
 
+from benchmarks.scratch import scratch_postgres
 from karaoke.settings import DEMO_CATALOG
 from storage.db import create_engine
 from tests.standins import FakeTelegram
@@ -125,33 +124,12 @@ async def seed_catalog(url: str) -> None:
     await importer.wait()
 
 
-async def scratch_pg(admin_url: str) -> tuple[str, str] | None:
-    engine = create_engine(admin_url)
-    name = f"karaoke_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # any failure means: no PostgreSQL here
-        print(f"PostgreSQL skipped: {error.__class__.__name__}")
-        return None
-    finally:
-        await engine.dispose()
-    url = engine.url.set(database=name).render_as_string(hide_password=False)
+async def migrated(url: str) -> None:
     from storage import migrate
 
-    migrated = create_engine(url)
-    await migrate.upgrade(migrated)
-    await migrated.dispose()
-    return url, name
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    engine = create_engine(admin_url)
+    engine = create_engine(url)
     try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await migrate.upgrade(engine)
     finally:
         await engine.dispose()
 
@@ -170,22 +148,15 @@ async def main() -> None:
             if db == "sqlite":
                 with tempfile.TemporaryDirectory() as tmp:
                     url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                    from storage import migrate
-
-                    engine = create_engine(url)
-                    await migrate.upgrade(engine)
-                    await engine.dispose()
+                    await migrated(url)
                     await seed_catalog(url)
                     rows.append((db, limits, await night(url, args.singers, limits)))
-            else:
-                scratch = await scratch_pg(args.pg)
-                if scratch is None:
-                    continue
-                try:
-                    await seed_catalog(scratch[0])
-                    rows.append((db, limits, await night(scratch[0], args.singers, limits)))
-                finally:
-                    await drop_pg(args.pg, scratch[1])
+                continue
+            async with scratch_postgres(args.pg) as pg_url:
+                if pg_url:
+                    await migrated(pg_url)
+                    await seed_catalog(pg_url)
+                    rows.append((db, limits, await night(pg_url, args.singers, limits)))
     print(f"\n{args.singers} singers x 3 updates each (join, request, queue), one service process")
     header = ("database", "rate limits", "updates", "answered", "updates/s", "p50 ms", "p99 ms", "limit breaches")
     print("{:<11} {:<12} {:>8} {:>9} {:>10} {:>8} {:>8} {:>15}".format(*header))

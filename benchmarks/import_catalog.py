@@ -12,17 +12,17 @@ import argparse
 import asyncio
 import logging
 import statistics
+import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from benchmarks.scratch import scratch_postgres
 from karaoke.bootstrap import build
 from karaoke.cli import import_file
 from karaoke.settings import DEMO_CATALOG, Settings
-from storage.db import create_engine
 
 
 async def timed_imports(url: str, csv: Path) -> tuple[float, float, int]:
@@ -37,32 +37,6 @@ async def timed_imports(url: str, csv: Path) -> tuple[float, float, int]:
     return first, second, report.added
 
 
-async def drop_pg(admin_url: str, url: str) -> None:
-    engine = create_engine(admin_url)
-    name = create_engine(url).url.database
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
-
-
-async def scratch_pg(admin_url: str) -> str | None:
-    engine = create_engine(admin_url)
-    name = f"karaoke_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # any failure means: no PostgreSQL here
-        print(f"PostgreSQL skipped: {error.__class__.__name__}: {str(error)[:120]}")
-        return None
-    finally:
-        await engine.dispose()
-    return engine.url.set(database=name).render_as_string(hide_password=False)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--csv", type=Path, default=DEMO_CATALOG)
@@ -74,12 +48,10 @@ async def main() -> None:
     for run in range(1, args.runs + 1):
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(("sqlite", run, *await timed_imports(f"sqlite+aiosqlite:///{tmp}/bench.db", args.csv)))
-        pg_url = await scratch_pg(args.pg) if args.pg else None
-        if pg_url:
-            try:
-                rows.append(("postgresql", run, *await timed_imports(pg_url, args.csv)))
-            finally:
-                await drop_pg(args.pg, pg_url)
+        if args.pg:
+            async with scratch_postgres(args.pg) as pg_url:
+                if pg_url:
+                    rows.append(("postgresql", run, *await timed_imports(pg_url, args.csv)))
     print(f"\n{'database':<11} {'run':>3} {'songs':>7} {'import s':>9} {'re-import s':>12}")
     for name, run, first, second, added in rows:
         print(f"{name:<11} {run:>3} {added:>7} {first:>9.2f} {second:>12.2f}")

@@ -15,16 +15,18 @@ import asyncio
 import logging
 import random
 import statistics
+import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
-from sqlalchemy import text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from benchmarks.scratch import scratch_postgres
 from core.rotation import AdvanceQueue, RotationError, SingerRef, SongRef, Undo
 from karaoke.bootstrap import Container, build
 from karaoke.settings import Settings
-from storage.db import create_engine
 
 
 async def client(
@@ -68,31 +70,6 @@ async def run(url: str, clients: int, shows: int, seconds: float) -> tuple[float
     return len(latencies) / elapsed, p50, p99, len(latencies), len(errors)
 
 
-async def scratch_pg(admin_url: str) -> tuple[str, str] | None:
-    engine = create_engine(admin_url)
-    name = f"karaoke_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # any failure means: no PostgreSQL here
-        print(f"PostgreSQL skipped: {error.__class__.__name__}")
-        return None
-    finally:
-        await engine.dispose()
-    return engine.url.set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop_pg(admin_url: str, name: str) -> None:
-    engine = create_engine(admin_url)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=32)
@@ -106,12 +83,10 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             rows.append(("sqlite", shows, *await run(f"sqlite+aiosqlite:///{tmp}/b.db", args.clients, shows,
                                                       args.seconds)))
-        scratch = await scratch_pg(args.pg) if args.pg else None
-        if scratch:
-            try:
-                rows.append(("postgresql", shows, *await run(scratch[0], args.clients, shows, args.seconds)))
-            finally:
-                await drop_pg(args.pg, scratch[1])
+        if args.pg:
+            async with scratch_postgres(args.pg) as pg_url:
+                if pg_url:
+                    rows.append(("postgresql", shows, *await run(pg_url, args.clients, shows, args.seconds)))
     print(f"\n{args.clients} concurrent clients, {args.seconds:.0f} s per run, one process")
     header = ("database", "shows", "commands/s", "p50 ms", "p99 ms", "commands", "refused")
     print("{:<11} {:>5} {:>11} {:>7} {:>7} {:>9} {:>8}".format(*header))

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from api.app import create_app
 from karaoke.bootstrap import Container, background, build
@@ -27,8 +28,18 @@ async def _serve(server: uvicorn.Server, container: Container, state: dict[str, 
 
 
 @contextmanager
-def live_server(settings: Settings, *, prepare: Callable[[Container], Any] | None = None) -> Iterator[str]:
-    """Serve the app for ``settings`` on 127.0.0.1:<free port>; yields its base URL until the block ends."""
+def live_server(
+    settings: Settings,
+    *,
+    prepare: Callable[[Container], Any] | None = None,
+    configure: Callable[[FastAPI], None] | None = None,
+    port: int = 0,
+) -> Iterator[str]:
+    """Serve the app for ``settings`` on 127.0.0.1 (a free port unless ``port``); yields its base URL.
+
+    ``prepare`` runs on the wired container first (seeding data); ``configure`` gets the app before it
+    serves (e.g. ``app.state``); a fixed ``port`` lets a test restart a server where a browser expects it.
+    """
     ready = threading.Event()
     state: dict[str, Any] = {}
 
@@ -39,8 +50,11 @@ def live_server(settings: Settings, *, prepare: Callable[[Container], Any] | Non
                 if asyncio.iscoroutine(result):
                     await result
             async with platforms(container) as chat:
-                config = uvicorn.Config(create_app(container, chat.routers), host="127.0.0.1", port=0,
-                                        log_level="warning")
+                app = create_app(container, chat.routers)
+                app.state.telegram_username = chat.telegram_username
+                if configure is not None:
+                    configure(app)
+                config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
                 server = uvicorn.Server(config)
                 state["server"] = server
                 async with background(container, chat.senders, chat.tasks):

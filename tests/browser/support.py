@@ -3,23 +3,19 @@ and reading a QR code's modules back out of the SVG the venue screen serves."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import socket
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
-from api.app import create_app
-from karaoke.bootstrap import background, build
 from karaoke.settings import Settings
 from tests.conftest import ADMIN_TOKEN
+from tests.live_server import live_server
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "artifacts" / "screenshots"
@@ -76,46 +72,11 @@ class Night:
             self.kj("advance")
 
 
-@contextmanager
-def app_server(settings: Settings, configure: Callable[[FastAPI], None], port: int = 0) -> Iterator[str]:
-    """Like ``tests.live_server.live_server``, but lets the test set up the app (e.g. ``app.state``) first,
-    and pick the port (to restart a server where the browser expects it)."""
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def main() -> None:
-        async with build(settings, upgrade=False) as container:
-            app = create_app(container)
-            configure(app)
-            server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-            state["server"] = server
-            async with background(container):
-                serving = asyncio.create_task(server.serve())
-                while not (server.started and container.search.ready) and not serving.done():
-                    await asyncio.sleep(0.01)
-                if server.started:
-                    state["url"] = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-                ready.set()
-                await serving
-
-    def run() -> None:
-        try:
-            asyncio.run(main())
-        except BaseException as error:
-            state["error"] = error
-        finally:
-            ready.set()
-
-    thread = threading.Thread(target=run, name="page-server", daemon=True)
-    thread.start()
-    ready.wait(30)
-    if "url" not in state:
-        raise RuntimeError(f"server did not start: {state.get('error')!r}")
-    try:
-        yield state["url"]
-    finally:
-        state["server"].should_exit = True
-        thread.join(15)
+def app_server(
+    settings: Settings, configure: Callable[[FastAPI], None], port: int = 0
+) -> AbstractContextManager[str]:
+    """``tests.live_server.live_server`` with the app set up by the test first, on a chosen port."""
+    return live_server(settings, configure=configure, port=port)
 
 
 def free_port() -> int:
