@@ -1,6 +1,5 @@
 """The console adapter: try a whole karaoke night in a terminal, switching people and rooms, no accounts needed."""
 
-from bots.console.directory import MemoryChatDirectory
 from bots.console.repl import ConsoleChat
 
-__all__ = ["ConsoleChat", "MemoryChatDirectory"]
+__all__ = ["ConsoleChat"]

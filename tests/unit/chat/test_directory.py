@@ -1,6 +1,5 @@
-"""The ``ChatDirectory`` contract, checked on the test fake and on the console's in-memory directory.
-
-A SQL implementation can run the same checks by adding itself to ``DIRECTORIES``.
+"""The ``ChatDirectory`` contract, checked on the test fake here and on SQL in
+``tests/integration/test_chat_directory_sql.py``, which reuses these tests.
 """
 
 from __future__ import annotations
@@ -10,11 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bots.console import MemoryChatDirectory
 from core.chat import ChatDirectory, Choice, Person, Room
 from tests.unit.chat.fakes import InMemoryChatDirectory
 
-DIRECTORIES: list[Callable[[], ChatDirectory]] = [InMemoryChatDirectory, MemoryChatDirectory]
+DIRECTORIES: list[Callable[[], ChatDirectory]] = [InMemoryChatDirectory]
 ANN = Person("tg", "1", "Ann", "AnnSings")
 ANN_RENAMED = Person("tg", "1", "Ann B", "annb")
 BOB = Person("tg", "2", "Bob", None)
