@@ -313,7 +313,7 @@ async def _state(rotation: RotationService, show_id: uuid.UUID) -> ShowState:
 
 
 async def _run(rotation: RotationService, show_id: uuid.UUID, command: Command) -> QueueOut:
-    await _state(rotation, show_id)
+    # An unknown show is refused by the rotation itself (not-found, 404); no read beforehand.
     try:
         await rotation.execute(str(show_id), command)
     except RotationError as error:
