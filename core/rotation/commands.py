@@ -67,6 +67,19 @@ class ReorderMyRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class SkipMyTurn:
+    """A singer gives up their turn this round for one of their own requests, keeping the song.
+
+    The request may be waiting or just called up (performing); either way it goes back to waiting
+    and their turn in the round counts as used. Nothing else moves: the KJ calls the next singer.
+    """
+
+    command_id: str
+    singer: SingerRef
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RemoveRequest:
     """KJ removes a pending request from the queue."""
 
@@ -153,6 +166,7 @@ Command = (
     | AddSinger
     | WithdrawRequest
     | ReorderMyRequest
+    | SkipMyTurn
     | RemoveRequest
     | AdvanceQueue
     | SkipSinger

@@ -25,6 +25,7 @@ from core.rotation.commands import (
     ReorderMyRequest,
     RequestSong,
     ResumeSinger,
+    SkipMyTurn,
     SkipSinger,
     Undo,
     WithdrawRequest,
@@ -88,6 +89,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
             return _withdraw(state, command, now)
         case ReorderMyRequest():
             return _reorder_mine(state, command, now)
+        case SkipMyTurn():
+            return _skip_my_turn(state, command, now)
         case RemoveRequest():
             return _remove(state, command, now)
         case AdvanceQueue():
@@ -210,6 +213,20 @@ def _reorder_mine(state: ShowState, command: ReorderMyRequest, now: datetime) ->
     if not 1 <= command.position <= len(mine):
         raise InvalidCommand(f"position must be from 1 to {len(mine)}")
     return [RequestReordered(singer_id, command.request_id, command.position, now)]
+
+
+def _skip_my_turn(state: ShowState, command: SkipMyTurn, now: datetime) -> list[Event]:
+    singer_id = _find_singer(state, command.singer)
+    request = state.requests.get(command.request_id)
+    if request is None or request.singer_id != singer_id:
+        raise NotFound("you have no such request")
+    if request.status == "performing":
+        # Their turn was used when they were called up; it goes back to waiting for a later round.
+        return [SingerSkipped(singer_id, command.request_id, False, now)]
+    _pending_request(state, command.request_id)
+    if command.request_id not in upcoming(state):
+        raise Conflict("that song is not in line right now")
+    return [SingerSkipped(singer_id, command.request_id, _opens_new_round(state, command.request_id), now)]
 
 
 def _undo_point(

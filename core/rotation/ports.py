@@ -20,9 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.rotation.events import Event
+
+if TYPE_CHECKING:
+    from core.rotation.state import ShowState
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,33 @@ class RecordedCommand:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something to tell someone about a show, stored in the same transaction as the events causing it.
+
+    ``key`` is unique forever: storing the same key again changes nothing, except for a ``scan``
+    row, whose due time moves. ``status`` is ``"pending"`` (to be looked at from ``due_at``) or
+    ``"suppressed"`` (recorded only so that the key is taken and the notice never goes out). The
+    rotation does not interpret notices; ``core.reminders`` plans and delivers them.
+    """
+
+    key: str
+    show_id: str
+    request_id: str | None
+    kind: str
+    due_at: datetime
+    status: str = "pending"
+    detail: str | None = None
+
+
+class NoticePlanner(Protocol):
+    """Derives the notices a batch of events causes (``core.reminders.plan_notices`` in production)."""
+
+    def __call__(self, state: ShowState, events: Sequence[Event], now: datetime) -> Sequence[Notice]:
+        """The notices for the show as ``events`` (just decided) left it in ``state``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class ShowSummary:
     """A show as listed for KJs and join-code lookup."""
 
@@ -77,9 +107,17 @@ class ShowStore(Protocol):
         ...
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+        self,
+        show_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        command_id: str,
+        notices: Sequence[Notice] = (),
     ) -> AppendResult:
         """Atomically append ``events`` (non-empty) at seqs ``expected_version + 1 ...``.
+
+        ``notices`` are stored in the same transaction (a key already stored is left as it is, a
+        ``scan`` row gets the new due time); a failed append stores none of them.
 
         ``command_id`` is recorded on the first event of the batch. Raises
         ``core.rotation.errors.ConcurrencyConflict`` and writes nothing if the show's version is not

@@ -23,6 +23,8 @@ from core.rotation.joincode import new_join_code, normalize_join_code
 from core.rotation.ports import (
     Clock,
     IdSource,
+    Notice,
+    NoticePlanner,
     RandomSource,
     RecordedCommand,
     ShowStore,
@@ -47,13 +49,15 @@ class _Stream:
     Grown only by appending; ``state`` is replaced (never mutated) so readers holding it are safe.
     """
 
-    __slots__ = ("batches", "events", "state")
+    __slots__ = ("batches", "events", "noticed", "state")
 
     def __init__(self) -> None:
         self.events: list[Event] = []
         self.state = ShowState()
         # command_id -> first seq of its batch; a batch ends where the next one starts.
         self.batches: dict[str, int] = {}
+        # Keys of notices this process stored for the show, so they are not sent to the store again.
+        self.noticed: set[str] = set()
 
     @property
     def version(self) -> int:
@@ -100,8 +104,13 @@ class RotationService:
         sleeper: Sleeper,
         max_attempts: int = 20,
         cached_shows: int = 256,
+        notices: NoticePlanner | None = None,
     ) -> None:
-        """Wire the service to its ports; ``max_attempts`` bounds retries on concurrency conflicts."""
+        """Wire the service to its ports; ``max_attempts`` bounds retries on concurrency conflicts.
+
+        ``notices`` derives what to tell people from each batch of events; they are stored with the
+        batch in the same transaction, so a notice exists exactly when its cause does.
+        """
         self._store = store
         self._clock = clock
         self._ids = ids
@@ -109,6 +118,7 @@ class RotationService:
         self._sleeper = sleeper
         self._max_attempts = max_attempts
         self._cached_shows = cached_shows
+        self._plan_notices = notices
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
@@ -161,8 +171,11 @@ class RotationService:
                         raise
                     fresh = True  # refused on possibly stale state: look again before answering
                     continue
+                notices = self._notices(stream, before, new_events)
                 try:
-                    appended = await self._store.append(show_id, stream.version, new_events, command.command_id)
+                    appended = await self._store.append(
+                        show_id, stream.version, new_events, command.command_id, notices
+                    )
                 except ConcurrencyConflict:
                     fresh = True
                     # Jitter spreads out writers that collided so they do not collide again in lockstep.
@@ -174,9 +187,18 @@ class RotationService:
                         for i, event in enumerate(new_events)
                     ]
                 )
+                stream.noticed.update(n.key for n in notices if n.kind != "scan")
                 self._remember(show_id, stream)
                 return describe(command, before, new_events, stream.state)
         raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
+
+    def _notices(self, stream: _Stream, before: ShowState, events: Sequence[Event]) -> list[Notice]:
+        if self._plan_notices is None:
+            return []
+        after = _after(before, events)
+        planned = self._plan_notices(after, events, self._clock.now())
+        # Keys this process already stored for the show would be ignored by the store anyway.
+        return [n for n in planned if n.key not in stream.noticed]
 
     async def state(self, show_id: str) -> ShowState:
         """The current folded state of the show; raises ``NotFound`` for an unknown show."""

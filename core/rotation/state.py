@@ -238,6 +238,11 @@ def _singer_skipped(state: ShowState, event: SingerSkipped) -> None:
     song = state.requests[event.request_id].song
     at = event.occurred_at
     state.history.append(HistoryEntry(event.request_id, event.singer_id, song, "skipped", at, at))
+    if state.now == event.request_id:
+        # A singer called up who gives up their turn (``SkipMyTurn``): the song waits again.
+        _set_status(state, event.request_id, "pending")
+        state.now = None
+        state.now_started_at = None
     if state.next_up == event.request_id:
         state.next_up = None
     if event.request_id in state.manual_order:

@@ -9,6 +9,7 @@ from core.rotation import (
     AppendResult,
     ConcurrencyConflict,
     Event,
+    Notice,
     RecordedCommand,
     ShowSummary,
     StoredEvent,
@@ -27,6 +28,7 @@ class InMemoryShowStore:
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[int, str, dict[str, object], str | None]]] = {}
         self.appends = 0
+        self.notices: dict[str, Notice] = {}
 
     async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         rows = self.rows.get(show_id, [])[after_seq:]
@@ -36,7 +38,12 @@ class InMemoryShowStore:
         return stored, (stored[-1].seq if stored else after_seq)
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+        self,
+        show_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        command_id: str,
+        notices: Sequence[Notice] = (),
     ) -> AppendResult:
         rows = self.rows.setdefault(show_id, [])
         if len(rows) != expected_version:
@@ -47,6 +54,9 @@ class InMemoryShowStore:
         for index, event in enumerate(events):
             kind, payload = event_to_dict(event)
             rows.append((expected_version + index + 1, kind, payload, command_id if index == 0 else None))
+        for notice in notices:
+            if notice.key not in self.notices or notice.kind == "scan":
+                self.notices[notice.key] = notice
         self.appends += 1
         return AppendResult(expected_version + 1, expected_version + len(events))
 
@@ -84,7 +94,12 @@ class ConflictingStore(InMemoryShowStore):
         self.intrusions = 0
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+        self,
+        show_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        command_id: str,
+        notices: Sequence[Notice] = (),
     ) -> AppendResult:
         if self.conflicts > 0 and expected_version > 0:
             self.conflicts -= 1
@@ -92,7 +107,7 @@ class ConflictingStore(InMemoryShowStore):
             await super().append(
                 show_id, expected_version, [self.intruder(self.intrusions)], f"intruder-{self.intrusions}"
             )
-        return await super().append(show_id, expected_version, events, command_id)
+        return await super().append(show_id, expected_version, events, command_id, notices)
 
 
 class SteppingClock:

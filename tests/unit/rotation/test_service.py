@@ -133,10 +133,10 @@ class InterleavingStore(InMemoryShowStore):
         return result
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str, notices: Sequence = ()
     ) -> AppendResult:
         await asyncio.sleep(0)
-        return await super().append(show_id, expected_version, events, command_id)
+        return await super().append(show_id, expected_version, events, command_id, notices)
 
 
 async def test_concurrent_requests_from_many_singers_all_land_exactly_once() -> None:
