@@ -9,7 +9,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.chat import Choice, Person, Room
+from core.chat import Choice, Person, Reach, Room
 from storage.tables import chat_choices, chat_kjs, chat_people, chat_rooms
 
 
@@ -22,6 +22,7 @@ class SqlChatDirectory:
         # People as this process last wrote them: every update names its sender, and rewriting an
         # unchanged row would cost a commit per update. Bounded; a stale entry only costs a write.
         self._known: dict[tuple[str, str], Person] = {}
+        self._private: dict[tuple[str, str], str] = {}
 
     async def _upsert(self, table: Table, values: dict[str, Any], keys: Sequence[str], changes: Sequence[str]) -> None:
         statement = self._dialect.insert(table).values(values)
@@ -93,6 +94,39 @@ class SqlChatDirectory:
             return None
         return Person(platform=row.platform, user_id=row.user_id, name=row.name, username=row.username,
                       is_bot=bool(row.is_bot))
+
+    async def remember_private_room(self, person: Person, room: Room) -> None:
+        if self._private.get(person.key) == room.room_id:
+            return
+        await self._set_person_field(person, private_room=room.room_id)
+        if len(self._private) > 50_000:
+            self._private.clear()
+        self._private[person.key] = room.room_id
+
+    async def set_muted(self, person: Person, muted: bool) -> None:
+        await self._set_person_field(person, muted=muted)
+
+    async def reach(self, platform: str, user_id: str) -> Reach | None:
+        row = await self._one(select(chat_people).where(
+            chat_people.c.platform == platform, chat_people.c.user_id == user_id))
+        if row is None:
+            return None
+        person = Person(platform=row.platform, user_id=row.user_id, name=row.name, username=row.username,
+                        is_bot=bool(row.is_bot))
+        room = Room(row.platform, row.private_room, True) if row.private_room else None
+        return Reach(person, room, bool(row.muted))
+
+    async def kjs_of(self, show_id: str) -> list[tuple[str, str]]:
+        query = select(chat_kjs.c.platform, chat_kjs.c.user_id).where(chat_kjs.c.show_id == show_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(chat_kjs.c.platform, chat_kjs.c.user_id))).all()
+        return [(r.platform, r.user_id) for r in rows]
+
+    async def rooms_of(self, show_id: str) -> list[Room]:
+        query = select(chat_rooms.c.platform, chat_rooms.c.room_id).where(chat_rooms.c.show_id == show_id)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query.order_by(chat_rooms.c.platform, chat_rooms.c.room_id))).all()
+        return [Room(r.platform, r.room_id, False) for r in rows]
 
     async def add_kj(self, show_id: str, person: Person) -> None:
         await self._upsert(chat_kjs, {"show_id": show_id, "platform": person.platform, "user_id": person.user_id},

@@ -10,13 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.rotation import (
     AppendResult,
     ConcurrencyConflict,
     Event,
+    Notice,
     RecordedCommand,
     ShowSummary,
     StoredEvent,
@@ -24,6 +26,7 @@ from core.rotation import (
     event_to_dict,
 )
 from core.rotation.events import ShowClosed, ShowOpened
+from storage.tables import notices as notices_table
 from storage.tables import show_events, shows
 
 logger = logging.getLogger(__name__)
@@ -44,6 +47,8 @@ class SqlShowStore:
         # SQLite has one writer at a time; queueing writers here beats its busy-wait back-off,
         # which sleeps in growing steps and makes the slowest command wait for seconds.
         self._write_turn = asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        # Set whenever an append stores a notice that is due at once, so this process's ticker wakes.
+        self.notices_due = asyncio.Event()
 
     async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         query = (
@@ -57,7 +62,20 @@ class SqlShowStore:
         return stored, (stored[-1].seq if stored else after_seq)
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str
+        self,
+        show_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        command_id: str,
+        notices: Sequence[Notice] = (),
+    ) -> AppendResult:
+        result = await self._append(show_id, expected_version, events, command_id, notices)
+        if any(n.status == "pending" and n.due_at <= events[-1].occurred_at for n in notices):
+            self.notices_due.set()
+        return result
+
+    async def _append(
+        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str, notices: Sequence[Notice]
     ) -> AppendResult:
         if not events:
             raise ValueError("nothing to append")
@@ -77,7 +95,7 @@ class SqlShowStore:
             )
         closed = next((e for e in events if isinstance(e, ShowClosed)), None)
         if expected_version > 0 and self._engine.dialect.name == "postgresql":
-            await self._append_in_one_statement(show_id, expected_version, last, rows, closed)
+            await self._append_in_one_statement(show_id, expected_version, last, rows, closed, notices)
             return AppendResult(first_seq=expected_version + 1, last_seq=last)
         try:
             async with self._write_turn, self._engine.begin() as conn:
@@ -110,6 +128,7 @@ class SqlShowStore:
                         .values(status="closed", closed_at=closed.occurred_at)
                     )
                 await conn.execute(insert(show_events), rows)
+                await _store_notices(conn, notices, events[-1].occurred_at)
         except IntegrityError as error:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         except OperationalError as error:
@@ -120,7 +139,13 @@ class SqlShowStore:
         return AppendResult(first_seq=expected_version + 1, last_seq=last)
 
     async def _append_in_one_statement(
-        self, show_id: str, expected: int, last: int, rows: list[dict[str, Any]], closed: ShowClosed | None
+        self,
+        show_id: str,
+        expected: int,
+        last: int,
+        rows: list[dict[str, Any]],
+        closed: ShowClosed | None,
+        notices: Sequence[Notice],
     ) -> None:
         # One statement, one round trip, its own transaction: the version bump and the inserts
         # happen together or not at all, and a stale version inserts nothing.
@@ -139,16 +164,41 @@ class SqlShowStore:
         if closed is not None:
             closing = ", status = 'closed', closed_at = :closed_at"
             params["closed_at"] = closed.occurred_at
+        noticing = ""
+        if notices:
+            # Stored only if the version bump happened; a key already taken is left alone, except a
+            # show's scan row, which moves to its new due time.
+            notice_values = []
+            for i, notice in enumerate(notices):
+                notice_values.append(
+                    f"(CAST(:nk{i} AS varchar), CAST(:nr{i} AS varchar), CAST(:nt{i} AS varchar),"
+                    f" CAST(:ns{i} AS varchar), CAST(:nd{i} AS timestamptz))"
+                )
+                params |= {f"nk{i}": notice.key, f"nr{i}": notice.request_id, f"nt{i}": notice.kind,
+                           f"ns{i}": notice.status, f"nd{i}": notice.due_at}
+            params["noticed_at"] = rows[-1]["occurred_at"]
+            noticing = (
+                ", noticed AS (INSERT INTO notices (key, show_id, request_id, kind, status, due_at, available_at,"
+                " attempts, created_at, settled_at)"
+                " SELECT n.key, CAST(bump.show_id AS varchar), n.request_id, n.kind, n.status, n.due, n.due, 0,"
+                " CAST(:noticed_at AS timestamptz),"
+                " CASE WHEN n.status = 'pending' THEN NULL ELSE CAST(:noticed_at AS timestamptz) END"
+                f" FROM bump, (VALUES {', '.join(notice_values)}) AS n(key, request_id, kind, status, due)"
+                " ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, available_at = excluded.available_at,"
+                " status = 'pending', settled_at = NULL WHERE notices.kind = 'scan')"
+            )
         statement = text(
             f"WITH bump AS (UPDATE shows SET version = :last{closing}"
-            " WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id)"
-            " INSERT INTO show_events (show_id, seq, type, payload, command_id, occurred_at)"
+            " WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id),"
+            " appended AS (INSERT INTO show_events (show_id, seq, type, payload, command_id, occurred_at)"
             " SELECT bump.show_id, v.seq, v.type, v.payload, v.cid, v.at"
-            f" FROM bump, (VALUES {', '.join(values)}) AS v(seq, type, payload, cid, at)"
+            f" FROM bump, (VALUES {', '.join(values)}) AS v(seq, type, payload, cid, at) RETURNING 1)"
+            f"{noticing}"
+            " SELECT count(*) FROM appended"
         )
         try:
             async with self._autocommit.connect() as conn:
-                inserted = (await conn.execute(statement, params)).rowcount
+                inserted = (await conn.execute(statement, params)).scalar_one()
         except IntegrityError as error:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         if inserted != len(rows):
@@ -201,3 +251,23 @@ class SqlShowStore:
         async with self._engine.connect() as conn:
             found = (await conn.execute(select(shows.c.version).where(shows.c.show_id == show_id))).scalar()
         return int(found) if found is not None else None
+
+
+async def _store_notices(conn: AsyncConnection, notices: Sequence[Notice], now: Any) -> None:
+    if not notices:
+        return
+    rows = [
+        {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
+         "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "created_at": now,
+         "settled_at": None if n.status == "pending" else now}
+        for n in notices
+    ]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(notices_table).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
+              "status": "pending", "settled_at": None},
+        where=notices_table.c.kind == "scan",
+    )
+    await conn.execute(statement)

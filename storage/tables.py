@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -142,6 +143,9 @@ chat_people = Table(
     Column("is_bot", Boolean, nullable=False),
     Column("stage_name", String(200), nullable=True),
     Column("current_show", String(64), nullable=True),
+    # The person's private chat with the bot, once they opened one; reminders go there first.
+    Column("private_room", String(200), nullable=True),
+    Column("muted", Boolean, nullable=False, server_default=false()),
     Index(None, "platform", "username_key"),
 )
 
@@ -209,4 +213,27 @@ outbox = Table(
     Column("failed_at", UtcDateTime, nullable=True),
     Column("last_error", String(500), nullable=True),
     Index(None, "platform", "sent_at", "failed_at", "available_at"),
+    Index(None, "failed_at"),
+)
+
+notices = Table(
+    "notices",
+    metadata,
+    # What to tell singers and KJs about a show, written in the same transaction as the events that
+    # cause it; ``key`` (show, request, kind, skips) makes each notice happen once.
+    Column("notice_id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("show_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=True),
+    Column("kind", String(20), nullable=False),
+    # pending → sent | dropped | muted | confirmed | unreachable; or suppressed from the start.
+    Column("status", String(20), nullable=False),
+    Column("due_at", UtcDateTime, nullable=False),
+    # Due time, or the end of the lease of the ticker that claimed it.
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("detail", String(500), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("settled_at", UtcDateTime, nullable=True),
+    Index(None, "status", "available_at"),
 )

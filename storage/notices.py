@@ -1,0 +1,130 @@
+"""``SqlNoticeStore``: due notices claimed under a lease and settled together with the messages they cause.
+
+On PostgreSQL every instance's ticker claims at once with ``FOR UPDATE SKIP LOCKED``; SQLite has one
+writer, so claims take turns in-process (one instance at a time on SQLite).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.delivery import Outgoing
+from core.reminders import DueNotice, FailedMessage
+from core.rotation import Notice
+from storage.delivery import _enqueue
+from storage.tables import notices, outbox
+
+
+class SqlNoticeStore:
+    """Implements ``core.reminders.NoticeStore``."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._postgres = engine.dialect.name == "postgresql"
+        self._dialect: Any = postgresql if self._postgres else sqlite
+        self._turn: Any = contextlib.nullcontext() if self._postgres else asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> Any:
+        async with self._turn, self._engine.begin() as conn:
+            yield conn
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float = 30) -> list[DueNotice]:
+        due = (
+            select(notices.c.notice_id)
+            .where(notices.c.status == "pending", notices.c.available_at <= now)
+            .order_by(notices.c.available_at, notices.c.notice_id)
+            .limit(limit)
+        )
+        if self._postgres:
+            due = due.with_for_update(skip_locked=True)
+        # One statement: claiming is atomic on SQLite too, where a read and a later write could interleave.
+        claim = (
+            update(notices)
+            .where(notices.c.notice_id.in_(due.scalar_subquery()))
+            .values(available_at=now + timedelta(seconds=lease_seconds), attempts=notices.c.attempts + 1)
+            .returning(notices.c.notice_id, notices.c.key, notices.c.show_id, notices.c.request_id, notices.c.kind,
+                       notices.c.detail, notices.c.attempts)
+        )
+        async with self._write() as conn:
+            rows = sorted((await conn.execute(claim)).all(), key=lambda r: r.notice_id)
+        return [DueNotice(r.notice_id, r.key, r.show_id, r.request_id, r.kind, r.detail, r.attempts) for r in rows]
+
+    async def settle(
+        self,
+        notice_id: int,
+        status: str,
+        messages: Sequence[Outgoing],
+        follow_ups: Sequence[Notice],
+        now: datetime,
+        detail: str | None = None,
+    ) -> None:
+        async with self._write() as conn:
+            # Only a notice still pending is settled: of two tickers racing after a lease ran out,
+            # the second finds it settled and its messages' keys already queued.
+            await conn.execute(
+                update(notices).where(notices.c.notice_id == notice_id, notices.c.status == "pending")
+                .values(status=status, settled_at=now, detail=(detail or None) and detail[:500])
+            )
+            await _enqueue(conn, self._dialect, messages, now)
+            await self._insert(conn, follow_ups, now)
+
+    async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(notices).where(notices.c.notice_id == notice_id, notices.c.status == "pending")
+                .values(available_at=retry_at, detail=error[:500])
+            )
+
+    async def add(self, new: Sequence[Notice], now: datetime) -> None:
+        async with self._write() as conn:
+            await self._insert(conn, new, now)
+
+    async def _insert(self, conn: AsyncConnection, new: Sequence[Notice], now: datetime) -> None:
+        if not new:
+            return
+        rows = [
+            {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
+             "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "detail": n.detail, "created_at": now,
+             "settled_at": None if n.status == "pending" else now}
+            for n in new
+        ]
+        statement = self._dialect.insert(notices).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"],
+            set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
+                  "status": "pending", "settled_at": None},
+            where=notices.c.kind == "scan",
+        )
+        await conn.execute(statement)
+
+    async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
+        async with self._write() as conn:
+            result = await conn.execute(
+                update(notices).where(notices.c.show_id == show_id, notices.c.request_id == request_id,
+                                      notices.c.kind == "no_show", notices.c.status == "pending")
+                .values(status="confirmed", settled_at=now)
+            )
+        return bool(result.rowcount)
+
+    async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
+        query = select(outbox.c.key, outbox.c.context, outbox.c.last_error).where(
+            outbox.c.failed_at >= since, outbox.c.key.startswith(prefix, autoescape=True)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [FailedMessage(r.key, dict(r.context), r.last_error or "") for r in rows]
+
+    async def all(self, show_id: str) -> list[dict[str, Any]]:
+        """Every notice of a show as stored (for the KJ dashboard, tests and operators)."""
+        query = select(notices).where(notices.c.show_id == show_id).order_by(notices.c.notice_id)
+        async with self._engine.connect() as conn:
+            return [dict(r._mapping) for r in (await conn.execute(query)).all()]
