@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -21,12 +22,14 @@ from core.catalog_service import CatalogService
 from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
+from core.reminders import ReminderTicker, plan_notices
 from core.rotation import RotationService
 from karaoke.settings import Settings
 from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox
+from storage.notices import SqlNoticeStore
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -69,6 +72,8 @@ class Container:
     chat: ChatBot
     inbox: SqlInbox
     outbox: SqlOutbox
+    notices: SqlNoticeStore
+    reminders: ReminderTicker
     admin_token: str
     admin_token_generated: bool
 
@@ -103,8 +108,10 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         song_store = SqlSongStore(engine)
         show_store = SqlShowStore(engine)
         search = CatalogSearch(song_store, offload=asyncio.to_thread)
-        rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper())
+        rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
+                                   notices=plan_notices)
         directory = SqlChatDirectory(engine)
+        notices = SqlNoticeStore(engine)
         container = Container(
             settings=settings,
             engine=engine,
@@ -114,9 +121,13 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             shows=show_store,
             rotation=rotation,
             directory=directory,
-            chat=ChatBot(rotation, search, song_store, directory, clock),
+            chat=ChatBot(rotation, search, song_store, directory, clock, confirmations=notices),
             inbox=SqlInbox(engine),
             outbox=SqlOutbox(engine),
+            notices=notices,
+            # Slack (and the console) can message anyone directly; Telegram only people who started the bot.
+            reminders=ReminderTicker(notices, rotation, directory, clock,
+                                     direct_platforms=frozenset({"slack", "console"})),
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )
@@ -175,6 +186,24 @@ async def background(
             if not sent:
                 await asyncio.sleep(container.settings.outbox_poll_seconds)
 
+    reminders_turn = asyncio.Lock()
+
+    async def settle_due_notices() -> None:
+        # In-process runs take turns; across instances the store's leases keep notices apart.
+        async with reminders_turn:
+            try:
+                while await container.reminders.run_once() >= 100:
+                    pass
+            except Exception:
+                logger.warning("settling due reminders failed; retrying", exc_info=True)
+
+    async def follow_notices() -> None:
+        # Notices due at once (a performance started) go out without waiting for the next tick.
+        while True:
+            await container.shows.notices_due.wait()
+            container.shows.notices_due.clear()
+            await settle_due_notices()
+
     async def guarded(loop: Callable[[], Awaitable[None]]) -> None:
         try:
             await loop()
@@ -187,12 +216,23 @@ async def background(
         asyncio.create_task(follow_catalog(), name="catalog-follower"),
         asyncio.create_task(handle_updates(), name="inbox-worker"),
     ]
+    scheduler: AsyncIOScheduler | None = None
+    if senders:
+        # The database is the source of truth; the scheduler only runs the short claim-and-settle
+        # job in every instance (time-based reminders, no-show checks, other instances' notices).
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        scheduler.add_job(settle_due_notices, "interval", seconds=container.settings.reminder_tick_seconds,
+                          id="reminders", max_instances=1, coalesce=True, misfire_grace_time=None)
+        scheduler.start()
+        tasks.append(asyncio.create_task(follow_notices(), name="reminders-follower"))
     if senders:
         tasks.append(asyncio.create_task(send_replies(), name="outbox-dispatcher"))
     tasks += [asyncio.create_task(guarded(loop)) for loop in extra]
     try:
         yield
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -233,14 +233,15 @@ async def _load_demo(container: Container) -> None:
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
-    from bots.console import ConsoleChat
+    from bots.console import ConsoleChat, ConsoleSender
 
     async with build(settings, upgrade=True) as container:
         if args.demo:
             await _load_demo(container)
-        bot = container.chat
-        async with background(container):
-            await ConsoleChat(bot, sys.stdin, sys.stdout, ready=lambda: container.search.ready).run()
+        console = ConsoleChat(container.chat, sys.stdin, sys.stdout, ready=lambda: container.search.ready)
+        # Reminders for console people are printed into this console as they come due.
+        async with background(container, {"console": ConsoleSender(console)}):
+            await console.run()
     return 0
 
 

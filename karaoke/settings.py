@@ -40,3 +40,5 @@ class Settings(BaseSettings):
     catalog_poll_seconds: float = 1.0
     inbox_poll_seconds: float = 0.5
     outbox_poll_seconds: float = 0.2
+    # How often each instance's scheduler claims due reminders (time-based ones, no-show checks).
+    reminder_tick_seconds: float = 1.0

@@ -107,6 +107,17 @@ class ConsoleChat:
                 self._buttons.append(button)
                 self._print(f"    [{len(self._buttons)}] {button.label}")
 
+    def notify(self, reply: Reply) -> None:
+        """Print a message the bot sends on its own (a reminder); its buttons can be pressed with ``:press``."""
+        who = reply.to_person.name if reply.to_person else "everyone"
+        where = "" if reply.room is None or reply.room.private else f" in {reply.room.room_id}"
+        self._print("")
+        for text_line in reply.text.splitlines():
+            self._print(f"  bot → {who}{where}: {text_line}")
+        for button in reply.buttons:
+            self._buttons.append(button)
+            self._print(f"    [{len(self._buttons)}] {button.label} (press as {who})")
+
     def _room(self) -> Room:
         if self._group is None:
             return Room(PLATFORM, f"private-{self._person.user_id}", True)

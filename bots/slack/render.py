@@ -106,7 +106,10 @@ def destination(reply: Reply, context: Mapping[str, str]) -> Destination | None:
 
 def messages(reply: Reply) -> tuple[SlackMessage, ...]:
     """``reply`` as one or more messages: text sections first, its buttons under the last one."""
-    chunks = split_mrkdwn(escape(reply.text)) or [EMPTY_TEXT]
+    text = escape(reply.text)
+    if reply.mention and reply.to_person is not None and reply.room is not None and not reply.room.private:
+        text = f"<@{escape(reply.to_person.user_id)}> {text}"
+    chunks = split_mrkdwn(text) or [EMPTY_TEXT]
     groups = [chunks[i:i + SECTIONS_PER_MESSAGE] for i in range(0, len(chunks), SECTIONS_PER_MESSAGE)]
     out: list[SlackMessage] = []
     for number, group in enumerate(groups):

@@ -25,7 +25,11 @@ def render(reply: Reply, *, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
         chat_id = _chat_id(reply.to_person.user_id)
     else:
         raise ValueError("a reply needs a room or a person to go to")
-    parts = split_text(reply.text, limit)
+    text = reply.text
+    if reply.mention and reply.to_person is not None and reply.room is not None and not reply.room.private:
+        person = reply.to_person
+        text = f"@{person.username} {text}" if person.username else f"{person.name}: {text}"
+    parts = split_text(text, limit)
     if not parts:
         if not reply.buttons:
             return []

@@ -6,7 +6,7 @@ state (room bindings, KJs, stage names, button choices) goes through the ``ChatD
 """
 
 from core.chat.bot import ChatBot, SongLookup
-from core.chat.directory import ChatDirectory, Choice
+from core.chat.directory import ChatDirectory, Choice, Reach
 from core.chat.vocabulary import MAX_BUTTON_DATA_BYTES, Button, ChatEvent, Person, Pressed, Reply, Room, Said
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "Choice",
     "Person",
     "Pressed",
+    "Reach",
     "Reply",
     "Room",
     "Said",

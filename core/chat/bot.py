@@ -14,7 +14,7 @@ import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.catalog import Song
@@ -43,6 +43,7 @@ from core.rotation import (
     ShowSettings,
     ShowState,
     SingerRef,
+    SkipMyTurn,
     SkipSinger,
     Slot,
     SongRef,
@@ -69,6 +70,19 @@ class SongLookup(Protocol):
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
         """The songs among ``song_ids`` that exist."""
         ...
+
+
+class Confirmations(Protocol):
+    """Where a singer's "On my way" is recorded (the reminders' notice store fits)."""
+
+    async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
+        """Record that the singer of ``request_id`` is coming; True if a no-show check was pending."""
+        ...
+
+
+class _NoConfirmations:
+    async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
+        return False
 
 
 class Refusal(Exception):
@@ -101,6 +115,7 @@ class ChatBot:
         bot_username: str | None = None,
         new_token: Callable[[], str] = _new_token,
         choice_lifetime: timedelta = timedelta(hours=2),
+        confirmations: Confirmations | None = None,
     ) -> None:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices."""
         self._rotation = rotation
@@ -111,6 +126,7 @@ class ChatBot:
         self._bot_username = bot_username.lower() if bot_username else None
         self._new_token = new_token
         self._choice_lifetime = choice_lifetime
+        self._confirmations = confirmations or _NoConfirmations()
         self._commands: dict[str, Handler] = {
             "start": self._start, "join": self._join, "request": self._request_command,
             "search": self._search_command, "queue": self._queue, "mysongs": self._mysongs,
@@ -118,6 +134,7 @@ class ChatBot:
             "open": self._open, "close": self._close, "next": self._next, "skip": self._skip,
             "pause": self._pause, "resume": self._resume, "remove": self._remove, "move": self._move,
             "undo": self._undo, "kj": self._kj, "settings": self._settings,
+            "mute": self._mute, "unmute": self._unmute,
         }
 
     async def handle(self, event: ChatEvent) -> list[Reply]:
@@ -129,6 +146,8 @@ class ChatBot:
             return []
         try:
             await self._directory.remember_person(event.person)
+            if event.room.private:
+                await self._directory.remember_private_room(event.person, event.room)
             if isinstance(event, Pressed):
                 return await self._pressed(event)
             return await self._said(event)
@@ -295,6 +314,15 @@ class ChatBot:
                 text += f" Tonight's queue keeps showing you as {texts.quoted(state.singers[singer_id].name)}."
         return [_tell(event, text)]
 
+    async def _mute(self, event: Said, args: str) -> list[Reply]:
+        await self._directory.set_muted(event.person, True)
+        return [_tell(event, "Reminders are off: I won't tell you when your turn is coming. /unmute turns them "
+                             "back on.")]
+
+    async def _unmute(self, event: Said, args: str) -> list[Reply]:
+        await self._directory.set_muted(event.person, False)
+        return [_tell(event, "Reminders are on: I'll tell you when your turn is coming.")]
+
     async def _help(self, event: Said, args: str) -> list[Reply]:
         return [_tell(event, texts.SINGER_HELP + "\n" + texts.KJ_HELP)]
 
@@ -460,8 +488,58 @@ class ChatBot:
                 raise Refusal("That song is no longer in the catalog. Try /request again.")
             return await self._queue_song(event, state, songs[0])
         if choice.action == "cancel":
+            if state.now == choice.arg:
+                # Called up and backing out: the turn is given back first, then the song.
+                await self._give_up_turn(event, state, choice.arg, suffix=":turn")
+                state = await self._rotation.state(choice.show_id)
             return await self._withdraw(event, state, choice.arg)
+        if choice.action == "onmyway":
+            return await self._on_my_way(event, state, choice.arg)
+        if choice.action == "skipme":
+            await self._give_up_turn(event, state, choice.arg)
+            request = state.requests[choice.arg]
+            return [_tell(event, f"OK, you sit this round out. {texts.song_text(request.song)} stays in your list.")]
+        if choice.action in ("kjskip", "kjwait"):
+            return await self._no_show_answer(event, state, choice.action, choice.arg)
         raise Refusal(texts.EXPIRED_BUTTON)
+
+    async def _on_my_way(self, event: Pressed, state: ShowState, request_id: str) -> list[Reply]:
+        line = upcoming(state)
+        if state.now != request_id and (not line or line[0] != request_id):
+            raise Refusal("That call is over — see /mysongs for where you are now.")
+        await self._confirmations.confirm(state.show_id, request_id, self._clock.now())
+        return [_tell(event, "Great, see you at the stage!")]
+
+    async def _give_up_turn(self, event: Pressed, state: ShowState, request_id: str, suffix: str = "") -> None:
+        singer = await self._singer(event.person)
+        try:
+            await self._rotation.execute(state.show_id, SkipMyTurn(_command_id(event) + suffix, singer, request_id))
+        except RotationError as error:
+            if error.code in ("not-found", "conflict"):
+                raise Refusal("That song isn't waiting any more. See /mysongs.") from None
+            raise
+
+    async def _no_show_answer(self, event: Pressed, state: ShowState, action: str, request_id: str) -> list[Reply]:
+        if not await self._directory.is_kj(state.show_id, event.person):
+            raise Refusal(texts.ONLY_KJ)
+        request = state.requests.get(request_id)
+        if request is None:
+            raise Refusal(texts.EXPIRED_BUTTON)
+        name = state.singers[request.singer_id].name
+        if action == "kjwait":
+            return [_tell(event, f"OK, {name} keeps their place. /skip if they don't turn up.")]
+        try:
+            result = await self._rotation.execute(state.show_id, SkipSinger(_command_id(event), request_id))
+        except RotationError as error:
+            if error.code == "conflict":
+                raise Refusal(f"{name} is no longer next, so there's nobody to skip.") from None
+            raise
+        after = await self._rotation.state(state.show_id)
+        text = f"Skipped {name} ({request.song.title}) — they keep their songs. "
+        if not isinstance(result, QueueMoved) or result.started_request_id is None:
+            return [_announce(event, text + "Nobody else is waiting.")]
+        view = await self._rotation.queue(state.show_id)
+        return [_announce(event, text + _now_singing(after, result.started_request_id, view))]
 
     async def _choices(self, event: ChatEvent, show_id: str, items: Sequence[FoundSong]) -> tuple[Button, ...]:
         options = [("request", found.song.song_id, texts.song_text(_ref(found.song))) for found in items]

@@ -2,7 +2,8 @@
 
 Every method is a single-row read or an idempotent upsert, so a SQL backing is a handful of tables::
 
-    chat_people(platform, user_id, name, username NULL, stage_name NULL, current_show NULL)
+    chat_people(platform, user_id, name, username NULL, stage_name NULL, current_show NULL,
+                private_room NULL, muted)
         PRIMARY KEY (platform, user_id); INDEX (platform, lower(username))
     chat_rooms(platform, room_id, show_id)            PRIMARY KEY (platform, room_id)
     chat_kjs(show_id, platform, user_id)              PRIMARY KEY (show_id, platform, user_id)
@@ -26,7 +27,8 @@ from core.chat.vocabulary import Person, Room
 class Choice:
     """What a button stands for: ``action`` with ``arg`` in ``show_id``, pressable only by its owner until expiry.
 
-    Actions the bot makes: ``"request"`` (arg = song id) and ``"cancel"`` (arg = request id).
+    Actions the bot makes: ``"request"`` (arg = song id); ``"cancel"``, ``"onmyway"`` and ``"skipme"``
+    (arg = request id); ``"kjskip"`` and ``"kjwait"`` (arg = request id, for the no-show prompt).
     """
 
     token: str
@@ -36,6 +38,16 @@ class Choice:
     action: str
     arg: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """How to reach a known person: their details, their private chat with the bot if they opened one,
+    and whether they muted their reminders."""
+
+    person: Person
+    private_room: Room | None
+    muted: bool
 
 
 class ChatDirectory(Protocol):
@@ -79,6 +91,26 @@ class ChatDirectory(Protocol):
 
     async def stage_name(self, person: Person) -> str | None:
         """The stage name ``person`` chose, or None if they never did."""
+        ...
+
+    async def remember_private_room(self, person: Person, room: Room) -> None:
+        """``room`` is ``person``'s private chat with the bot, where reminders can reach them."""
+        ...
+
+    async def set_muted(self, person: Person, muted: bool) -> None:
+        """Turn ``person``'s reminders off (True) or on again."""
+        ...
+
+    async def reach(self, platform: str, user_id: str) -> Reach | None:
+        """How to reach the person ``(platform, user_id)``, or None if they never wrote to the bot."""
+        ...
+
+    async def kjs_of(self, show_id: str) -> list[tuple[str, str]]:
+        """The ``(platform, user_id)`` of every KJ of ``show_id``."""
+        ...
+
+    async def rooms_of(self, show_id: str) -> list[Room]:
+        """The group rooms bound to ``show_id``."""
         ...
 
     async def save_choices(self, choices: Sequence[Choice]) -> None:

@@ -15,7 +15,8 @@ CLOSED = "This show is closed. Thanks for singing!"
 
 SINGER_HELP = (
     "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look up songs · "
-    "/queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name <stage name>"
+    "/queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name <stage name> · "
+    "/mute, /unmute – reminders off or on"
 )
 KJ_HELP = (
     "KJ: /open [name] · /next · /skip · /pause @singer · /resume @singer · /remove n · /move n m · /undo · "

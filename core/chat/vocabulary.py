@@ -100,3 +100,4 @@ class Reply:
     text: str
     buttons: tuple[Button, ...] = ()
     ephemeral: bool = False
+    mention: bool = False

@@ -48,6 +48,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "text": reply.text,
         "buttons": [{"label": b.label, "data": b.data} for b in reply.buttons],
         "ephemeral": reply.ephemeral,
+        "mention": reply.mention,
     }
 
 
@@ -60,6 +61,7 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
             text=str(data["text"]),
             buttons=tuple(Button(str(b["label"]), str(b["data"])) for b in data["buttons"]),
             ephemeral=bool(data["ephemeral"]),
+            mention=bool(data.get("mention", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise CodecError(f"unreadable reply: {error}") from error

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 from core.catalog import Song
 from core.catalog_search import CatalogSearch
-from core.chat import ChatBot, Choice, Person, Pressed, Reply, Room, Said
-from core.rotation import RotationService
+from core.chat import ChatBot, Choice, Person, Pressed, Reach, Reply, Room, Said
+from core.chat.bot import Confirmations
+from core.rotation import NoticePlanner, RotationService
 from core.search import CatalogEntry
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
@@ -43,6 +44,8 @@ class InMemoryChatDirectory:
         self.people: dict[tuple[str, str], Person] = {}
         self.stage_names: dict[tuple[str, str], str] = {}
         self.choices: dict[str, Choice] = {}
+        self.private_rooms: dict[tuple[str, str], Room] = {}
+        self.muted: set[tuple[str, str]] = set()
 
     async def bind_room(self, room: Room, show_id: str) -> None:
         self.rooms[room.key] = show_id
@@ -78,6 +81,27 @@ class InMemoryChatDirectory:
     async def stage_name(self, person: Person) -> str | None:
         return self.stage_names.get(person.key)
 
+    async def remember_private_room(self, person: Person, room: Room) -> None:
+        self.private_rooms[person.key] = room
+
+    async def set_muted(self, person: Person, muted: bool) -> None:
+        if muted:
+            self.muted.add(person.key)
+        else:
+            self.muted.discard(person.key)
+
+    async def reach(self, platform: str, user_id: str) -> Reach | None:
+        person = self.people.get((platform, user_id))
+        if person is None:
+            return None
+        return Reach(person, self.private_rooms.get(person.key), person.key in self.muted)
+
+    async def kjs_of(self, show_id: str) -> list[tuple[str, str]]:
+        return sorted((platform, user_id) for show, platform, user_id in self.kjs if show == show_id)
+
+    async def rooms_of(self, show_id: str) -> list[Room]:
+        return [Room(platform, room_id, False) for (platform, room_id), show in self.rooms.items() if show == show_id]
+
     async def save_choices(self, choices: Sequence[Choice]) -> None:
         for choice in choices:
             self.choices[choice.token] = choice
@@ -111,16 +135,25 @@ class Night:
     ``say`` and ``press`` return the replies' text joined by newlines, which the tables check.
     """
 
-    def __init__(self, bot_username: str | None = "karaokebot") -> None:
+    def __init__(
+        self,
+        bot_username: str | None = "karaokebot",
+        *,
+        store: InMemoryShowStore | None = None,
+        notices: NoticePlanner | None = None,
+        confirmations: Confirmations | None = None,
+    ) -> None:
         self.clock = SteppingClock(NOW)
-        self.store = InMemoryShowStore()
-        self.rotation = RotationService(self.store, self.clock, CountingIds(), random.Random(7), RecordingSleeper())
+        self.store = store or InMemoryShowStore()
+        self.rotation = RotationService(self.store, self.clock, CountingIds(), random.Random(7), RecordingSleeper(),
+                                        notices=notices)
         self.feed = FakeFeed()
         self.search = CatalogSearch(self.feed)
         self.directory = InMemoryChatDirectory()
-        tokens = itertools.count(1)
+        self.tokens = itertools.count(1)
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
-                           bot_username=bot_username, new_token=lambda: f"tok{next(tokens)}")
+                           bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
+                           confirmations=confirmations)
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""

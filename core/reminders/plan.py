@@ -1,0 +1,135 @@
+"""Which notices a show owes, derived from its state after each batch of events.
+
+Planning is level-triggered and keyed: every batch (and every ``scan``) lists the notices the show
+owes *now*, and the store keeps only the first row per key, so a notice goes out once however
+often it is planned. A key names the show, the request, the kind, and how many times that request
+has been skipped, so a singer skipped this round hears again when their turn comes round.
+
+Kinds, all for singers except the last two:
+
+- ``up``: their performance has started ("You're up now").
+- ``next``: they are first in line while someone sings ("You're next"), with a ``no_show`` check
+  due after the show's timeout.
+- ``heads_up``: they are within the show's ``heads_up_position`` places of the front.
+- ``soon``: their ETA is within ``reminder_minutes``; a single ``scan`` row per show is due when the
+  next singer will cross that line, because ETAs shrink with time and not only with events.
+- ``no_show`` (for KJs): the called singer has neither confirmed nor started.
+- ``undelivered`` (for KJs): a singer's notice could not be delivered.
+
+A request that was just queued is told its place and ETA in the reply, so the notices it would
+get at once are stored ``suppressed``: the key is taken and nothing is sent.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from core.rotation import Event, Notice, ShowState, Slot, queue_view
+from core.rotation.events import SongRequested
+
+UP = "up"
+NEXT = "next"
+HEADS_UP = "heads_up"
+SOON = "soon"
+NO_SHOW = "no_show"
+SCAN = "scan"
+UNDELIVERED = "undelivered"
+
+SINGER_KINDS = frozenset({UP, NEXT, HEADS_UP, SOON})
+KJ_KINDS = frozenset({NO_SHOW, UNDELIVERED})
+
+
+def notice_key(show_id: str, request_id: str, kind: str, skips: int) -> str:
+    """The idempotency key of a notice: one per (show, request, kind) and time the request was skipped."""
+    return f"{show_id}:{request_id}:{kind}:{skips}"
+
+
+def skip_counts(state: ShowState) -> Counter[str]:
+    """How many times each request has been skipped so far."""
+    return Counter(entry.request_id for entry in state.history if entry.outcome == "skipped")
+
+
+def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
+    """The notices ``state`` owes at ``now``; ``events`` are the batch that just produced it (may be empty)."""
+    if not state.opened or state.closed:
+        return []
+    settings = state.settings
+    view = queue_view(state, now)
+    skips = skip_counts(state)
+    fresh = {e.request_id for e in events if isinstance(e, SongRequested)}
+    notices: list[Notice] = []
+
+    def add(slot: Slot, kind: str, *, due: datetime = now, quiet: bool = False) -> None:
+        key = notice_key(state.show_id, slot.request_id, kind, skips[slot.request_id])
+        notices.append(Notice(key, state.show_id, slot.request_id, kind, due, "suppressed" if quiet else "pending"))
+
+    if view.now is not None:
+        add(view.now, UP)
+    threshold = settings.reminder_minutes * 60
+    first_crossing: int | None = None
+    for slot in view.upcoming:
+        quiet = slot.request_id in fresh
+        if slot.position == 1 and view.now is not None:
+            add(slot, NEXT, quiet=quiet)
+            if not quiet:
+                add(slot, NO_SHOW, due=no_show_due(state, now))
+            strongest = True
+        elif slot.position <= settings.heads_up_position:
+            add(slot, HEADS_UP, quiet=quiet)
+            strongest = True
+        else:
+            strongest = False
+        if slot.eta_seconds <= threshold:
+            # A singer told their place in this same batch needs no separate "about 10 minutes".
+            add(slot, SOON, quiet=quiet or strongest)
+        elif first_crossing is None or slot.eta_seconds - threshold < first_crossing:
+            first_crossing = slot.eta_seconds - threshold
+    if first_crossing is not None:
+        due = now + timedelta(seconds=first_crossing)
+        notices.append(Notice(f"{state.show_id}:-:{SCAN}:0", state.show_id, None, SCAN, due))
+    return notices
+
+
+def no_show_due(state: ShowState, now: datetime) -> datetime:
+    """When to look whether the singer called just now has turned up.
+
+    With ``auto_skip`` the check waits at least until the current song should end, so an automatic
+    skip never cuts a performance short.
+    """
+    due = now + timedelta(seconds=state.settings.no_show_timeout_seconds)
+    if state.settings.auto_skip and state.now is not None:
+        view = queue_view(state, now)
+        if view.upcoming:
+            due = max(due, now + timedelta(seconds=view.upcoming[0].eta_seconds))
+    return due
+
+
+def stale_reason(state: ShowState, kind: str, request_id: str | None, key: str, now: datetime) -> str | None:
+    """Why a notice planned earlier no longer holds at ``now`` (so it is dropped, not sent late), or None."""
+    if state.closed:
+        return "the show is closed"
+    if kind == UNDELIVERED:
+        return None
+    if request_id is None:
+        return None if kind == SCAN else "no request"
+    request = state.requests.get(request_id)
+    if request is None:
+        return "no such request"
+    if not key.endswith(f":{skip_counts(state)[request_id]}"):
+        return "the singer was skipped since"
+    view = queue_view(state, now)
+    if kind == UP:
+        return None if state.now == request_id else "the performance is over"
+    slot = next((s for s in view.upcoming if s.request_id == request_id), None)
+    if slot is None:
+        return "the song is no longer waiting"
+    if kind in (NEXT, NO_SHOW):
+        return None if slot.position == 1 and state.now is not None else "no longer first in line"
+    if kind == HEADS_UP:
+        return None if slot.position <= state.settings.heads_up_position else "no longer near the front"
+    if kind == SOON:
+        # A minute of grace: the ETA was within the threshold when the notice was planned.
+        return None if slot.eta_seconds <= state.settings.reminder_minutes * 60 + 60 else "further away again"
+    return f"unknown kind {kind}"

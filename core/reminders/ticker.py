@@ -1,0 +1,301 @@
+"""``ReminderTicker``: turns due notices into messages, once, on whichever instance claims them first.
+
+Each run claims due notices (the store leases them, so instances never share one), looks at the
+show as it stands *now*, and settles every notice in one write together with the messages it
+causes: a notice that no longer holds (the singer already sang, withdrew, was skipped, or the show
+closed) is dropped rather than sent late. The outbox's keys derive from the notice's key, so a
+notice settled twice after a crash still queues each message once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from core.chat import Button, ChatDirectory, Choice, Person, Reach, Reply, Room, texts
+from core.clock import Clock
+from core.delivery import Outgoing
+from core.reminders.plan import (
+    HEADS_UP,
+    NEXT,
+    NO_SHOW,
+    SCAN,
+    SINGER_KINDS,
+    SOON,
+    UNDELIVERED,
+    UP,
+    notice_key,
+    plan_notices,
+    stale_reason,
+)
+from core.reminders.ports import DueNotice, NoticeStore
+from core.rotation import (
+    NotFound,
+    Notice,
+    RotationError,
+    RotationService,
+    ShowState,
+    SkipSinger,
+    queue_view,
+)
+from core.rotation.state import Singer
+
+logger = logging.getLogger(__name__)
+
+MESSAGE_PREFIX = "notice:"
+FAILURE_LOOKBACK = timedelta(minutes=10)
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(12)
+
+
+class ReminderTicker:
+    """Settles due notices into outbox messages for singers and KJs."""
+
+    def __init__(
+        self,
+        notices: NoticeStore,
+        rotation: RotationService,
+        directory: ChatDirectory,
+        clock: Clock,
+        *,
+        direct_platforms: frozenset[str] = frozenset(),
+        new_token: Callable[[], str] = _new_token,
+        button_lifetime: timedelta = timedelta(hours=2),
+    ) -> None:
+        """``direct_platforms`` can message a person who never opened a private chat (Slack DMs)."""
+        self._notices = notices
+        self._rotation = rotation
+        self._directory = directory
+        self._clock = clock
+        self._direct = direct_platforms
+        self._new_token = new_token
+        self._button_lifetime = button_lifetime
+        self._reported: set[str] = set()
+
+    async def run_once(self, limit: int = 100) -> int:
+        """Settle up to ``limit`` due notices; returns how many were claimed."""
+        now = self._clock.now()
+        await self._report_failures(now)
+        due = await self._notices.claim_due(now, limit)
+        shows: dict[str, list[DueNotice]] = {}
+        for notice in due:
+            shows.setdefault(notice.show_id, []).append(notice)
+        for show_id, notices in shows.items():
+            for notice in notices:
+                try:
+                    await self._settle(notice, show_id)
+                except Exception as error:
+                    logger.exception("notice %s failed", notice.key)
+                    delay = timedelta(seconds=min(300, 2 ** notice.attempts))
+                    await self._notices.release(notice.notice_id, self._clock.now() + delay, repr(error))
+        return len(due)
+
+    # --- one notice -----------------------------------------------------------------------------
+
+    async def _settle(self, notice: DueNotice, show_id: str) -> None:
+        now = self._clock.now()
+        try:
+            state = await self._rotation.state(show_id)
+        except NotFound:
+            await self._notices.settle(notice.notice_id, "dropped", [], [], now, "no such show")
+            return
+        if notice.kind == SCAN:
+            # ETAs shrink as time passes: plan again now, which also reschedules the scan.
+            await self._notices.settle(notice.notice_id, "done", [], plan_notices(state, (), now), now)
+            return
+        reason = stale_reason(state, notice.kind, notice.request_id, notice.key, now)
+        own_skip_possible = reason is None or reason == "the singer was skipped since"
+        if notice.kind == NO_SHOW and state.settings.auto_skip and own_skip_possible:
+            # "Skipped since" may be our own skip from a run that died before settling: the rotation
+            # answers a repeated command id from its record, and refuses a skip the KJ made meanwhile.
+            await self._auto_skip(notice, state)
+            return
+        if reason is not None:
+            await self._notices.settle(notice.notice_id, "dropped", [], [], now, reason)
+            return
+        if notice.kind in SINGER_KINDS:
+            await self._tell_singer(notice, state)
+        elif notice.kind == NO_SHOW:
+            await self._prompt_kjs(notice, state)
+        elif notice.kind == UNDELIVERED:
+            await self._report_to_kjs(notice, state)
+        else:
+            await self._notices.settle(notice.notice_id, "dropped", [], [], now, f"unknown kind {notice.kind}")
+
+    async def _tell_singer(self, notice: DueNotice, state: ShowState) -> None:
+        now = self._clock.now()
+        assert notice.request_id is not None
+        request = state.requests[notice.request_id]
+        singer = state.singers[request.singer_id]
+        reach = await self._reach(singer)
+        if reach is not None and reach.muted:
+            await self._notices.settle(notice.notice_id, "muted", [], [], now)
+            return
+        text = self._singer_text(notice.kind, state, notice.request_id, now)
+        options = []
+        if notice.kind in (UP, NEXT):
+            options = [("onmyway", "On my way"), ("skipme", "Skip me this round"), ("cancel", "Cancel my song")]
+        reply = await self._reply_to(state, singer, reach, text, options, notice.request_id)
+        if reply is None:
+            await self._notices.settle(notice.notice_id, "unreachable", [], [], now, "no chat to reach them in")
+            return
+        message = Outgoing(f"{MESSAGE_PREFIX}{notice.key}", singer_platform(singer), reply, {"notice": notice.key})
+        await self._notices.settle(notice.notice_id, "sent", [message], [], now)
+
+    def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:
+        song = texts.song_text(state.requests[request_id].song)
+        view = queue_view(state, now)
+        slot = next((s for s in view.upcoming if s.request_id == request_id), None)
+        eta = slot.eta_seconds if slot else 0
+        if kind == UP:
+            return f"You're up now: {song}! Head to the stage."
+        if kind == NEXT:
+            return f"You're next: {song}, {texts.wait_text(eta)}. Please make your way to the stage."
+        if kind == HEADS_UP:
+            place = texts.ordinal(slot.position) if slot else "near the front"
+            return f"Heads-up: you're {place} in line for {song}, {texts.wait_text(eta)}."
+        if kind == SOON:
+            return f"Your turn is coming: {song}, {texts.wait_text(eta)}."
+        raise ValueError(kind)
+
+    async def _prompt_kjs(self, notice: DueNotice, state: ShowState) -> None:
+        assert notice.request_id is not None
+        request = state.requests[notice.request_id]
+        name = state.singers[request.singer_id].name
+        minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
+        text = (f"{name} hasn't answered the call for {texts.song_text(request.song)} in {minutes} min. "
+                f"Skip them (the show moves on to the following singer now), or wait?")
+        options = [("kjskip", f"Skip {name[:40]}"), ("kjwait", "Wait")]
+        await self._settle_with_kj_messages(notice, state, text, options)
+
+    async def _report_to_kjs(self, notice: DueNotice, state: ShowState) -> None:
+        name = "a singer"
+        if notice.request_id is not None and notice.request_id in state.requests:
+            name = state.singers[state.requests[notice.request_id].singer_id].name
+        reason = (notice.detail or "the platform refused it")[:200]
+        text = f"I couldn't deliver a reminder to {name} ({reason}). Call them by name when it's their turn."
+        await self._settle_with_kj_messages(notice, state, text, [])
+
+    async def _auto_skip(self, notice: DueNotice, state: ShowState) -> None:
+        now = self._clock.now()
+        assert notice.request_id is not None
+        try:
+            await self._rotation.execute(state.show_id, SkipSinger(f"noshow:{notice.key}", notice.request_id))
+        except RotationError as error:
+            await self._notices.settle(notice.notice_id, "dropped", [], [], now, f"auto-skip refused: {error}")
+            return
+        request = state.requests[notice.request_id]
+        singer = state.singers[request.singer_id]
+        minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
+        song = texts.song_text(request.song)
+        kj_text = (f"{singer.name} didn't answer within {minutes} min, so I skipped them this round "
+                   f"({song} stays queued).")
+        messages = await self._kj_messages(notice, state, kj_text, [])
+        reach = await self._reach(singer)
+        singer_reply = await self._reply_to(
+            state, singer, reach, f"You didn't answer the call, so you were skipped this round. {song} stays in "
+                                  "your list for the next one.", [], notice.request_id)
+        if singer_reply is not None:
+            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:singer", singer_platform(singer), singer_reply))
+        await self._notices.settle(notice.notice_id, "skipped", messages, [], now)
+
+    # --- recipients ----------------------------------------------------------------------------
+
+    async def _settle_with_kj_messages(
+        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[tuple[str, str]]
+    ) -> None:
+        messages = await self._kj_messages(notice, state, text, options)
+        status = "sent" if messages else "unreachable"
+        await self._notices.settle(notice.notice_id, status, messages, [], self._clock.now())
+
+    async def _kj_messages(
+        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[tuple[str, str]]
+    ) -> list[Outgoing]:
+        """One message per KJ: privately where possible, else once in the show's room on their platform."""
+        messages: list[Outgoing] = []
+        rooms_used: set[tuple[str, str]] = set()
+        for index, (platform, user_id) in enumerate(await self._directory.kjs_of(state.show_id)):
+            reach = await self._directory.reach(platform, user_id)
+            person = reach.person if reach else Person(platform, user_id, "KJ")
+            kj = Singer("", person.name, platform, user_id, 0)
+            reply = await self._reply_to(state, kj, reach, text, options, notice.request_id or "", person=person)
+            if reply is None or (reply.room is not None and not reply.room.private and reply.room.key in rooms_used):
+                continue
+            if reply.room is not None and not reply.room.private:
+                rooms_used.add(reply.room.key)
+            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:kj{index}", platform, reply))
+        return messages
+
+    async def _reach(self, singer: Singer) -> Reach | None:
+        if singer.platform is None or singer.user_id is None:
+            return None
+        return await self._directory.reach(singer.platform, singer.user_id)
+
+    async def _reply_to(
+        self,
+        state: ShowState,
+        singer: Singer,
+        reach: Reach | None,
+        text: str,
+        options: Sequence[tuple[str, str]],
+        arg: str,
+        *,
+        person: Person | None = None,
+    ) -> Reply | None:
+        """A reply to ``singer``: their private chat, else a DM where the platform allows one, else a
+        mention in the show's room on their platform; None if there is no way (a walk-in)."""
+        if singer.platform is None or singer.user_id is None:
+            return None
+        person = person or (reach.person if reach else Person(singer.platform, singer.user_id, singer.name))
+        buttons = await self._buttons(person, state.show_id, arg, options)
+        if reach is not None and reach.private_room is not None:
+            return Reply(reach.private_room, person, text, buttons)
+        if singer.platform in self._direct:
+            return Reply(None, person, text, buttons)
+        room = next((r for r in await self._directory.rooms_of(state.show_id) if r.platform == singer.platform), None)
+        if room is None:
+            return None
+        return Reply(Room(room.platform, room.room_id, False), person, text, buttons, mention=True)
+
+    async def _buttons(
+        self, person: Person, show_id: str, arg: str, options: Sequence[tuple[str, str]]
+    ) -> tuple[Button, ...]:
+        if not options:
+            return ()
+        expires = self._clock.now() + self._button_lifetime
+        choices = [Choice(self._new_token(), person.platform, person.user_id, show_id, action, arg, expires)
+                   for action, _ in options]
+        await self._directory.save_choices(choices)
+        return tuple(Button(label, f"c:{choice.token}") for choice, (_, label) in zip(choices, options, strict=True))
+
+    # --- failures ------------------------------------------------------------------------------
+
+    async def _report_failures(self, now: datetime) -> None:
+        """Turn singers' notices the platform refused for good into an ``undelivered`` notice for the KJs."""
+        failed = await self._notices.failed_messages(MESSAGE_PREFIX, now - FAILURE_LOOKBACK)
+        reports: list[Notice] = []
+        for message in failed:
+            if message.key in self._reported:
+                continue
+            self._reported.add(message.key)
+            parts = message.context.get("notice", "").split(":")
+            if len(parts) != 4 or parts[2] not in SINGER_KINDS or not parts[3].isdigit():
+                continue
+            show_id, request_id, _, skips = parts
+            key = notice_key(show_id, request_id, UNDELIVERED, int(skips))
+            reports.append(Notice(key, show_id, request_id, UNDELIVERED, now, detail=message.reason[:200]))
+        if reports:
+            await self._notices.add(reports, now)
+        if len(self._reported) > 100_000:
+            self._reported.clear()
+
+
+def singer_platform(singer: Singer) -> str:
+    """The platform a singer is on (walk-ins have none and are never messaged)."""
+    if singer.platform is None:
+        raise ValueError("a walk-in has no platform")
+    return singer.platform

@@ -1,0 +1,121 @@
+"""A hand-written ``NoticeStore`` over the notices the in-memory show store recorded, and a wired night."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from core.delivery import Outgoing
+from core.reminders import DueNotice, FailedMessage, ReminderTicker, plan_notices
+from core.rotation import Notice
+from tests.unit.chat.fakes import Night
+from tests.unit.rotation.fakes import InMemoryShowStore
+
+
+@dataclass
+class Row:
+    notice: Notice
+    notice_id: int
+    status: str
+    available_at: datetime
+    attempts: int = 0
+    detail: str | None = None
+    seen: Notice | None = None
+
+
+@dataclass
+class InMemoryNoticeStore:
+    """The rows a ``notices`` table would hold: the first row per key wins, except a scan row moves."""
+
+    shows: InMemoryShowStore
+    rows: dict[str, Row] = field(default_factory=dict)
+    outbox: dict[str, Outgoing] = field(default_factory=dict)
+    failed: list[FailedMessage] = field(default_factory=list)
+    ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _take(self, notice: Notice) -> None:
+        row = self.rows.get(notice.key)
+        if row is None:
+            self.rows[notice.key] = Row(notice, next(self.ids), notice.status, notice.due_at, detail=notice.detail,
+                                        seen=notice)
+        elif notice.kind == "scan" and row.seen is not notice:
+            row.notice, row.status, row.available_at, row.seen = notice, "pending", notice.due_at, notice
+
+    def _sync(self) -> None:
+        for notice in list(self.shows.notices.values()):
+            self._take(notice)
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float = 30) -> list[DueNotice]:
+        self._sync()
+        due = sorted((r for r in self.rows.values() if r.status == "pending" and r.available_at <= now),
+                     key=lambda r: (r.available_at, r.notice_id))[:limit]
+        for row in due:
+            row.available_at = now + timedelta(seconds=lease_seconds)
+            row.attempts += 1
+        return [DueNotice(r.notice_id, r.notice.key, r.notice.show_id, r.notice.request_id, r.notice.kind,
+                          r.detail, r.attempts) for r in due]
+
+    async def settle(self, notice_id: int, status: str, messages: Sequence[Outgoing], follow_ups: Sequence[Notice],
+                     now: datetime, detail: str | None = None) -> None:
+        row = next(r for r in self.rows.values() if r.notice_id == notice_id)
+        if row.status == "pending":
+            row.status, row.detail = status, detail
+        for message in messages:
+            self.outbox.setdefault(message.key, message)
+        for notice in follow_ups:
+            self._take(notice)
+
+    async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
+        row = next(r for r in self.rows.values() if r.notice_id == notice_id)
+        row.available_at, row.detail = retry_at, error
+
+    async def add(self, notices: Sequence[Notice], now: datetime) -> None:
+        for notice in notices:
+            self._take(notice)
+
+    async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
+        self._sync()
+        hit = False
+        for row in self.rows.values():
+            n = row.notice
+            if (n.show_id, n.request_id, n.kind, row.status) == (show_id, request_id, "no_show", "pending"):
+                row.status, hit = "confirmed", True
+        return hit
+
+    async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
+        return [m for m in self.failed if m.key.startswith(prefix)]
+
+    def statuses(self, kind: str | None = None) -> list[tuple[str, str]]:
+        """(kind, status) of every row, optionally of one kind, in the order they were stored."""
+        self._sync()
+        rows = sorted(self.rows.values(), key=lambda r: r.notice_id)
+        return [(r.notice.kind, r.status) for r in rows if kind is None or r.notice.kind == kind]
+
+    def texts(self) -> list[tuple[str, str]]:
+        """(recipient user id, text) of every queued message, in order."""
+        return [(m.reply.to_person.user_id if m.reply.to_person else "?", m.reply.text) for m in self.outbox.values()]
+
+
+class ReminderNight(Night):
+    """The chat night with reminders wired: notices planned by the rotation, settled by a ticker."""
+
+    def __init__(self, direct_platforms: frozenset[str] = frozenset()) -> None:
+        notices = InMemoryNoticeStore(InMemoryShowStore())
+        super().__init__(store=notices.shows, notices=plan_notices, confirmations=notices)
+        self.notices = notices
+        self.ticker = ReminderTicker(notices, self.rotation, self.directory, self.clock,
+                                     direct_platforms=direct_platforms, new_token=lambda: f"rem{next(self.tokens)}")
+
+    async def tick(self, seconds: float = 0) -> list[tuple[str, str]]:
+        """Move the clock, run the ticker until nothing is due, and return (user id, text) of what it queued."""
+        self.clock.tick(seconds)
+        before = len(self.notices.outbox)
+        while await self.ticker.run_once():
+            pass
+        return self.notices.texts()[before:]
+
+    def message(self, index: int = -1) -> Outgoing:
+        """A queued message by position (the last one by default)."""
+        return list(self.notices.outbox.values())[index]
