@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
-from api.routes import health, shows, songs, stream
+from api.routes import health, notices, shows, songs, stream
 
 if TYPE_CHECKING:
     from karaoke.bootstrap import Container
@@ -31,6 +31,7 @@ def create_app(container: Container, extra_routers: Sequence[APIRouter] = ()) ->
     v1.include_router(health.router)
     v1.include_router(songs.router)
     v1.include_router(shows.router)
+    v1.include_router(notices.router)
     v1.include_router(stream.router)
     app.include_router(v1)
     app.include_router(pages_router)

@@ -125,8 +125,11 @@ def stale_reason(state: ShowState, kind: str, request_id: str | None, key: str, 
     slot = next((s for s in view.upcoming if s.request_id == request_id), None)
     if slot is None:
         return "the song is no longer waiting"
+    called = slot.position == 1 and state.now is not None
     if kind in (NEXT, NO_SHOW):
-        return None if slot.position == 1 and state.now is not None else "no longer first in line"
+        return None if called else "no longer first in line"
+    if called:
+        return "called up already"  # "You're next" says it all
     if kind == HEADS_UP:
         return None if slot.position <= state.settings.heads_up_position else "no longer near the front"
     if kind == SOON:
