@@ -218,7 +218,7 @@ class ReminderTicker:
         """One message per KJ: privately where possible, else once in the show's room on their platform."""
         messages: list[Outgoing] = []
         rooms_used: set[tuple[str, str]] = set()
-        for index, (platform, user_id) in enumerate(await self._directory.kjs_of(state.show_id)):
+        for platform, user_id in await self._directory.kjs_of(state.show_id):
             reach = await self._directory.reach(platform, user_id)
             person = reach.person if reach else Person(platform, user_id, "KJ")
             kj = Singer("", person.name, platform, user_id, 0)
@@ -227,7 +227,8 @@ class ReminderTicker:
                 continue
             if reply.room is not None and not reply.room.private:
                 rooms_used.add(reply.room.key)
-            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:kj{index}", platform, reply))
+            # Keyed by the KJ, so a settle repeated after a crash queues each KJ's message once.
+            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:kj:{platform}:{user_id}", platform, reply))
         return messages
 
     async def _reach(self, singer: Singer) -> Reach | None:
