@@ -68,6 +68,25 @@ class RateLimiter:
         for key in keys:
             bisect.insort(self._sent.setdefault(key, []), now)
 
+    def settle(self, platform: str, chat: str, group: bool, reserved: float, finished: float) -> None:
+        """Move a send recorded at ``reserved`` to ``finished``, when the platform answered it.
+
+        A request reaches the platform somewhere between the moment it left and its answer; counting
+        it at the answer keeps the next send to that chat a full window after its arrival, however
+        long the request took on the way.
+        """
+        if platform not in self._limits or finished <= reserved:
+            return
+        keys = [("chat", platform + chat), ("all", platform)]
+        if group:
+            keys.append(("group", platform + chat))
+        for key in keys:
+            sent = self._sent.setdefault(key, [])
+            index = bisect.bisect_left(sent, reserved)
+            if index < len(sent) and sent[index] == reserved:
+                del sent[index]
+            bisect.insort(sent, finished)
+
     def _wait(self, key: tuple[str, str], window: Window, now: float) -> float:
         sent = self._sent.get(key)
         if not sent:
