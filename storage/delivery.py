@@ -2,7 +2,9 @@
 
 Claiming takes a lease: the rows' ``available_at`` moves into the future, so a worker that dies
 leaves them to be claimed again when the lease runs out. On PostgreSQL several instances claim at
-once with ``FOR UPDATE SKIP LOCKED``; SQLite has one writer, so claims queue in-process.
+once with ``FOR UPDATE SKIP LOCKED``; SQLite has one writer, so claims queue in-process. A claim is
+one statement (the rows picked in a CTE, leased by an ``UPDATE ... RETURNING``), and batches are
+stored, finished and marked sent with one statement each: round trips, not rows, are what cost.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from core.delivery import (
     reply_to_json,
 )
 from storage.tables import inbox, outbox
+
+_ROWS_PER_STATEMENT = 200
 
 
 def chat_of(reply: Reply) -> tuple[str, bool]:
@@ -64,37 +68,65 @@ class SqlInbox(_Store):
         self.arrived = asyncio.Event()
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        return (await self.put_many([(event, context or {})]))[0]
+
+    async def put_many(self, events: Sequence[tuple[ChatEvent, Mapping[str, str]]]) -> list[bool]:
+        """One transaction for the whole batch (a poller's ``getUpdates`` page): stored whole or not at all."""
+        if not events:
+            return []
         now = datetime.now(UTC)
-        statement = self._dialect.insert(inbox).values(
-            platform=event.room.platform, update_key=event.update_key, event=event_to_json(event),
-            context=dict(context or {}), received_at=now, available_at=now, attempts=0,
-        ).on_conflict_do_nothing(index_elements=["platform", "update_key"])
+        rows: dict[tuple[str, str], dict[str, Any]] = {}
+        for event, context in events:
+            # A key twice in one batch is stored once, from its first copy, like a redelivery.
+            rows.setdefault((event.room.platform, event.update_key), {
+                "platform": event.room.platform, "update_key": event.update_key, "event": event_to_json(event),
+                "context": dict(context), "received_at": now, "available_at": now, "attempts": 0,
+            })
+        stored: set[tuple[str, str]] = set()
         async with self._write() as conn:
-            stored = bool((await conn.execute(statement)).rowcount)
+            for chunk in _chunks(list(rows.values())):
+                statement = (
+                    self._dialect.insert(inbox).values(chunk)
+                    .on_conflict_do_nothing(index_elements=["platform", "update_key"])
+                    .returning(inbox.c.platform, inbox.c.update_key)
+                )
+                stored.update((r.platform, r.update_key) for r in await conn.execute(statement))
         if stored:
             self.arrived.set()
-        return stored
+        flags = []
+        for event, _ in events:
+            key = (event.room.platform, event.update_key)
+            flags.append(key in stored)
+            stored.discard(key)  # a later copy in the same batch is a repeat
+        return flags
 
     async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
-        query = self._lockable(
-            select(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
+        picked = self._lockable(
+            select(inbox.c.item_id)
             .where(inbox.c.handled_at.is_(None), inbox.c.available_at <= now)
             .order_by(inbox.c.item_id)
             .limit(limit)
+        ).cte("picked")
+        statement = (
+            update(inbox).where(inbox.c.item_id == picked.c.item_id)
+            .values(available_at=now + timedelta(seconds=lease_seconds), attempts=inbox.c.attempts + 1)
+            .returning(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
         )
         async with self._write() as conn:
-            rows = (await conn.execute(query)).all()
-            if rows:
-                await conn.execute(
-                    update(inbox).where(inbox.c.item_id.in_([r.item_id for r in rows]))
-                    .values(available_at=now + timedelta(seconds=lease_seconds), attempts=inbox.c.attempts + 1)
-                )
-        return [InboxItem(r.item_id, event_from_json(r.event), dict(r.context), r.attempts + 1) for r in rows]
+            rows = sorted((await conn.execute(statement)).all(), key=lambda r: r.item_id)
+        return [InboxItem(r.item_id, event_from_json(r.event), dict(r.context), r.attempts) for r in rows]
 
     async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
+        await self.finish_many([(item_id, replies)], now)
+
+    async def finish_many(self, finished: Sequence[tuple[int, Sequence[Outgoing]]], now: datetime) -> None:
+        if not finished:
+            return
         async with self._write() as conn:
-            await _enqueue(conn, self._dialect, replies, now)
-            await conn.execute(update(inbox).where(inbox.c.item_id == item_id).values(handled_at=now))
+            await _enqueue(conn, self._dialect, [reply for _, replies in finished for reply in replies], now)
+            await conn.execute(
+                update(inbox).where(inbox.c.item_id.in_([item_id for item_id, _ in finished])).values(handled_at=now)
+            )
 
     async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
         async with self._write() as conn:
@@ -110,14 +142,21 @@ class SqlInbox(_Store):
 
 
 async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoing], now: datetime) -> None:
+    rows: dict[str, dict[str, Any]] = {}
     for item in replies:
         chat, group = chat_of(item.reply)
-        await conn.execute(
-            dialect.insert(outbox).values(
-                key=item.key, platform=item.platform, chat=chat, is_group=group, reply=reply_to_json(item.reply),
-                context=dict(item.context), created_at=now, available_at=now, attempts=0,
-            ).on_conflict_do_nothing(index_elements=["key"])
-        )
+        rows.setdefault(item.key, {
+            "key": item.key, "platform": item.platform, "chat": chat, "is_group": group,
+            "reply": reply_to_json(item.reply), "context": dict(item.context), "created_at": now,
+            "available_at": now, "attempts": 0,
+        })
+    for chunk in _chunks(list(rows.values())):
+        await conn.execute(dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    # Multi-row VALUES, kept well below SQLite's and asyncpg's limits on bound parameters per statement.
+    return [rows[start:start + _ROWS_PER_STATEMENT] for start in range(0, len(rows), _ROWS_PER_STATEMENT)]
 
 
 class SqlOutbox(_Store):
@@ -129,29 +168,34 @@ class SqlOutbox(_Store):
             await _enqueue(conn, self._dialect, replies, now)
 
     async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
-        query = self._lockable(
-            select(outbox)
+        picked = self._lockable(
+            select(outbox.c.item_id)
             .where(outbox.c.platform == platform, outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None),
                    outbox.c.available_at <= now)
             .order_by(outbox.c.item_id)
             .limit(limit)
+        ).cte("picked")
+        statement = (
+            update(outbox).where(outbox.c.item_id == picked.c.item_id)
+            .values(available_at=now + timedelta(seconds=lease_seconds), attempts=outbox.c.attempts + 1)
+            .returning(*outbox.c)
         )
         async with self._write() as conn:
-            rows = (await conn.execute(query)).all()
-            if rows:
-                await conn.execute(
-                    update(outbox).where(outbox.c.item_id.in_([r.item_id for r in rows]))
-                    .values(available_at=now + timedelta(seconds=lease_seconds), attempts=outbox.c.attempts + 1)
-                )
+            rows = sorted((await conn.execute(statement)).all(), key=lambda r: r.item_id)
         return [
             OutboxItem(item_id=r.item_id, key=r.key, platform=r.platform, reply=reply_from_json(r.reply),
-                       context=dict(r.context), attempts=r.attempts + 1, chat=r.chat, group=bool(r.is_group))
+                       context=dict(r.context), attempts=r.attempts, chat=r.chat, group=bool(r.is_group))
             for r in rows
         ]
 
     async def delivered(self, item_id: int, now: datetime) -> None:
+        await self.delivered_many([item_id], now)
+
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        if not item_ids:
+            return
         async with self._write() as conn:
-            await conn.execute(update(outbox).where(outbox.c.item_id == item_id).values(sent_at=now))
+            await conn.execute(update(outbox).where(outbox.c.item_id.in_(list(item_ids))).values(sent_at=now))
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
         async with self._write() as conn:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Request, Response
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
@@ -24,14 +25,22 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bots.slack.people import SlackUserNames
 from bots.slack.render import ACTION_ID_PREFIX
 from bots.slack.translate import Translated, translate_action, translate_command, translate_message
-from core.delivery import Inbox
+from core.chat import ChatEvent
 
 logger = logging.getLogger(__name__)
 
 COMMAND = "/karaoke"
 
 
-def build_slack_app(inbox: Inbox, client: AsyncWebClient, signing_secret: str, *, command: str = COMMAND,
+class UpdateInbox(Protocol):
+    """The one thing Slack intake needs of ``core.delivery.Inbox``: each request stores one event, once."""
+
+    async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
+        """Store ``event``; False when it was already stored (a redelivery)."""
+        ...
+
+
+def build_slack_app(inbox: UpdateInbox, client: AsyncWebClient, signing_secret: str, *, command: str = COMMAND,
                     names: SlackUserNames | None = None) -> AsyncApp:
     """A Bolt app that puts ``command``, presses of the bot's buttons and direct messages into ``inbox``.
 
@@ -74,7 +83,7 @@ def slack_router(app: AsyncApp) -> APIRouter:
     return router
 
 
-async def _store_then_ack(inbox: Inbox, translated: Translated | None, ack: AsyncAck) -> None:
+async def _store_then_ack(inbox: UpdateInbox, translated: Translated | None, ack: AsyncAck) -> None:
     if translated is not None:
         event, context = translated
         if not await inbox.put(event, context):

@@ -36,10 +36,14 @@ _MAX_BODY = 1024 * 1024
 
 
 class UpdateInbox(Protocol):
-    """The one thing intake needs of ``core.delivery.Inbox``: storing an event once per (platform, update_key)."""
+    """What intake needs of ``core.delivery.Inbox``: storing events once per (platform, update_key)."""
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
         """Store ``event``; False when it was already stored (a redelivery)."""
+        ...
+
+    async def put_many(self, events: Sequence[tuple[ChatEvent, Mapping[str, str]]]) -> list[bool]:
+        """Store a batch all at once or not at all; one flag per event, False for one stored before."""
         ...
 
 
@@ -119,27 +123,22 @@ class TelegramPoller:
     async def poll_once(self) -> int:
         """One round: fetch a batch (confirming the previous one), store it, answer its button presses.
 
-        Returns how many events were newly stored. If storing fails the exception propagates and the
-        offset stays just before the first update not stored, so Telegram offers it again.
+        Returns how many events were newly stored. The batch is stored in one step, whole or not at
+        all: if storing fails the exception propagates and the offset stays before the batch, so
+        Telegram offers all of it again.
         """
-        stored = 0
-        callbacks: list[str] = []
-        try:
-            for update_id, update in await self._fetch():
-                event = event_from_update(update, self._bot_username) if update is not None else None
-                if update is not None and event is not None:
-                    context = context_of(update)
-                    if await self._inbox.put(event, context):
-                        stored += 1
-                    if "callback_query_id" in context:
-                        callbacks.append(context["callback_query_id"])
-                # Only now may the next getUpdates confirm this update.
-                self._offset = update_id + 1
-        except Exception:
-            # Presses stored before the failure will not come again: stop their spinners anyway.
-            await _answer_callbacks(self._bot, callbacks)
-            raise
-        await _answer_callbacks(self._bot, callbacks)
+        batch = await self._fetch()
+        events: list[tuple[ChatEvent, Mapping[str, str]]] = []
+        for _, update in batch:
+            event = event_from_update(update, self._bot_username) if update is not None else None
+            if update is not None and event is not None:
+                events.append((event, context_of(update)))
+        stored = sum(await self._inbox.put_many(events)) if events else 0
+        if batch:
+            # Only now may the next getUpdates confirm these updates.
+            self._offset = max(update_id for update_id, _ in batch) + 1
+        # Answering only stops the spinners; the replies themselves come through the outbox.
+        await _answer_callbacks(self._bot, [c["callback_query_id"] for _, c in events if "callback_query_id" in c])
         return stored
 
     async def _fetch(self) -> list[tuple[int, Update | None]]:

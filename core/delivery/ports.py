@@ -85,6 +85,13 @@ class Inbox(Protocol):
         """Store ``event`` once per (platform, update_key); False when it was already stored (a redelivery)."""
         ...
 
+    async def put_many(self, events: Sequence[tuple[ChatEvent, Mapping[str, str]]]) -> list[bool]:
+        """Store a batch of (event, context) pairs all at once or not at all, each once per (platform, update_key).
+
+        One flag per pair, in order: False for an event stored before, or earlier in the same batch.
+        """
+        ...
+
     async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
         """Up to ``limit`` unhandled items nobody else holds, oldest first, leased to the caller.
 
@@ -94,6 +101,10 @@ class Inbox(Protocol):
 
     async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
         """Mark the item handled and queue its replies, atomically."""
+        ...
+
+    async def finish_many(self, finished: Sequence[tuple[int, Sequence[Outgoing]]], now: datetime) -> None:
+        """``finish`` for several (item_id, replies) pairs in one atomic step: all of them or none."""
         ...
 
     async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
@@ -110,6 +121,10 @@ class Outbox(Protocol):
 
     async def delivered(self, item_id: int, now: datetime) -> None:
         """Record that the item was sent."""
+        ...
+
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        """Record that all these items were sent (``now`` is no earlier than any of the sends)."""
         ...
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:

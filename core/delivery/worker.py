@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from core.chat import ChatEvent, Reply
 from core.clock import Clock
-from core.delivery.limits import PlatformLimits, RateLimiter
+from core.delivery.limits import DEFAULT_LIMITS, PlatformLimits, RateLimiter
 from core.delivery.ports import Delivered, Inbox, InboxItem, Outbox, OutboxItem, Outgoing, PermanentFailure, Sender
 
 logger = logging.getLogger(__name__)
@@ -18,6 +18,8 @@ logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 8
 RECENT = 61.0  # seconds of send history that the longest rate-limit window needs
 MAX_HANDLE_ATTEMPTS = 5
+
+T = TypeVar("T")
 
 
 class Handler(Protocol):
@@ -45,6 +47,62 @@ def outgoing_for(event: ChatEvent, replies: Sequence[Reply], context: Mapping[st
     ]
 
 
+class GroupWrite(Generic[T]):
+    """Writes handed in one at a time go to the database together (a group commit).
+
+    The first caller writes its entry at once; entries handed in while that write is in flight wait
+    and go together in the next write, and so on. Each caller returns once its own entry is written,
+    or raises what the write raised. A busy pipeline thus makes one statement per batch instead of one
+    per entry, and an idle one still writes each entry without delay.
+    """
+
+    def __init__(self, write: Callable[[list[T]], Awaitable[None]]) -> None:
+        """``write`` stores a batch of entries atomically."""
+        self._write = write
+        self._waiting: list[tuple[T, asyncio.Future[None]]] = []
+        self._writing = False
+
+    async def __call__(self, entry: T) -> None:
+        """Return once ``entry`` is written (together with whatever else was waiting)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((entry, done))
+        if not self._writing:
+            await self._write_waiting()
+        await done
+
+    async def _write_waiting(self) -> None:
+        self._writing = True
+        batch: list[tuple[T, asyncio.Future[None]]] = []
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    await self._write([entry for entry, _ in batch])
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch, None)
+                batch = []
+        except BaseException:
+            # Cancelled mid-write: nobody is left to write what waits, so none of it may wait forever.
+            _settle(batch + self._waiting, RuntimeError("the write was interrupted"))
+            self._waiting = []
+            raise
+        finally:
+            self._writing = False
+
+
+def _settle(batch: Sequence[tuple[object, asyncio.Future[None]]], error: Exception | None) -> None:
+    for _, done in batch:
+        if done.done():
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+            done.exception()  # each waiter raises it; one that stopped waiting must not log it as lost
+
+
 class InboxWorker:
     """Hands stored updates to the bot and queues its replies, each update once."""
 
@@ -53,8 +111,12 @@ class InboxWorker:
         self._inbox = inbox
         self._handler = handler
         self._clock = clock
+        self._finish: GroupWrite[tuple[int, Sequence[Outgoing]]] = GroupWrite(self._finish_many)
 
-    async def run_once(self, limit: int = 50) -> int:
+    async def _finish_many(self, finished: list[tuple[int, Sequence[Outgoing]]]) -> None:
+        await self._inbox.finish_many(finished, self._clock.now())
+
+    async def run_once(self, limit: int = 200) -> int:
         """Handle up to ``limit`` waiting updates; returns how many were handled.
 
         Updates from one room are handled in the order they arrived; different rooms go
@@ -81,7 +143,8 @@ class InboxWorker:
                     delay = timedelta(seconds=2 ** item.attempts)
                     await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
                 continue
-            await self._inbox.finish(item.item_id, outgoing_for(item.event, replies, item.context), self._clock.now())
+            # Finished together with the other rooms' updates that are done meanwhile: one transaction for all.
+            await self._finish((item.item_id, outgoing_for(item.event, replies, item.context)))
 
 
 class Dispatcher:
@@ -103,11 +166,18 @@ class Dispatcher:
         self._sleeper = sleeper
         self._monotonic = monotonic
         self._limits = dict(limits) if limits is not None else None
+        self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
+
+    async def _delivered_many(self, item_ids: list[int]) -> None:
+        # Stamped when written, no earlier than any of the sends: other instances' limits stay on the safe side.
+        await self._outbox.delivered_many(item_ids, self._clock.now())
 
     async def _limiter(self, platform: str) -> RateLimiter:
         # Built from what every instance sent in the last minute, as the outbox records it, so the
         # limits hold across restarts and across instances sharing one database.
         limiter = RateLimiter(self._limits)
+        if platform not in (self._limits if self._limits is not None else DEFAULT_LIMITS):
+            return limiter  # no limits to keep: the history would not change a thing
         now, mono = self._clock.now(), self._monotonic()
         for chat, group, sent_at in await self._outbox.recent_sends(platform, now - timedelta(seconds=RECENT)):
             limiter.record(platform, chat, group, mono - (now - sent_at).total_seconds())
@@ -139,13 +209,17 @@ class Dispatcher:
             now_mono = self._monotonic()
             wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
             # Reserved before waiting, so concurrent sends see each other's slots.
-            limiter.record(sender.platform, item.chat, item.group, now_mono + wait)
+            slot = now_mono + wait
+            limiter.record(sender.platform, item.chat, item.group, slot)
             if wait > 0:
                 await self._sleeper.sleep(wait)
             outcome = await sender.send(item)
+            # The request reached the platform some time before its answer: count it at the answer.
+            limiter.settle(sender.platform, item.chat, item.group, slot, self._monotonic())
             now = self._clock.now()
             if isinstance(outcome, Delivered):
-                await self._outbox.delivered(item.item_id, now)
+                # Marked together with the other chats' sends that finish meanwhile: one statement for all.
+                await self._delivered(item.item_id)
             elif isinstance(outcome, PermanentFailure):
                 logger.warning("reply %s to %s failed for good: %s", item.key, item.chat, outcome.reason)
                 await self._outbox.failed(item.item_id, outcome.reason, now)

@@ -86,3 +86,66 @@ async def test_two_instances_claiming_at_once_never_get_the_same_reply(container
     everything = [key for keys in claimed for key in keys]
     assert sorted(everything) == sorted(f"k{n}" for n in range(200))
     assert len(set(everything)) == 200
+
+
+async def test_a_batch_of_updates_is_stored_in_one_step_each_once(container: Container) -> None:
+    inbox = SqlInbox(container.engine)
+    assert await inbox.put(said("u2")) is True
+    batch = [(said("u1"), {"callback_query_id": "q1"}), (said("u2"), {}), (said("u3"), {}), (said("u1"), {})]
+    assert await inbox.put_many(batch) == [True, False, True, False], "stored before, or earlier in the batch"
+    assert await inbox.put_many(batch) == [False] * 4, "the whole batch redelivered"
+    assert await inbox.put_many([]) == []
+    claimed = await inbox.claim(10, datetime.now(UTC))
+    assert [i.event.update_key for i in claimed] == ["u2", "u1", "u3"]
+    assert claimed[1].context == {"callback_query_id": "q1"}
+
+
+async def test_a_batch_larger_than_one_statement_is_stored_whole(container: Container) -> None:
+    inbox = SqlInbox(container.engine)
+    flags = await inbox.put_many([(said(f"u{n}"), {}) for n in range(450)])
+    assert flags == [True] * 450
+    assert await inbox.pending() == 450
+
+
+async def test_finishing_many_marks_them_all_handled_and_queues_every_reply_once(container: Container) -> None:
+    inbox, outbox = SqlInbox(container.engine), SqlOutbox(container.engine)
+    await inbox.put_many([(said(f"u{n}"), {}) for n in range(3)])
+    items = await inbox.claim(10, NOW)
+    finished = [(i.item_id, [Outgoing(f"telegram:{i.event.update_key}:0", "telegram", Reply(None, ANN, "ok")),
+                             Outgoing(f"telegram:{i.event.update_key}:1", "telegram", Reply(GROUP, ANN, "ok"))])
+                for i in items]
+    await inbox.finish_many(finished, NOW)
+    await inbox.finish_many(finished[:1], NOW)  # handled again after a lost lease: nothing new is queued
+    assert await inbox.pending() == 0
+    assert await inbox.claim(10, NOW + timedelta(hours=1)) == []
+    queued = await outbox.claim("telegram", 10, NOW)
+    assert [q.key for q in queued] == [f"telegram:u{n}:{k}" for n in range(3) for k in range(2)]
+
+
+async def test_many_sends_are_marked_delivered_in_one_step(container: Container) -> None:
+    outbox = SqlOutbox(container.engine)
+    await outbox.enqueue([Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(4)], NOW)
+    claimed = await outbox.claim("telegram", 10, NOW)
+    await outbox.delivered_many([i.item_id for i in claimed[:3]], NOW)
+    await outbox.delivered_many([], NOW)
+    sends = await outbox.recent_sends("telegram", NOW - timedelta(seconds=1))
+    assert sends == [("room:-100", True, NOW)] * 3
+    later = await outbox.claim("telegram", 10, NOW + timedelta(minutes=2))
+    assert [i.key for i in later] == ["k3"], "sent ones are never claimed again"
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+async def test_two_instances_claiming_updates_at_once_never_get_the_same_one(container: Container) -> None:
+    await SqlInbox(container.engine).put_many([(said(f"u{n}"), {}) for n in range(120)])
+    instances = [SqlInbox(container.engine) for _ in range(4)]
+
+    async def drain(inbox: SqlInbox) -> list[str]:
+        mine: list[str] = []
+        while batch := await inbox.claim(9, NOW):
+            mine += [i.event.update_key for i in batch]
+            assert all(i.attempts == 1 for i in batch)
+            await asyncio.sleep(0)
+        return mine
+
+    claimed = [key for keys in await asyncio.gather(*(drain(i) for i in instances)) for key in keys]
+    assert sorted(claimed) == sorted(f"u{n}" for n in range(120))

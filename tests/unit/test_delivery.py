@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -11,7 +12,7 @@ import pytest
 from core.chat import Person, Reply, Room, Said
 from core.delivery import Delivered, InboxItem, OutboxItem, Outgoing, PermanentFailure, RetryLater, SendOutcome
 from core.delivery.limits import RateLimiter
-from core.delivery.worker import MAX_SEND_ATTEMPTS, Dispatcher, InboxWorker, outgoing_for
+from core.delivery.worker import MAX_SEND_ATTEMPTS, Dispatcher, GroupWrite, InboxWorker, outgoing_for
 from tests.unit.fakes import FakeClock
 
 ANN = Person("telegram", "1", "Ann")
@@ -52,6 +53,8 @@ class FakeOutbox:
     def __init__(self, items: list[OutboxItem]) -> None:
         self.items = items
         self.delivered_ids: list[int] = []
+        self.delivered_batches: list[list[int]] = []
+        self.history_reads = 0
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
         self.sends: list[tuple[str, bool, datetime]] = []
@@ -61,7 +64,12 @@ class FakeOutbox:
         return claimed
 
     async def delivered(self, item_id: int, now: datetime) -> None:
-        self.delivered_ids.append(item_id)
+        await self.delivered_many([item_id], now)
+
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+        await asyncio.sleep(0)  # a real write waits on the database; other sends finish meanwhile
+        self.delivered_ids += item_ids
+        self.delivered_batches.append(list(item_ids))
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
         self.retried.append((item_id, at))
@@ -70,6 +78,7 @@ class FakeOutbox:
         self.failed_ids.append((item_id, reason))
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
+        self.history_reads += 1
         return list(self.sends)
 
 
@@ -83,6 +92,7 @@ class ScriptedSender:
 
     async def send(self, item: OutboxItem) -> SendOutcome:
         self.sent.append((item.item_id, self.clock() if self.clock else 0.0))
+        await asyncio.sleep(0)  # a real send waits on the network; the other chats' sends go meanwhile
         return self.outcomes.get(item.item_id, Delivered())
 
 
@@ -118,6 +128,7 @@ class FakeInbox:
     def __init__(self, items: list[InboxItem]) -> None:
         self.items = items
         self.finished: dict[int, list[Outgoing]] = {}
+        self.finish_batches: list[list[int]] = []
         self.released: list[int] = []
 
     async def put(self, event: object, context: Mapping[str, str] | None = None) -> bool:
@@ -127,7 +138,12 @@ class FakeInbox:
         return [i for i in self.items if i.item_id not in self.finished][:limit]
 
     async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
-        self.finished[item_id] = list(replies)
+        await self.finish_many([(item_id, replies)], now)
+
+    async def finish_many(self, finished: Sequence[tuple[int, Sequence[Outgoing]]], now: datetime) -> None:
+        await asyncio.sleep(0)  # a real write waits on the database; other rooms finish meanwhile
+        self.finished.update((item_id, list(replies)) for item_id, replies in finished)
+        self.finish_batches.append([item_id for item_id, _ in finished])
 
     async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
         self.released.append(item_id)
@@ -168,3 +184,88 @@ async def test_what_another_instance_sent_a_moment_ago_counts_against_the_limit(
     outbox.sends = [("room:-100", True, clock.now() - timedelta(seconds=0.25))]
     await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds).run_once()
     assert seconds.slept == [pytest.approx(0.80)]
+
+
+async def test_updates_of_many_rooms_handled_at_once_are_finished_in_a_few_writes_not_one_each() -> None:
+    rooms = [Room("telegram", str(n), private=True) for n in range(20)]
+    inbox = FakeInbox([InboxItem(n, Said(ANN, room, "hi", f"u{n}")) for n, room in enumerate(rooms)])
+    assert await InboxWorker(inbox, Echo(), FakeClock()).run_once() == 20  # type: ignore[arg-type]
+    assert sorted(inbox.finished) == list(range(20))
+    assert [o.reply.text for o in inbox.finished[7]] == ["you said hi", "psst"]
+    assert sorted(i for batch in inbox.finish_batches for i in batch) == list(range(20)), "each finished once"
+    assert len(inbox.finish_batches) <= 3
+
+
+async def test_sends_to_many_chats_are_marked_delivered_in_a_few_writes_not_one_each() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    outbox = FakeOutbox([item(n, chat=f"private:{n}") for n in range(30)])
+    dispatcher = Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds)
+    assert await dispatcher.run_once() == 30
+    assert sorted(outbox.delivered_ids) == list(range(30))
+    assert len(outbox.delivered_batches) <= 3
+
+
+async def test_with_the_limits_lifted_the_send_history_is_not_read() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    outbox = FakeOutbox([item(1), item(2)])
+    await Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds, limits={}).run_once()
+    assert outbox.history_reads == 0 and seconds.slept == []
+    assert outbox.delivered_ids == [1, 2]
+
+
+class Writes:
+    """A batch writer that holds each write until the test lets it go, and can fail."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.gate = asyncio.Event()
+        self.fail_with: Exception | None = None
+
+    async def __call__(self, batch: list[str]) -> None:
+        await self.gate.wait()
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.batches.append(batch)
+
+
+async def test_a_lone_entry_is_written_at_once_and_what_waits_meanwhile_goes_in_the_next_write() -> None:
+    writes = Writes()
+    write = GroupWrite(writes)
+    first = asyncio.create_task(write("a"))
+    await asyncio.sleep(0)
+    later = [asyncio.create_task(write(name)) for name in "bcd"]
+    await asyncio.sleep(0)
+    writes.gate.set()
+    await asyncio.gather(first, *later)
+    assert writes.batches == [["a"], ["b", "c", "d"]]
+    await write("e")
+    assert writes.batches[-1] == ["e"]
+
+
+async def test_a_failed_group_write_fails_every_entry_in_it_and_the_next_write_starts_afresh() -> None:
+    writes = Writes()
+    write = GroupWrite(writes)
+    writes.fail_with = RuntimeError("database went away")
+    writes.gate.set()
+    results = await asyncio.gather(*(write(name) for name in "abc"), return_exceptions=True)
+    assert [str(r) for r in results] == ["database went away"] * 3
+    writes.fail_with = None
+    await write("d")
+    assert writes.batches == [["d"]]
+
+
+async def test_a_cancelled_group_write_leaves_no_entry_waiting_forever() -> None:
+    writes = Writes()
+    write = GroupWrite(writes)
+    leader = asyncio.create_task(write("a"))
+    await asyncio.sleep(0)
+    follower = asyncio.create_task(write("b"))
+    await asyncio.sleep(0)
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    with pytest.raises(RuntimeError, match="interrupted"):
+        await asyncio.wait_for(follower, 1)
+    writes.gate.set()
+    await write("c")
+    assert writes.batches == [["c"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from core.chat import ChatEvent
@@ -14,11 +14,15 @@ class StorageDown(Exception):
 
 @dataclass
 class MemoryInbox:
-    """Stores each (platform, update_key) once; ``fail_next`` makes the next puts raise; ``on_put`` watches."""
+    """Stores each (platform, update_key) once; ``fail_next`` makes the next puts raise; ``on_put`` watches.
+
+    ``put_many`` is one put for ``fail_next``: a batch is stored whole or, when it fails, not at all.
+    """
 
     items: list[tuple[ChatEvent, dict[str, str]]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     failures_left: int = 0
+    batches: list[int] = field(default_factory=list)  # the size of every batch put_many stored
     successes_before_failure: int = 0
     on_put: Callable[[ChatEvent], None] | None = None
     handled: int = 0  # how many items a test has already taken out with ``take_new``
@@ -29,19 +33,30 @@ class MemoryInbox:
         self.successes_before_failure = after
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
-        if self.on_put is not None:
-            self.on_put(event)
+        return (await self.put_many([(event, context or {})], batch=False))[0]
+
+    async def put_many(self, events: Sequence[tuple[ChatEvent, Mapping[str, str]]], *,
+                       batch: bool = True) -> list[bool]:
+        for event, _ in events:
+            if self.on_put is not None:
+                self.on_put(event)
         if self.failures_left > 0 and self.successes_before_failure > 0:
             self.successes_before_failure -= 1
         elif self.failures_left > 0:
             self.failures_left -= 1
             raise StorageDown("database is unreachable")
-        key = (event.person.platform, event.update_key)
-        if any((e.person.platform, e.update_key) == key for e, _ in self.items):
-            self.duplicates.append(event.update_key)
-            return False
-        self.items.append((event, dict(context or {})))
-        return True
+        flags = []
+        for event, context in events:
+            key = (event.person.platform, event.update_key)
+            if any((e.person.platform, e.update_key) == key for e, _ in self.items):
+                self.duplicates.append(event.update_key)
+                flags.append(False)
+            else:
+                self.items.append((event, dict(context)))
+                flags.append(True)
+        if batch:
+            self.batches.append(len(events))
+        return flags
 
     @property
     def events(self) -> list[ChatEvent]:

@@ -102,17 +102,36 @@ async def test_the_running_poller_rides_out_an_outage_and_stores_the_update_on_t
     assert offsets[3] == update["update_id"] + 1
 
 
-async def test_a_press_stored_just_before_an_outage_still_gets_its_spinner_stopped(
+async def test_a_batch_that_fails_to_be_stored_is_neither_confirmed_nor_answered_and_comes_again_whole(
         tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
     ann = tg.user(1001, "Ann")
     press = tg.push_callback(None, ann, 3, "c:tok1")
     message = tg.push_message(None, ann, "/queue")
-    inbox.fail_next(after=1)
+    poller = _poller(bot, inbox)
+    inbox.fail_next()
     with pytest.raises(StorageDown):
-        await _poller(bot, inbox).poll_once()
-    assert inbox.keys == [str(press["update_id"])]
-    assert [a["callback_query_id"] for a in tg.callback_answers] == [press["callback_query"]["id"]]
+        await poller.poll_once()
+    assert inbox.keys == [] and tg.callback_answers == []
+    assert poller.offset is None
     assert [u["update_id"] for u in tg.pending_updates] == [press["update_id"], message["update_id"]]
+    assert await poller.poll_once() == 2
+    assert inbox.keys == [str(press["update_id"]), str(message["update_id"])]
+    assert [a["callback_query_id"] for a in tg.callback_answers] == [press["callback_query"]["id"]]
+    await poller.poll_once()
+    assert tg.pending_updates == []
+
+
+async def test_a_whole_getupdates_batch_is_stored_in_one_step(tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    people = [tg.user(2000 + n, f"Singer {n}") for n in range(30)]
+    ids = [tg.push_message(None, person, "/queue")["update_id"] for person in people]
+    poller = _poller(bot, inbox)
+    assert await poller.poll_once() == 30
+    assert inbox.batches == [30]
+    assert inbox.keys == [str(i) for i in ids]
+    assert poller.offset == ids[-1] + 1
+    assert await poller.poll_once() == 0, "nothing new: no batch to store"
+    assert inbox.batches == [30]
+    assert set(ids) <= set(tg.confirmed_update_ids)
 
 
 async def test_a_redelivered_update_is_not_stored_twice(tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
