@@ -14,6 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
@@ -164,14 +165,15 @@ class RotationService:
                 if recorded is not None:
                     return _replay(command, stream.events, recorded)
                 before = stream.state
+                now = self._clock.now()
                 try:
-                    new_events = decide(before, command, self._clock.now())
+                    new_events = decide(before, command, now)
                 except RotationError:
                     if fresh:
                         raise
                     fresh = True  # refused on possibly stale state: look again before answering
                     continue
-                notices = self._notices(stream, before, new_events)
+                notices = self._notices(stream, before, new_events, now)
                 try:
                     appended = await self._store.append(
                         show_id, stream.version, new_events, command.command_id, notices
@@ -192,11 +194,12 @@ class RotationService:
                 return describe(command, before, new_events, stream.state)
         raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
 
-    def _notices(self, stream: _Stream, before: ShowState, events: Sequence[Event]) -> list[Notice]:
+    def _notices(self, stream: _Stream, before: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
         if self._plan_notices is None:
             return []
         after = _after(before, events)
-        planned = self._plan_notices(after, events, self._clock.now())
+        # Planned at the events' own time, so a notice due "now" is due exactly when its cause happened.
+        planned = self._plan_notices(after, events, now)
         # Keys this process already stored for the show would be ignored by the store anyway.
         return [n for n in planned if n.key not in stream.noticed]
 
