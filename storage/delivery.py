@@ -203,6 +203,13 @@ class SqlOutbox(_Store):
                 update(outbox).where(outbox.c.item_id == item_id).values(available_at=at, last_error=reason[:500])
             )
 
+    async def postpone(self, item_id: int, at: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(outbox).where(outbox.c.item_id == item_id)
+                .values(available_at=at, attempts=outbox.c.attempts - 1)
+            )
+
     async def failed(self, item_id: int, reason: str, now: datetime) -> None:
         async with self._write() as conn:
             await conn.execute(

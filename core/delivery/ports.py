@@ -135,6 +135,10 @@ class Outbox(Protocol):
         """Record a permanent failure; the item is never tried again."""
         ...
 
+    async def postpone(self, item_id: int, at: datetime) -> None:
+        """Give back a claimed item that was not tried (its turn comes after the lease); not counted as a try."""
+        ...
+
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         """(chat, group, sent_at) of every item of ``platform`` sent since ``since``, by any instance."""
         ...

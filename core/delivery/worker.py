@@ -18,6 +18,9 @@ logger = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 8
 RECENT = 61.0  # seconds of send history that the longest rate-limit window needs
 MAX_HANDLE_ATTEMPTS = 5
+# A send must start this long before its claim's lease runs out; later ones are given back instead,
+# so another instance never claims a reply that this one is still about to send.
+LEASE_MARGIN = 10.0
 
 T = TypeVar("T")
 
@@ -158,14 +161,16 @@ class Dispatcher:
         sleeper: Sleeper,
         monotonic: Callable[[], float],
         limits: Mapping[str, PlatformLimits] | None = None,
+        lease_seconds: float = 60.0,
     ) -> None:
-        """Deliver ``outbox`` rows through ``senders`` (by platform name)."""
+        """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``."""
         self._outbox = outbox
         self._senders = dict(senders)
         self._clock = clock
         self._sleeper = sleeper
         self._monotonic = monotonic
         self._limits = dict(limits) if limits is not None else None
+        self._lease = lease_seconds
         self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
 
     async def _delivered_many(self, item_ids: list[int]) -> None:
@@ -193,21 +198,31 @@ class Dispatcher:
         """
         attempted = 0
         for platform, sender in self._senders.items():
-            items = await self._outbox.claim(platform, limit, self._clock.now())
+            claimed_at = self._monotonic()
+            items = await self._outbox.claim(platform, limit, self._clock.now(), self._lease)
             if not items:
                 continue
             limiter = await self._limiter(platform)
+            deadline = claimed_at + self._lease - LEASE_MARGIN
             chats: dict[str, list[OutboxItem]] = {}
             for item in items:
                 chats.setdefault(item.chat, []).append(item)
-            await asyncio.gather(*(self._send_in_order(sender, limiter, batch) for batch in chats.values()))
+            await asyncio.gather(*(self._send_in_order(sender, limiter, batch, deadline) for batch in chats.values()))
             attempted += len(items)
         return attempted
 
-    async def _send_in_order(self, sender: Sender, limiter: RateLimiter, items: list[OutboxItem]) -> None:
-        for item in items:
+    async def _send_in_order(
+        self, sender: Sender, limiter: RateLimiter, items: list[OutboxItem], deadline: float
+    ) -> None:
+        for index, item in enumerate(items):
             now_mono = self._monotonic()
             wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
+            if now_mono + wait > deadline:
+                # Its turn comes after our lease: give it and the rest of this chat back, untried.
+                at = self._clock.now() + timedelta(seconds=wait)
+                for later in items[index:]:
+                    await self._outbox.postpone(later.item_id, at)
+                return
             # Reserved before waiting, so concurrent sends see each other's slots.
             slot = now_mono + wait
             limiter.record(sender.platform, item.chat, item.group, slot)

@@ -69,6 +69,16 @@ async def test_sent_failed_and_retried_replies(container: Container) -> None:
     assert [(i.key, i.attempts) for i in later] == [("k2", 2)]
 
 
+async def test_a_postponed_reply_comes_back_later_without_counting_a_try(container: Container) -> None:
+    outbox = SqlOutbox(container.engine)
+    await outbox.enqueue([Outgoing("k0", "telegram", Reply(GROUP, ANN, "m0"))], NOW)
+    (claimed,) = await outbox.claim("telegram", 10, NOW)
+    await outbox.postpone(claimed.item_id, NOW + timedelta(seconds=50))
+    assert await outbox.claim("telegram", 10, NOW + timedelta(seconds=49)) == []
+    (again,) = await outbox.claim("telegram", 10, NOW + timedelta(seconds=50))
+    assert again.attempts == claimed.attempts == 1
+
+
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_two_instances_claiming_at_once_never_get_the_same_reply(container: Container) -> None:
     writer = SqlOutbox(container.engine)

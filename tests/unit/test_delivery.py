@@ -57,6 +57,7 @@ class FakeOutbox:
         self.history_reads = 0
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
+        self.postponed: list[tuple[int, datetime]] = []
         self.sends: list[tuple[str, bool, datetime]] = []
 
     async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
@@ -76,6 +77,9 @@ class FakeOutbox:
 
     async def failed(self, item_id: int, reason: str, now: datetime) -> None:
         self.failed_ids.append((item_id, reason))
+
+    async def postpone(self, item_id: int, at: datetime) -> None:
+        self.postponed.append((item_id, at))
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         self.history_reads += 1
@@ -111,6 +115,20 @@ async def test_a_burst_to_one_group_is_spread_out_not_dropped() -> None:
     assert outbox.delivered_ids == [0, 1, 2, 3, 4]
     times = [t for _, t in sender.sent]
     assert all(later - earlier >= 1.0 for earlier, later in itertools.pairwise(times))
+
+
+async def test_replies_whose_turn_comes_after_the_lease_are_given_back_untried() -> None:
+    # Twenty messages a minute to one group: the 21st would go after the 60 s lease has run out, when
+    # another instance may already have claimed it. It goes back to the outbox instead, uncounted.
+    seconds, clock = Seconds(), FakeClock()
+    sender = ScriptedSender({})
+    sender.clock = seconds
+    outbox = FakeOutbox([item(n) for n in range(25)])
+    await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, lease_seconds=60).run_once()
+    assert outbox.delivered_ids == list(range(20))
+    assert [i for i, _ in outbox.postponed] == [20, 21, 22, 23, 24]
+    assert seconds.now - 1000.0 < 60 - 10, "every send started well inside the lease"
+    assert all(at > clock.now() for _, at in outbox.postponed)
 
 
 async def test_retry_after_puts_a_message_back_and_a_permanent_failure_is_recorded_once() -> None:
