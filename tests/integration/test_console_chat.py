@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -91,3 +94,64 @@ def test_a_night_in_the_console(tmp_path: Path) -> None:
     menu = dict(turns(transcript))["bob@private> /request dreams"]
     chosen = menu.split("[2] ")[1].splitlines()[0]
     assert f"Queued {chosen}. You're 2nd" in dict(turns(transcript))["bob@private> :press 2"]
+
+
+def test_a_console_singers_reminders_are_printed_into_the_console(tmp_path: Path) -> None:
+    url = seeded_database(tmp_path)
+    console = subprocess.Popen([sys.executable, "-m", "karaoke.cli", "chat"], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment(url),
+                               cwd=REPO)
+    assert console.stdin is not None and console.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    output = console.stdout
+    threading.Thread(target=lambda: [lines.put(line) for line in output], daemon=True).start()
+    seen: list[str] = []
+
+    def say(*script: str) -> None:
+        assert console.stdin is not None
+        console.stdin.write("".join(line + "\n" for line in script))
+        console.stdin.flush()
+
+    def wait_for(*phrases: str) -> list[str]:
+        """The first line holding each of ``phrases``, read from now on in any order (reminders come on their own)."""
+        found: dict[str, str] = {}
+        deadline = time.monotonic() + 60
+        while len(found) < len(phrases) and time.monotonic() < deadline:
+            try:
+                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            seen.append(line)
+            found |= {phrase: line for phrase in phrases if phrase in line and phrase not in found}
+        missing = [phrase for phrase in phrases if phrase not in found]
+        assert not missing, f"{missing} never came: {''.join(seen)}"
+        return [found[phrase] for phrase in phrases]
+
+    try:
+        say(":as kim", ":room bar", "/open Friday Night")
+        [opened] = wait_for("Join code:")
+        code = opened.split("Join code: ")[1][:5]
+        say(":as ann", ":room private", f"/join {code}", "/request waterloo")
+        wait_for("Queued Waterloo")
+        say(":as bob", f"/join {code}", "/request zombie")
+        wait_for("Queued Zombie")
+        say(":as kim", ":room bar", "/next")
+        wait_for("Now singing: Ann — Waterloo (ABBA). Up next: Bob.")
+        # Nobody asked: the reminders arrive by themselves, to each singer by name, with their buttons.
+        up, called, button = wait_for("  bot → Ann: You're up now", "  bot → Bob: You're next",
+                                      "] On my way (press as Bob)")
+        assert up == "  bot → Ann: You're up now: Waterloo — ABBA! Head to the stage.\n"
+        assert called == ("  bot → Bob: You're next: Zombie — The Cranberries, about 4 min. "
+                          "Please make your way to the stage.\n")
+        say(":as bob", f":press {button.split('[')[1].split(']')[0]}")
+        wait_for("Great, see you at the stage!")
+        say(":quit")
+        console.wait(timeout=60)
+    finally:
+        if console.poll() is None:
+            console.kill()
+            console.wait()
+    assert console.returncode == 0
+    transcript = "".join(seen)
+    assert "Traceback" not in transcript
+    assert transcript.count("bot → Ann: You're up now") == 1 and transcript.count("bot → Bob: You're next") == 1
