@@ -228,6 +228,10 @@ class Dispatcher:
             limiter.record(sender.platform, item.chat, item.group, slot)
             if wait > 0:
                 await self._sleeper.sleep(wait)
+                # A busy event loop wakes late: count the send from when it really leaves.
+                started = self._monotonic()
+                limiter.settle(sender.platform, item.chat, item.group, slot, started)
+                slot = max(slot, started)
             outcome = await sender.send(item)
             # The request reached the platform some time before its answer: count it at the answer.
             limiter.settle(sender.platform, item.chat, item.group, slot, self._monotonic())
