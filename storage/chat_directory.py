@@ -19,6 +19,8 @@ class SqlChatDirectory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        # Single-statement reads need no transaction; autocommit saves their BEGIN and ROLLBACK round trips.
+        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
         # People as this process last wrote them: every update names its sender, and rewriting an
         # unchanged row would cost a commit per update. Bounded; a stale entry only costs a write.
         self._known: dict[tuple[str, str], Person] = {}
@@ -36,7 +38,7 @@ class SqlChatDirectory:
             await conn.execute(statement)
 
     async def _one(self, query: Any) -> Any:
-        async with self._engine.connect() as conn:
+        async with self._reads.connect() as conn:
             return (await conn.execute(query)).first()
 
     async def bind_room(self, room: Room, show_id: str) -> None:

@@ -56,7 +56,8 @@ class SqlShowStore:
             .where(show_events.c.show_id == show_id, show_events.c.seq > after_seq)
             .order_by(show_events.c.seq)
         )
-        async with self._engine.connect() as conn:
+        # One statement needs no transaction: autocommit saves the BEGIN and ROLLBACK round trips.
+        async with self._autocommit.connect() as conn:
             rows = (await conn.execute(query)).all()
         stored = [StoredEvent(r.seq, event_from_dict(r.type, r.payload), r.command_id) for r in rows]
         return stored, (stored[-1].seq if stored else after_seq)
@@ -231,7 +232,7 @@ class SqlShowStore:
 
     async def find_show_by_code(self, code: str) -> str | None:
         query = select(shows.c.show_id).where(shows.c.code == code.upper(), shows.c.status == "open")
-        async with self._engine.connect() as conn:
+        async with self._autocommit.connect() as conn:
             found = (await conn.execute(query)).scalar()
         return str(found) if found is not None else None
 
