@@ -159,6 +159,9 @@ async def background(
                 # A database hiccup must not end the follower; the next poll picks up where this left off.
                 logger.warning("following catalog changes failed; retrying", exc_info=True)
 
+    # Set when this process queued messages (replies, settled reminders), so the dispatcher need not wait for its poll.
+    messages_queued = asyncio.Event()
+
     async def handle_updates() -> None:
         worker = InboxWorker(container.inbox, container.chat, SystemClock())
         while True:
@@ -168,6 +171,7 @@ async def background(
                 logger.warning("handling stored chat updates failed; retrying", exc_info=True)
                 handled = 0
             if handled:
+                messages_queued.set()  # their replies are in the outbox now
                 continue
             # Idle: wake when this process stores an update, or poll for other instances' updates.
             container.inbox.arrived.clear()
@@ -178,13 +182,15 @@ async def background(
         dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic,
                                 limits=None if container.settings.rate_limits else {})
         while True:
+            messages_queued.clear()
             try:
                 sent = await dispatcher.run_once()
             except Exception:
                 logger.warning("sending queued replies failed; retrying", exc_info=True)
                 sent = 0
             if not sent:
-                await asyncio.sleep(container.settings.outbox_poll_seconds)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(messages_queued.wait(), container.settings.outbox_poll_seconds)
 
     reminders_turn = asyncio.Lock()
 
@@ -192,10 +198,20 @@ async def background(
         # In-process runs take turns; across instances the store's leases keep notices apart.
         async with reminders_turn:
             try:
-                while await container.reminders.run_once() >= 100:
-                    pass
+                while True:
+                    claimed = await container.reminders.run_once()
+                    if claimed:
+                        messages_queued.set()
+                    if claimed < 100:
+                        break
             except Exception:
                 logger.warning("settling due reminders failed; retrying", exc_info=True)
+
+    async def tick() -> None:
+        # The scheduled job. A run already going (woken by this process's own appends) covers this
+        # tick, so the job returns at once rather than queueing behind it.
+        if not reminders_turn.locked():
+            await settle_due_notices()
 
     async def follow_notices() -> None:
         # Notices due at once (a performance started) go out without waiting for the next tick.
@@ -221,7 +237,7 @@ async def background(
         # The database is the source of truth; the scheduler only runs the short claim-and-settle
         # job in every instance (time-based reminders, no-show checks, other instances' notices).
         scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(settle_due_notices, "interval", seconds=container.settings.reminder_tick_seconds,
+        scheduler.add_job(tick, "interval", seconds=container.settings.reminder_tick_seconds,
                           id="reminders", max_instances=1, coalesce=True, misfire_grace_time=None)
         scheduler.start()
         tasks.append(asyncio.create_task(follow_notices(), name="reminders-follower"))

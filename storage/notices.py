@@ -68,12 +68,15 @@ class SqlNoticeStore:
         detail: str | None = None,
     ) -> None:
         async with self._write() as conn:
-            # Only a notice still pending is settled: of two tickers racing after a lease ran out,
-            # the second finds it settled and its messages' keys already queued.
-            await conn.execute(
+            # Only a notice still pending is settled, and only then are its messages queued: a ticker
+            # whose lease ran out finds it settled by another (who queued the messages), and a no-show
+            # check the singer answered meanwhile ("On my way") prompts nobody.
+            settled = await conn.execute(
                 update(notices).where(notices.c.notice_id == notice_id, notices.c.status == "pending")
                 .values(status=status, settled_at=now, detail=(detail or None) and detail[:500])
             )
+            if settled.rowcount != 1:
+                return
             await _enqueue(conn, self._dialect, messages, now)
             await self._insert(conn, follow_ups, now)
 

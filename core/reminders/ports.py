@@ -52,7 +52,10 @@ class NoticeStore(Protocol):
         now: datetime,
         detail: str | None = None,
     ) -> None:
-        """Atomically: give the notice its final ``status``, queue ``messages`` and store ``follow_ups``."""
+        """Atomically: give the notice its final ``status``, queue ``messages`` and store ``follow_ups``.
+
+        Does nothing if the notice is no longer pending (settled by another ticker, or confirmed).
+        """
         ...
 
     async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:

@@ -9,6 +9,7 @@ notice settled twice after a crash still queues each message once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Callable, Sequence
@@ -84,15 +85,18 @@ class ReminderTicker:
         shows: dict[str, list[DueNotice]] = {}
         for notice in due:
             shows.setdefault(notice.show_id, []).append(notice)
-        for show_id, notices in shows.items():
-            for notice in notices:
-                try:
-                    await self._settle(notice, show_id)
-                except Exception as error:
-                    logger.exception("notice %s failed", notice.key)
-                    delay = timedelta(seconds=min(300, 2 ** notice.attempts))
-                    await self._notices.release(notice.notice_id, self._clock.now() + delay, repr(error))
+        # Shows are settled concurrently, each show's notices in order.
+        await asyncio.gather(*(self._settle_show(show_id, notices) for show_id, notices in shows.items()))
         return len(due)
+
+    async def _settle_show(self, show_id: str, notices: list[DueNotice]) -> None:
+        for notice in notices:
+            try:
+                await self._settle(notice, show_id)
+            except Exception as error:
+                logger.exception("notice %s failed", notice.key)
+                delay = timedelta(seconds=min(300, 2 ** notice.attempts))
+                await self._notices.release(notice.notice_id, self._clock.now() + delay, repr(error))
 
     # --- one notice -----------------------------------------------------------------------------
 

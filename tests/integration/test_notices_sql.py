@@ -104,3 +104,17 @@ async def test_concurrent_tickers_never_claim_the_same_notice(container: Contain
     batches = await asyncio.gather(*(s.claim_due(NOW, 10) for s in stores for _ in range(3)))
     keys = [c.key for batch in batches for c in batch]
     assert len(keys) == 60 and len(set(keys)) == 60
+
+
+async def test_a_no_show_check_answered_while_claimed_prompts_nobody(container: Container) -> None:
+    await opened_show(container)
+    store = SqlNoticeStore(container.engine)
+    await store.add([notice("no_show")], NOW)
+    (claimed,) = await store.claim_due(NOW, 10)
+    assert await store.confirm(SHOW, "r1", NOW) is True  # "On my way" lands while the ticker works
+    kj = Person("telegram", "9", "Kim")
+    prompt = Outgoing(f"notice:{claimed.key}:kj:telegram:9", "telegram", Reply(Room("telegram", "9", True), kj, "?"))
+    await store.settle(claimed.notice_id, "sent", [prompt], [], NOW)
+    assert (await rows(container))["no_show"][0] == "confirmed"
+    async with container.engine.connect() as conn:
+        assert (await conn.execute(select(outbox.c.key))).scalars().all() == []

@@ -60,8 +60,9 @@ class InMemoryNoticeStore:
     async def settle(self, notice_id: int, status: str, messages: Sequence[Outgoing], follow_ups: Sequence[Notice],
                      now: datetime, detail: str | None = None) -> None:
         row = next(r for r in self.rows.values() if r.notice_id == notice_id)
-        if row.status == "pending":
-            row.status, row.detail = status, detail
+        if row.status != "pending":
+            return
+        row.status, row.detail = status, detail
         for message in messages:
             self.outbox.setdefault(message.key, message)
         for notice in follow_ups:
