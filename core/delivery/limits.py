@@ -26,12 +26,18 @@ class PlatformLimits:
 TELEGRAM = PlatformLimits(per_chat=Window(1, 1.0), per_group=Window(20, 60.0), overall=Window(30, 1.0))
 SLACK = PlatformLimits(per_chat=Window(1, 1.0), per_group=None, overall=Window(50, 60.0))
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
+# How soon to look again when only sends still in flight fill a window.
+POLL = 0.02
 
 
 class RateLimiter:
     """Sliding-window bookkeeping of sends; says how long to wait before the next one may go.
 
-    Times are plain seconds from the caller's monotonic clock, so tests can drive it.
+    A send is *in flight* from ``begin`` until ``finish``: it may reach the platform at any moment
+    in between, so while in flight it counts as happening now, and once finished it counts at the
+    moment the platform answered (it cannot have arrived later). ``record`` adds a finished send
+    from elsewhere (the history other instances left in the outbox). Times are plain seconds from
+    the caller's monotonic clock, so tests can drive it.
     """
 
     def __init__(self, limits: dict[str, PlatformLimits] | None = None, margin: float = 0.05) -> None:
@@ -42,58 +48,62 @@ class RateLimiter:
         """
         self._limits = limits if limits is not None else dict(DEFAULT_LIMITS)
         self._margin = margin
-        # Sorted send times per key; reservations may land in the future and out of order.
+        # Sorted times of finished sends per key, and how many sends per key are in flight.
         self._sent: dict[tuple[str, str], list[float]] = {}
+        self._flying: dict[tuple[str, str], int] = {}
 
     def wait(self, platform: str, chat: str, group: bool, now: float) -> float:
-        """Seconds until a message to ``chat`` may be sent without breaking a limit (0 = now)."""
+        """Seconds until a message to ``chat`` may be sent without breaking a limit (0 = now).
+
+        A positive answer is a time to look again, not a promise: other sends may take the slot first.
+        """
         limits = self._limits.get(platform)
         if limits is None:
             return 0.0
-        waits = [
-            self._wait(("chat", platform + chat), limits.per_chat, now),
-            self._wait(("all", platform), limits.overall, now),
-        ]
-        if group and limits.per_group is not None:
-            waits.append(self._wait(("group", platform + chat), limits.per_group, now))
-        return max(waits)
+        return max(self._wait(key, window, now) for key, window in self._windows(limits, platform, chat, group))
+
+    def begin(self, platform: str, chat: str, group: bool) -> None:
+        """A send to ``chat`` leaves now (call right after ``wait`` answered 0, without awaiting between)."""
+        limits = self._limits.get(platform)
+        if limits is None:
+            return
+        for key, _ in self._windows(limits, platform, chat, group):
+            self._flying[key] = self._flying.get(key, 0) + 1
+
+    def finish(self, platform: str, chat: str, group: bool, now: float) -> None:
+        """The send ``begin`` announced was answered at ``now``."""
+        limits = self._limits.get(platform)
+        if limits is None:
+            return
+        for key, _ in self._windows(limits, platform, chat, group):
+            self._flying[key] = max(0, self._flying.get(key, 0) - 1)
+            bisect.insort(self._sent.setdefault(key, []), now)
 
     def record(self, platform: str, chat: str, group: bool, now: float) -> None:
         """Count a message sent to ``chat`` at ``now``."""
-        if platform not in self._limits:
+        limits = self._limits.get(platform)
+        if limits is None:
             return
-        keys = [("chat", platform + chat), ("all", platform)]
-        if group:
-            keys.append(("group", platform + chat))
-        for key in keys:
+        for key, _ in self._windows(limits, platform, chat, group):
             bisect.insort(self._sent.setdefault(key, []), now)
 
-    def settle(self, platform: str, chat: str, group: bool, reserved: float, finished: float) -> None:
-        """Move a send recorded at ``reserved`` to ``finished``, when the platform answered it.
-
-        A request reaches the platform somewhere between the moment it left and its answer; counting
-        it at the answer keeps the next send to that chat a full window after its arrival, however
-        long the request took on the way.
-        """
-        if platform not in self._limits or finished <= reserved:
-            return
-        keys = [("chat", platform + chat), ("all", platform)]
-        if group:
-            keys.append(("group", platform + chat))
-        for key in keys:
-            sent = self._sent.setdefault(key, [])
-            index = bisect.bisect_left(sent, reserved)
-            if index < len(sent) and sent[index] == reserved:
-                del sent[index]
-            bisect.insort(sent, finished)
+    @staticmethod
+    def _windows(
+        limits: PlatformLimits, platform: str, chat: str, group: bool
+    ) -> list[tuple[tuple[str, str], Window]]:
+        windows = [(("chat", platform + chat), limits.per_chat), (("all", platform), limits.overall)]
+        if group and limits.per_group is not None:
+            windows.append((("group", platform + chat), limits.per_group))
+        return windows
 
     def _wait(self, key: tuple[str, str], window: Window, now: float) -> float:
-        sent = self._sent.get(key)
-        if not sent:
-            return 0.0
+        sent = self._sent.get(key, [])
         del sent[: bisect.bisect_right(sent, now - window.seconds)]
-        if len(sent) < window.count:
+        flying = self._flying.get(key, 0)
+        if len(sent) + flying < window.count:
             return 0.0
-        # The next slot opens a window after the count-th newest send; sends already reserved in
-        # the future push it further.
-        return max(0.0, sent[-window.count] + window.seconds + self._margin - now)
+        # Sends in flight count as now; the next slot opens when enough finished ones leave the window.
+        leaving = len(sent) + flying - window.count + 1
+        if leaving > len(sent):
+            return POLL  # only sends still in flight fill the window: look again shortly
+        return max(POLL, sent[leaving - 1] + window.seconds + self._margin - now)

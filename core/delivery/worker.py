@@ -215,26 +215,26 @@ class Dispatcher:
         self, sender: Sender, limiter: RateLimiter, items: list[OutboxItem], deadline: float
     ) -> None:
         for index, item in enumerate(items):
-            now_mono = self._monotonic()
-            wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
-            if now_mono + wait > deadline:
-                # Its turn comes after our lease: give it and the rest of this chat back, untried.
-                at = self._clock.now() + timedelta(seconds=wait)
-                for later in items[index:]:
-                    await self._outbox.postpone(later.item_id, at)
-                return
-            # Reserved before waiting, so concurrent sends see each other's slots.
-            slot = now_mono + wait
-            limiter.record(sender.platform, item.chat, item.group, slot)
-            if wait > 0:
+            while True:
+                now_mono = self._monotonic()
+                wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
+                if now_mono + wait > deadline:
+                    # Its turn comes after our lease: give it and the rest of this chat back, untried.
+                    at = self._clock.now() + timedelta(seconds=wait)
+                    for later in items[index:]:
+                        await self._outbox.postpone(later.item_id, at)
+                    return
+                if wait <= 0:
+                    break
+                # Look again after the wait: sends to other chats may have taken the slot meanwhile.
                 await self._sleeper.sleep(wait)
-                # A busy event loop wakes late: count the send from when it really leaves.
-                started = self._monotonic()
-                limiter.settle(sender.platform, item.chat, item.group, slot, started)
-                slot = max(slot, started)
-            outcome = await sender.send(item)
-            # The request reached the platform some time before its answer: count it at the answer.
-            limiter.settle(sender.platform, item.chat, item.group, slot, self._monotonic())
+            # No await between the check and this: the slot is ours.
+            limiter.begin(sender.platform, item.chat, item.group)
+            try:
+                outcome = await sender.send(item)
+            finally:
+                # The request reached the platform no later than its answer: counted at the answer.
+                limiter.finish(sender.platform, item.chat, item.group, self._monotonic())
             now = self._clock.now()
             if isinstance(outcome, Delivered):
                 # Marked together with the other chats' sends that finish meanwhile: one statement for all.
