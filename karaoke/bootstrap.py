@@ -28,7 +28,7 @@ from karaoke.settings import Settings
 from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
-from storage.delivery import SqlInbox, SqlOutbox
+from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
@@ -159,6 +159,7 @@ async def background(
                 # A database hiccup must not end the follower; the next poll picks up where this left off.
                 logger.warning("following catalog changes failed; retrying", exc_info=True)
 
+    sending_turn = SqlSendingTurn(container.engine)
     # Set when this process queued messages (replies, settled reminders), so the dispatcher need not wait for its poll.
     messages_queued = asyncio.Event()
 
@@ -179,8 +180,9 @@ async def background(
                 await asyncio.wait_for(container.inbox.arrived.wait(), container.settings.inbox_poll_seconds)
 
     async def send_replies() -> None:
+        # One instance at a time sends for each platform, so the bot's limits hold across instances.
         dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic,
-                                limits=None if container.settings.rate_limits else {})
+                                limits=None if container.settings.rate_limits else {}, turn=sending_turn)
         while True:
             messages_queued.clear()
             try:
@@ -252,3 +254,4 @@ async def background(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await sending_turn.close()

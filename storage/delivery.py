@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
+import zlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -222,3 +224,58 @@ class SqlOutbox(_Store):
         )
         async with self._engine.connect() as conn:
             return [(r.chat, bool(r.is_group), r.sent_at) for r in await conn.execute(query)]
+
+
+class SqlSendingTurn:
+    """Implements ``core.delivery.SendingTurn``: one instance sends for each platform.
+
+    On PostgreSQL the turn is a session advisory lock held on a connection of its own for as long as
+    this process keeps it; if the process dies, its connection closes and another instance takes the
+    turn at its next look. A held turn is checked at most once a second. SQLite serves one instance,
+    which always has the turn.
+    """
+
+    CHECK_EVERY = 1.0
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._postgres = engine.dialect.name == "postgresql"
+        self._held: dict[str, tuple[AsyncConnection, float]] = {}
+
+    async def take(self, platform: str) -> bool:
+        if not self._postgres:
+            return True
+        held = self._held.get(platform)
+        now = time.monotonic()
+        if held is not None:
+            conn, checked = held
+            if now - checked < self.CHECK_EVERY:
+                return True
+            try:
+                await conn.execute(text("SELECT 1"))
+                self._held[platform] = (conn, now)
+                return True
+            except Exception:
+                # The connection (and with it the lock) is gone: try to take the turn afresh below.
+                del self._held[platform]
+                with contextlib.suppress(Exception):
+                    await conn.close()
+        conn = await self._engine.connect()
+        try:
+            key = zlib.crc32(f"karaoke:sending:{platform}".encode())
+            taken = bool((await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})).scalar())
+        except BaseException:
+            await conn.close()
+            raise
+        if not taken:
+            await conn.close()
+            return False
+        self._held[platform] = (conn, now)
+        return True
+
+    async def close(self) -> None:
+        """Give up every turn (closing the connection releases its lock)."""
+        held, self._held = self._held, {}
+        for conn, _ in held.values():
+            with contextlib.suppress(Exception):
+                await conn.close()

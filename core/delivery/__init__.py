@@ -18,6 +18,7 @@ from core.delivery.ports import (
     PermanentFailure,
     RetryLater,
     Sender,
+    SendingTurn,
     SendOutcome,
 )
 
@@ -32,6 +33,7 @@ __all__ = [
     "RetryLater",
     "SendOutcome",
     "Sender",
+    "SendingTurn",
     "event_from_json",
     "event_to_json",
     "reply_from_json",

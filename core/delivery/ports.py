@@ -142,3 +142,15 @@ class Outbox(Protocol):
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         """(chat, group, sent_at) of every item of ``platform`` sent since ``since``, by any instance."""
         ...
+
+
+class SendingTurn(Protocol):
+    """Which instance sends for a platform.
+
+    A platform's rate limits are per bot, not per instance, and only the sender knows which of its
+    requests are still on the way; so one instance at a time sends for each platform.
+    """
+
+    async def take(self, platform: str) -> bool:
+        """Whether this process may send for ``platform`` now, taking the turn if nobody holds it."""
+        ...

@@ -11,7 +11,17 @@ from typing import Generic, Protocol, TypeVar
 from core.chat import ChatEvent, Reply
 from core.clock import Clock
 from core.delivery.limits import DEFAULT_LIMITS, PlatformLimits, RateLimiter
-from core.delivery.ports import Delivered, Inbox, InboxItem, Outbox, OutboxItem, Outgoing, PermanentFailure, Sender
+from core.delivery.ports import (
+    Delivered,
+    Inbox,
+    InboxItem,
+    Outbox,
+    OutboxItem,
+    Outgoing,
+    PermanentFailure,
+    Sender,
+    SendingTurn,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +172,12 @@ class Dispatcher:
         monotonic: Callable[[], float],
         limits: Mapping[str, PlatformLimits] | None = None,
         lease_seconds: float = 60.0,
+        turn: SendingTurn | None = None,
     ) -> None:
-        """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``."""
+        """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
+
+        With ``turn``, only the instance holding a platform's turn sends for it (others leave its rows).
+        """
         self._outbox = outbox
         self._senders = dict(senders)
         self._clock = clock
@@ -171,6 +185,7 @@ class Dispatcher:
         self._monotonic = monotonic
         self._limits = dict(limits) if limits is not None else None
         self._lease = lease_seconds
+        self._turn = turn
         self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
 
     async def _delivered_many(self, item_ids: list[int]) -> None:
@@ -198,6 +213,8 @@ class Dispatcher:
         """
         attempted = 0
         for platform, sender in self._senders.items():
+            if self._turn is not None and not await self._turn.take(platform):
+                continue  # another instance sends for this platform; it will send these rows too
             claimed_at = self._monotonic()
             items = await self._outbox.claim(platform, limit, self._clock.now(), self._lease)
             if not items:

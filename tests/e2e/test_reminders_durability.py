@@ -416,7 +416,10 @@ async def test_two_instances_on_one_database_send_each_notice_once_and_share_the
     sent = await assert_each_notice_delivered_exactly_once(engine, tg)
     assert sent >= 3 * 10
     by_door = {name: [c for c in tg.sent_by(name) if is_notice(c.params.get("text"))] for name in doors}
-    assert all(by_door.values()), {name: len(calls) for name, calls in by_door.items()}
+    # Telegram's limits are per bot: one instance holds the sending turn and sends for both; the
+    # tickers of both settled notices (below).
+    assert sorted(len(calls) > 0 for calls in by_door.values()) == [False, True], \
+        {name: len(calls) for name, calls in by_door.items()}
     settled = Counter(a.row_id for a in audit if a.what == "settled")
     assert max(settled.values()) == 1, "a notice was settled twice"
     if other_url != url:

@@ -10,7 +10,7 @@ import pytest
 from core.chat import Person, Reply, Room, Said
 from core.delivery import Outgoing
 from karaoke.bootstrap import Container
-from storage.delivery import SqlInbox, SqlOutbox
+from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 
 ANN = Person("telegram", "1", "Ann", "ann")
 GROUP = Room("telegram", "-100", private=False)
@@ -159,3 +159,19 @@ async def test_two_instances_claiming_updates_at_once_never_get_the_same_one(con
 
     claimed = [key for keys in await asyncio.gather(*(drain(i) for i in instances)) for key in keys]
     assert sorted(claimed) == sorted(f"u{n}" for n in range(120))
+
+
+async def test_one_instance_at_a_time_holds_a_platforms_sending_turn(container: Container) -> None:
+    first, second = SqlSendingTurn(container.engine), SqlSendingTurn(container.engine)
+    try:
+        assert await first.take("telegram") is True
+        postgres = container.engine.dialect.name == "postgresql"
+        # On SQLite there is one instance, which always has the turn.
+        assert await second.take("telegram") is (not postgres)
+        assert await second.take("slack") is True  # each platform has its own turn
+        assert await first.take("telegram") is True  # still held
+        await first.close()  # the instance stops or dies: its connection, and the lock, go
+        assert await second.take("telegram") is True
+    finally:
+        await first.close()
+        await second.close()

@@ -131,6 +131,26 @@ async def test_replies_whose_turn_comes_after_the_lease_are_given_back_untried()
     assert all(at > clock.now() for _, at in outbox.postponed)
 
 
+class Turn:
+    def __init__(self, mine: bool) -> None:
+        self.mine = mine
+        self.asked: list[str] = []
+
+    async def take(self, platform: str) -> bool:
+        self.asked.append(platform)
+        return self.mine
+
+
+async def test_only_the_instance_holding_the_sending_turn_claims_and_sends() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    sender = ScriptedSender({})
+    outbox = FakeOutbox([item(n) for n in range(3)])
+    elsewhere = Turn(mine=False)
+    assert await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, turn=elsewhere).run_once() == 0
+    assert sender.sent == [] and len(outbox.items) == 3 and elsewhere.asked == ["telegram"]
+    assert await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, turn=Turn(mine=True)).run_once() == 3
+
+
 async def test_retry_after_puts_a_message_back_and_a_permanent_failure_is_recorded_once() -> None:
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({1: RetryLater(7, "429"), 2: PermanentFailure("bot was blocked"),
