@@ -235,5 +235,7 @@ notices = Table(
     Column("detail", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("settled_at", UtcDateTime, nullable=True),
-    Index(None, "status", "available_at"),
+    # Only pending rows are ever claimed: a partial index stays small and settled rows leave it.
+    Index("ix_notices_pending", "available_at", postgresql_where=text("status = 'pending'"),
+          sqlite_where=text("status = 'pending'")),
 )

@@ -26,8 +26,9 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from core.rotation import Event, Notice, ShowState, Slot, queue_view
+from core.rotation import Event, Notice, ShowState, SingerInfo, Slot, queue_view
 from core.rotation.events import SongRequested
+from core.rotation.queue import upcoming_slots
 
 UP = "up"
 NEXT = "next"
@@ -56,7 +57,6 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
     if not state.opened or state.closed:
         return []
     settings = state.settings
-    view = queue_view(state, now)
     skips = skip_counts(state)
     fresh = {e.request_id for e in events if isinstance(e, SongRequested)}
     notices: list[Notice] = []
@@ -65,13 +65,21 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
         key = notice_key(state.show_id, slot.request_id, kind, skips[slot.request_id])
         notices.append(Notice(key, state.show_id, slot.request_id, kind, due, "suppressed" if quiet else "pending"))
 
-    if view.now is not None:
-        add(view.now, UP)
+    performing = state.now is not None
+    if state.now is not None:
+        request = state.requests[state.now]
+        add(Slot(state.now, SingerInfo(request.singer_id, ""), request.song, 0, 0), UP)
     threshold = settings.reminder_minutes * 60
     first_crossing: int | None = None
-    for slot in view.upcoming:
+    for slot in upcoming_slots(state, now):
+        if slot.eta_seconds > threshold and slot.position > settings.heads_up_position:
+            # ETAs only grow down the line: this is the next to cross the reminder line, and the last
+            # slot that owes anything now.
+            if first_crossing is None:
+                first_crossing = slot.eta_seconds - threshold
+            break
         quiet = slot.request_id in fresh
-        if slot.position == 1 and view.now is not None:
+        if slot.position == 1 and performing:
             add(slot, NEXT, quiet=quiet)
             if not quiet:
                 add(slot, NO_SHOW, due=no_show_due(state, now))
@@ -84,7 +92,7 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
         if slot.eta_seconds <= threshold:
             # A singer told their place in this same batch needs no separate "about 10 minutes".
             add(slot, SOON, quiet=quiet or strongest)
-        elif first_crossing is None or slot.eta_seconds - threshold < first_crossing:
+        elif first_crossing is None:
             first_crossing = slot.eta_seconds - threshold
     if first_crossing is not None:
         due = now + timedelta(seconds=first_crossing)

@@ -25,6 +25,12 @@ from core.rotation.state import ShowState
 
 def upcoming(state: ShowState) -> list[str]:
     """Request ids in the order they are predicted to be sung, excluding the current performance."""
+    if state.upcoming_memo is None:
+        state.upcoming_memo = tuple(_upcoming(state))
+    return list(state.upcoming_memo)
+
+
+def _upcoming(state: ShowState) -> list[str]:
     head = placed(state)
     seen = set(head)
     if state.settings.policy == "fifo":

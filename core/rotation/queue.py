@@ -7,6 +7,7 @@ each upcoming song's duration, with ``changeover_seconds`` between consecutive s
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,21 +64,24 @@ def song_seconds(state: ShowState, song: SongRef) -> int:
 
 def queue_view(state: ShowState, now: datetime) -> QueueView:
     """The current performance and the predicted upcoming list with cumulative ETAs at ``now``."""
-    current: Slot | None = None
+    current = _slot(state, state.now, 0, 0) if state.now is not None else None
+    return QueueView(current, tuple(upcoming_slots(state, now)), state.version)
+
+
+def upcoming_slots(state: ShowState, now: datetime) -> Iterator[Slot]:
+    """The upcoming list of ``queue_view``, one slot at a time (a reader who needs the front stops early)."""
     eta = 0
     gap = state.settings.changeover_seconds
     if state.now is not None:
-        current = _slot(state, state.now, 0, 0)
+        song = state.requests[state.now].song
         elapsed = 0.0
         if state.now_started_at is not None:
             elapsed = max(0.0, (now - state.now_started_at).total_seconds())
-        eta = max(0, round(song_seconds(state, current.song) - elapsed)) + gap
-    slots: list[Slot] = []
+        eta = max(0, round(song_seconds(state, song) - elapsed)) + gap
     for position, request_id in enumerate(upcoming(state), start=1):
         slot = _slot(state, request_id, position, eta)
-        slots.append(slot)
+        yield slot
         eta += song_seconds(state, slot.song) + gap
-    return QueueView(current, tuple(slots), state.version)
 
 
 def _slot(state: ShowState, request_id: str, position: int, eta: int) -> Slot:

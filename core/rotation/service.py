@@ -14,7 +14,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
@@ -42,6 +42,8 @@ from core.rotation.values import SingerRef, SongRef
 # Show ids derive from the opening command id so that a retried OpenShow lands on the same show.
 _SHOW_NAMESPACE = uuid.UUID("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a")
 _CODE_ATTEMPTS = 50
+# ETAs are estimates in whole seconds; a show's scan row moving by less than this is not rewritten.
+_SCAN_SLACK = timedelta(seconds=15)
 
 
 class _Stream:
@@ -57,8 +59,8 @@ class _Stream:
         self.state = ShowState()
         # command_id -> first seq of its batch; a batch ends where the next one starts.
         self.batches: dict[str, int] = {}
-        # Keys of notices this process stored for the show, so they are not sent to the store again.
-        self.noticed: set[str] = set()
+        # Notices this process stored for the show (key -> due time), so they are not sent again.
+        self.noticed: dict[str, datetime] = {}
 
     @property
     def version(self) -> int:
@@ -189,7 +191,7 @@ class RotationService:
                         for i, event in enumerate(new_events)
                     ]
                 )
-                stream.noticed.update(n.key for n in notices if n.kind != "scan")
+                stream.noticed.update((n.key, n.due_at) for n in notices)
                 self._remember(show_id, stream)
                 return describe(command, before, new_events, stream.state)
         raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
@@ -200,8 +202,14 @@ class RotationService:
         after = _after(before, events)
         # Planned at the events' own time, so a notice due "now" is due exactly when its cause happened.
         planned = self._plan_notices(after, events, now)
-        # Keys this process already stored for the show would be ignored by the store anyway.
-        return [n for n in planned if n.key not in stream.noticed]
+        # Keys this process already stored for the show would be ignored by the store anyway; a scan
+        # row (which the store moves) is sent again only when its time moved by more than a little.
+        fresh = []
+        for notice in planned:
+            stored = stream.noticed.get(notice.key)
+            if stored is None or (notice.kind == "scan" and abs(notice.due_at - stored) > _SCAN_SLACK):
+                fresh.append(notice)
+        return fresh
 
     async def state(self, show_id: str) -> ShowState:
         """The current folded state of the show; raises ``NotFound`` for an unknown show."""

@@ -108,6 +108,9 @@ class ShowState:
     manual_order: tuple[str, ...] = ()
     history: list[HistoryEntry] = field(default_factory=list)
     undo_stack: list[UndoEntry] = field(default_factory=list)
+    # ``policies.upcoming`` of this very state, once asked: the reminders' planner and the caller's
+    # queue view both need it after a command. Any change to the state clears it.
+    upcoming_memo: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def opened(self) -> bool:
@@ -164,6 +167,7 @@ def _set_paused(state: ShowState, singer_id: str, paused: bool) -> None:
 
 def _apply(state: ShowState, event: Event) -> None:
     state.version += 1
+    state.upcoming_memo = None
     # A dict lookup by exact type beats a 16-way isinstance cascade; fold speed matters (see benchmarks).
     _APPLY[type(event)](state, event)
 

@@ -36,7 +36,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("notice_id", name="pk_notices"),
         sa.UniqueConstraint("key", name="uq_notices_key"),
     )
-    op.create_index("ix_notices_status_available_at", "notices", ["status", "available_at"])
+    op.create_index("ix_notices_pending", "notices", ["available_at"], postgresql_where=sa.text("status = 'pending'"),
+                    sqlite_where=sa.text("status = 'pending'"))
     op.create_index("ix_outbox_failed_at", "outbox", ["failed_at"])
     with op.batch_alter_table("chat_people") as batch:
         batch.add_column(sa.Column("private_room", sa.String(200), nullable=True))
@@ -48,5 +49,5 @@ def downgrade() -> None:
         batch.drop_column("muted")
         batch.drop_column("private_room")
     op.drop_index("ix_outbox_failed_at", table_name="outbox")
-    op.drop_index("ix_notices_status_available_at", table_name="notices")
+    op.drop_index("ix_notices_pending", table_name="notices")
     op.drop_table("notices")
