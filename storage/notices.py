@@ -78,7 +78,7 @@ class SqlNoticeStore:
             if settled.rowcount != 1:
                 return
             await _enqueue(conn, self._dialect, messages, now)
-            await self._insert(conn, follow_ups, now)
+            await insert_notices(conn, follow_ups, now)
 
     async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
         async with self._write() as conn:
@@ -89,25 +89,7 @@ class SqlNoticeStore:
 
     async def add(self, new: Sequence[Notice], now: datetime) -> None:
         async with self._write() as conn:
-            await self._insert(conn, new, now)
-
-    async def _insert(self, conn: AsyncConnection, new: Sequence[Notice], now: datetime) -> None:
-        if not new:
-            return
-        rows = [
-            {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
-             "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "detail": n.detail, "created_at": now,
-             "settled_at": None if n.status == "pending" else now}
-            for n in new
-        ]
-        statement = self._dialect.insert(notices).values(rows)
-        statement = statement.on_conflict_do_update(
-            index_elements=["key"],
-            set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
-                  "status": "pending", "settled_at": None},
-            where=notices.c.kind == "scan",
-        )
-        await conn.execute(statement)
+            await insert_notices(conn, new, now)
 
     async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
         async with self._write() as conn:
@@ -131,3 +113,24 @@ class SqlNoticeStore:
         query = select(notices).where(notices.c.show_id == show_id).order_by(notices.c.notice_id)
         async with self._engine.connect() as conn:
             return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+
+
+async def insert_notices(conn: AsyncConnection, new: Sequence[Notice], now: datetime) -> None:
+    """Store notices in ``conn``'s transaction: a key already taken stays as it is, a scan row moves."""
+    if not new:
+        return
+    rows = [
+        {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
+         "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "detail": n.detail, "created_at": now,
+         "settled_at": None if n.status == "pending" else now}
+        for n in new
+    ]
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(notices).values(rows)
+    statement = statement.on_conflict_do_update(
+        index_elements=["key"],
+        set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
+              "status": "pending", "settled_at": None},
+        where=notices.c.kind == "scan",
+    )
+    await conn.execute(statement)

@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.rotation import (
     AppendResult,
@@ -26,7 +25,7 @@ from core.rotation import (
     event_to_dict,
 )
 from core.rotation.events import ShowClosed, ShowOpened
-from storage.tables import notices as notices_table
+from storage.notices import insert_notices
 from storage.tables import show_events, shows
 
 logger = logging.getLogger(__name__)
@@ -129,7 +128,7 @@ class SqlShowStore:
                         .values(status="closed", closed_at=closed.occurred_at)
                     )
                 await conn.execute(insert(show_events), rows)
-                await _store_notices(conn, notices, events[-1].occurred_at)
+                await insert_notices(conn, notices, events[-1].occurred_at)
         except IntegrityError as error:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         except OperationalError as error:
@@ -252,23 +251,3 @@ class SqlShowStore:
         async with self._engine.connect() as conn:
             found = (await conn.execute(select(shows.c.version).where(shows.c.show_id == show_id))).scalar()
         return int(found) if found is not None else None
-
-
-async def _store_notices(conn: AsyncConnection, notices: Sequence[Notice], now: Any) -> None:
-    if not notices:
-        return
-    rows = [
-        {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
-         "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "created_at": now,
-         "settled_at": None if n.status == "pending" else now}
-        for n in notices
-    ]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(notices_table).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
-              "status": "pending", "settled_at": None},
-        where=notices_table.c.kind == "scan",
-    )
-    await conn.execute(statement)
