@@ -8,8 +8,8 @@ has been skipped, so a singer skipped this round hears again when their turn com
 Kinds, all for singers except the last two:
 
 - ``up``: their performance has started ("You're up now").
-- ``next``: they are first in line while someone sings ("You're next"), with a ``no_show`` check
-  due after the show's timeout.
+- ``next``: they are first in line while someone sings ("You're next"). Settling it stores a
+  ``no_show`` check due after the show's timeout, in the same transaction.
 - ``heads_up``: they are within the show's ``heads_up_position`` places of the front.
 - ``soon``: their ETA is within ``reminder_minutes``; a single ``scan`` row per show is due when the
   next singer will cross that line, because ETAs shrink with time and not only with events.
@@ -80,9 +80,7 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
             break
         quiet = slot.request_id in fresh
         if slot.position == 1 and performing:
-            add(slot, NEXT, quiet=quiet)
-            if not quiet:
-                add(slot, NO_SHOW, due=no_show_due(state, now))
+            add(slot, NEXT, quiet=quiet)  # its no-show check follows when it is settled (see the ticker)
             strongest = True
         elif slot.position <= settings.heads_up_position:
             add(slot, HEADS_UP, quiet=quiet)

@@ -27,6 +27,7 @@ from core.reminders.plan import (
     SOON,
     UNDELIVERED,
     UP,
+    no_show_due,
     notice_key,
     plan_notices,
     stale_reason,
@@ -135,9 +136,16 @@ class ReminderTicker:
         assert notice.request_id is not None
         request = state.requests[notice.request_id]
         singer = state.singers[request.singer_id]
+        follow_ups: list[Notice] = []
+        if notice.kind == NEXT:
+            # The called singer has the show's timeout to confirm or start, counted from this call;
+            # the check is stored with the call, so one exists exactly when the call was settled.
+            skips = int(notice.key.rsplit(":", 1)[1])
+            key = notice_key(state.show_id, notice.request_id, NO_SHOW, skips)
+            follow_ups.append(Notice(key, state.show_id, notice.request_id, NO_SHOW, no_show_due(state, now)))
         reach = await self._reach(singer)
         if reach is not None and reach.muted:
-            await self._notices.settle(notice.notice_id, "muted", [], [], now)
+            await self._notices.settle(notice.notice_id, "muted", [], follow_ups, now)
             return
         text = self._singer_text(notice.kind, state, notice.request_id, now)
         options = []
@@ -145,10 +153,11 @@ class ReminderTicker:
             options = [("onmyway", "On my way"), ("skipme", "Skip me this round"), ("cancel", "Cancel my song")]
         reply = await self._reply_to(state, singer, reach, text, options, notice.request_id)
         if reply is None:
-            await self._notices.settle(notice.notice_id, "unreachable", [], [], now, "no chat to reach them in")
+            await self._notices.settle(notice.notice_id, "unreachable", [], follow_ups, now,
+                                       "no chat to reach them in")
             return
         message = Outgoing(f"{MESSAGE_PREFIX}{notice.key}", singer_platform(singer), reply, {"notice": notice.key})
-        await self._notices.settle(notice.notice_id, "sent", [message], [], now)
+        await self._notices.settle(notice.notice_id, "sent", [message], follow_ups, now)
 
     def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:
         song = texts.song_text(state.requests[request_id].song)

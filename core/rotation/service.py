@@ -66,12 +66,17 @@ class _Stream:
     def version(self) -> int:
         return len(self.events)
 
-    def extend(self, stored: Sequence[StoredEvent]) -> None:
+    def extend(self, stored: Sequence[StoredEvent], after: ShowState | None = None) -> None:
+        """Add events read or appended; ``after`` is the state they lead to, when the caller has it."""
         # Reads are not locked: two of them can load the same new events, and only the first may add them.
+        if stored and stored[0].seq != self.version + 1:
+            after = None  # not a direct continuation of what the caller folded
         stored = [s for s in stored if s.seq > self.version]
         if not stored:
             return
-        if not self.events:
+        if after is not None:
+            self.state = after
+        elif not self.events:
             self.state = fold(s.event for s in stored)
         else:
             self.state = _after(self.state, [s.event for s in stored])
@@ -175,7 +180,8 @@ class RotationService:
                         raise
                     fresh = True  # refused on possibly stale state: look again before answering
                     continue
-                notices = self._notices(stream, before, new_events, now)
+                after = _after(before, new_events)
+                notices = self._notices(stream, after, new_events, now)
                 try:
                     appended = await self._store.append(
                         show_id, stream.version, new_events, command.command_id, notices
@@ -189,17 +195,17 @@ class RotationService:
                     [
                         StoredEvent(appended.first_seq + i, event, command.command_id if i == 0 else None)
                         for i, event in enumerate(new_events)
-                    ]
+                    ],
+                    after,
                 )
                 stream.noticed.update((n.key, n.due_at) for n in notices)
                 self._remember(show_id, stream)
                 return describe(command, before, new_events, stream.state)
         raise TooBusy(f"gave up after {self._max_attempts} concurrent updates; try again")
 
-    def _notices(self, stream: _Stream, before: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
+    def _notices(self, stream: _Stream, after: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
         if self._plan_notices is None:
             return []
-        after = _after(before, events)
         # Planned at the events' own time, so a notice due "now" is due exactly when its cause happened.
         planned = self._plan_notices(after, events, now)
         # Keys this process already stored for the show would be ignored by the store anyway; a scan
