@@ -371,8 +371,11 @@ class ChatBot:
         view = await self._rotation.queue(state.show_id)
         if not view.upcoming:
             raise Refusal("Nobody is waiting to be called.")
-        expected = view.upcoming[0].request_id
-        result = await self._rotation.execute(state.show_id, SkipSinger(_command_id(event), expected))
+        return await self._skip_called(event, state, view.upcoming[0].request_id)
+
+    async def _skip_called(self, event: ChatEvent, state: ShowState, request_id: str) -> list[Reply]:
+        """Skip the called singer of ``request_id`` (/skip, or Skip on a no-show prompt) and say what happened."""
+        result = await self._rotation.execute(state.show_id, SkipSinger(_command_id(event), request_id))
         if not isinstance(result, QueueMoved):
             raise TypeError(f"the rotation answered {result!r}")
         after = await self._rotation.state(state.show_id)
@@ -529,17 +532,11 @@ class ChatBot:
         if action == "kjwait":
             return [_tell(event, f"OK, {name} keeps their place. /skip if they don't turn up.")]
         try:
-            result = await self._rotation.execute(state.show_id, SkipSinger(_command_id(event), request_id))
+            return await self._skip_called(event, state, request_id)
         except RotationError as error:
             if error.code == "conflict":
                 raise Refusal(f"{name} is no longer next, so there's nobody to skip.") from None
             raise
-        after = await self._rotation.state(state.show_id)
-        text = f"Skipped {name} ({request.song.title}) — they keep their songs. "
-        if not isinstance(result, QueueMoved) or result.started_request_id is None:
-            return [_announce(event, text + "Nobody else is waiting.")]
-        view = await self._rotation.queue(state.show_id)
-        return [_announce(event, text + _now_singing(after, result.started_request_id, view))]
 
     async def _choices(self, event: ChatEvent, show_id: str, items: Sequence[FoundSong]) -> tuple[Button, ...]:
         options = [("request", found.song.song_id, texts.song_text(_ref(found.song))) for found in items]

@@ -40,8 +40,8 @@ from core.rotation import (
     RotationService,
     ShowState,
     SkipSinger,
-    queue_view,
 )
+from core.rotation.queue import upcoming_slots
 from core.rotation.state import Singer
 
 logger = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ class ReminderTicker:
         options = []
         if notice.kind in (UP, NEXT):
             options = [("onmyway", "On my way"), ("skipme", "Skip me this round"), ("cancel", "Cancel my song")]
-        reply = await self._reply_to(state, singer, reach, text, options, notice.request_id)
+        person = _person_of(singer, reach)
+        reply = await self._reply_to(state, person, reach, text, options, notice.request_id) if person else None
         if reply is None:
             await self._notices.settle(notice.notice_id, "unreachable", [], follow_ups, now,
                                        "no chat to reach them in")
@@ -161,8 +162,7 @@ class ReminderTicker:
 
     def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:
         song = texts.song_text(state.requests[request_id].song)
-        view = queue_view(state, now)
-        slot = next((s for s in view.upcoming if s.request_id == request_id), None)
+        slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
         eta = slot.eta_seconds if slot else 0
         if kind == UP:
             return f"You're up now: {song}! Head to the stage."
@@ -209,9 +209,10 @@ class ReminderTicker:
                    f"({song} stays queued).")
         messages = await self._kj_messages(notice, state, kj_text, [])
         reach = await self._reach(singer)
-        singer_reply = await self._reply_to(
-            state, singer, reach, f"You didn't answer the call, so you were skipped this round. {song} stays in "
-                                  "your list for the next one.", [], notice.request_id)
+        person = _person_of(singer, reach)
+        told = (f"You didn't answer the call, so you were skipped this round. {song} stays in your list for the "
+                "next one.")
+        singer_reply = await self._reply_to(state, person, reach, told, [], notice.request_id) if person else None
         if singer_reply is not None:
             messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:singer", singer_platform(singer), singer_reply))
         await self._notices.settle(notice.notice_id, "skipped", messages, [], now)
@@ -234,8 +235,7 @@ class ReminderTicker:
         for platform, user_id in await self._directory.kjs_of(state.show_id):
             reach = await self._directory.reach(platform, user_id)
             person = reach.person if reach else Person(platform, user_id, "KJ")
-            kj = Singer("", person.name, platform, user_id, 0)
-            reply = await self._reply_to(state, kj, reach, text, options, notice.request_id or "", person=person)
+            reply = await self._reply_to(state, person, reach, text, options, notice.request_id or "")
             if reply is None or (reply.room is not None and not reply.room.private and reply.room.key in rooms_used):
                 continue
             if reply.room is not None and not reply.room.private:
@@ -252,25 +252,20 @@ class ReminderTicker:
     async def _reply_to(
         self,
         state: ShowState,
-        singer: Singer,
+        person: Person,
         reach: Reach | None,
         text: str,
         options: Sequence[tuple[str, str]],
         arg: str,
-        *,
-        person: Person | None = None,
     ) -> Reply | None:
-        """A reply to ``singer``: their private chat, else a DM where the platform allows one, else a
-        mention in the show's room on their platform; None if there is no way (a walk-in)."""
-        if singer.platform is None or singer.user_id is None:
-            return None
-        person = person or (reach.person if reach else Person(singer.platform, singer.user_id, singer.name))
+        """A reply to ``person``: their private chat, else a DM where the platform allows one, else a
+        mention in the show's room on their platform; None if there is no way to reach them."""
         buttons = await self._buttons(person, state.show_id, arg, options)
         if reach is not None and reach.private_room is not None:
             return Reply(reach.private_room, person, text, buttons)
-        if singer.platform in self._direct:
+        if person.platform in self._direct:
             return Reply(None, person, text, buttons)
-        room = next((r for r in await self._directory.rooms_of(state.show_id) if r.platform == singer.platform), None)
+        room = next((r for r in await self._directory.rooms_of(state.show_id) if r.platform == person.platform), None)
         if room is None:
             return None
         return Reply(Room(room.platform, room.room_id, False), person, text, buttons, mention=True)
@@ -306,6 +301,13 @@ class ReminderTicker:
             await self._notices.add(reports, now)
         if len(self._reported) > 100_000:
             self._reported.clear()
+
+
+def _person_of(singer: Singer, reach: Reach | None) -> Person | None:
+    """The chat person behind a singer (as last seen, if they wrote to the bot); None for a walk-in."""
+    if singer.platform is None or singer.user_id is None:
+        return None
+    return reach.person if reach else Person(singer.platform, singer.user_id, singer.name)
 
 
 def singer_platform(singer: Singer) -> str:
