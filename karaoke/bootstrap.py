@@ -243,7 +243,6 @@ async def background(
                           id="reminders", max_instances=1, coalesce=True, misfire_grace_time=None)
         scheduler.start()
         tasks.append(asyncio.create_task(follow_notices(), name="reminders-follower"))
-    if senders:
         tasks.append(asyncio.create_task(send_replies(), name="outbox-dispatcher"))
     tasks += [asyncio.create_task(guarded(loop)) for loop in extra]
     try:
