@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from karaoke.bootstrap import Container
 from storage.db import create_engine
 from storage.tables import notices, outbox
 from tests.conftest import ADMIN_TOKEN, settings_for
+from tests.e2e.waiting import eventually, texts
 from tests.live_server import live_service
 from tests.standins import FakeSlack, FakeTelegram
 
@@ -71,21 +72,6 @@ def service(db_url: str, tg: FakeTelegram, slack: FakeSlack | None = None, *, ex
     return live_service(settings, prepare=seed)
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 10.0, what: str = "") -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out waiting{': ' + what if what else ''}")
-        await asyncio.sleep(0.05)
-
-
-def texts(tg: FakeTelegram, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in tg.sent_messages(chat_id)]
 
 
 def count(tg: FakeTelegram, chat_id: int, phrase: str) -> int:

@@ -18,9 +18,10 @@ doing (claimed notices, half-settled batches, claimed and held outbox rows, unha
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,12 @@ from karaoke.bootstrap import build
 from storage.db import create_engine
 from storage.tables import inbox, notices, outbox
 from tests.conftest import ADMIN_TOKEN, _truncate, settings_for
+from tests.e2e.waiting import eventually as eventually_within
+from tests.e2e.waiting import texts
 from tests.service_process import DoorTelegram, ServiceProcess, free_port
+
+# Starting and killing a real process takes longer than a call in-process: a longer default wait.
+eventually = functools.partial(eventually_within, within=20.0)
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -79,21 +85,6 @@ def service_env(url: str, tg: DoorTelegram, api_url: str, **extra: str) -> dict[
     }
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail(f"timed out after {within}s waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
-def texts(tg: DoorTelegram, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in tg.sent_messages(chat_id)]
 
 
 def is_notice(words: object) -> bool:

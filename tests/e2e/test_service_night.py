@@ -7,7 +7,7 @@ stand-in platforms, on SQLite and PostgreSQL; it is also stopped and started in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ import pytest
 from core.catalog import SongDraft
 from karaoke.bootstrap import Container
 from tests.conftest import settings_for
+from tests.e2e.waiting import eventually, texts
 from tests.live_server import live_service
 from tests.standins import FakeSlack, FakeTelegram
 
@@ -61,21 +62,6 @@ def service(db_url: str, tg: FakeTelegram, slack: FakeSlack) -> Any:
     return live_service(settings, prepare=seed)
 
 
-async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            pytest.fail("timed out waiting")
-        await asyncio.sleep(0.05)
-
-
-def texts(tg: FakeTelegram, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in tg.sent_messages(chat_id)]
 
 
 def said_in_tg(tg: FakeTelegram, chat_id: int, phrase: str) -> Callable[[], bool]:
