@@ -7,12 +7,12 @@ changes made by other instances arrive through the catalog's change feed, which 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from core.catalog import Song
+from core.clock import Monotonic
 from core.search import CatalogEntry, SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -82,9 +82,9 @@ def _entry(song: Song) -> CatalogEntry:
 class CatalogSearch:
     """Owns the search index of one process and keeps it in step with the catalog."""
 
-    def __init__(self, feed: CatalogFeed, *, offload: Offload[SearchIndex] = _inline,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        """``offload`` runs the CPU-heavy build (the composition root passes a thread runner)."""
+    def __init__(self, feed: CatalogFeed, *, monotonic: Monotonic, offload: Offload[SearchIndex] = _inline) -> None:
+        """``offload`` runs the CPU-heavy build (the composition root passes a thread runner);
+        ``monotonic`` times the build and how long a skipped change number is waited for."""
         self._feed = feed
         self._offload = offload
         self._monotonic = monotonic

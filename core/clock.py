@@ -1,7 +1,11 @@
-"""Time as a port, so the domain never reads the wall clock itself."""
+"""Time as ports, so neither the domain nor storage ever reads a clock itself.
+
+The composition root passes the real ones in; tests pass clocks that move only when told to.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -12,3 +16,15 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """The current moment as a timezone-aware UTC datetime."""
         ...
+
+
+class Sleeper(Protocol):
+    """Waits (``asyncio.sleep`` in production, a recorder in tests)."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Return after about ``seconds``."""
+        ...
+
+
+Monotonic = Callable[[], float]
+"""Seconds from an arbitrary start that never go backwards (``time.monotonic`` in production)."""

@@ -63,6 +63,7 @@ class Container:
 
     settings: Settings
     engine: AsyncEngine
+    clock: SystemClock
     songs: SqlSongStore
     catalog: CatalogService
     search: CatalogSearch
@@ -105,9 +106,9 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             await migrate.upgrade(engine)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         clock = SystemClock()
-        song_store = SqlSongStore(engine)
+        song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine)
-        search = CatalogSearch(song_store, offload=asyncio.to_thread)
+        search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
@@ -115,6 +116,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         container = Container(
             settings=settings,
             engine=engine,
+            clock=clock,
             songs=song_store,
             catalog=CatalogService(song_store, clock, listeners=[search]),
             search=search,
@@ -122,7 +124,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             rotation=rotation,
             directory=directory,
             chat=ChatBot(rotation, search, song_store, directory, clock, confirmations=notices),
-            inbox=SqlInbox(engine),
+            inbox=SqlInbox(engine, clock),
             outbox=SqlOutbox(engine),
             notices=notices,
             # Slack (and the console) can message anyone directly; Telegram only people who started the bot.
@@ -159,12 +161,12 @@ async def background(
                 # A database hiccup must not end the follower; the next poll picks up where this left off.
                 logger.warning("following catalog changes failed; retrying", exc_info=True)
 
-    sending_turn = SqlSendingTurn(container.engine)
+    sending_turn = SqlSendingTurn(container.engine, time.monotonic)
     # Set when this process queued messages (replies, settled reminders), so the dispatcher need not wait for its poll.
     messages_queued = asyncio.Event()
 
     async def handle_updates() -> None:
-        worker = InboxWorker(container.inbox, container.chat, SystemClock())
+        worker = InboxWorker(container.inbox, container.chat, container.clock)
         while True:
             try:
                 handled = await worker.run_once()
@@ -181,7 +183,7 @@ async def background(
 
     async def send_replies() -> None:
         # One instance at a time sends for each platform, so the bot's limits hold across instances.
-        dispatcher = Dispatcher(container.outbox, senders or {}, SystemClock(), AsyncioSleeper(), time.monotonic,
+        dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
                                 limits=None if container.settings.rate_limits else {}, turn=sending_turn)
         while True:
             messages_queued.clear()

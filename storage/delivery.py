@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import zlib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, select, text, update
@@ -22,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.chat import ChatEvent, Reply
+from core.clock import Clock, Monotonic
 from core.delivery import (
     InboxItem,
     OutboxItem,
@@ -63,10 +63,14 @@ class _Store:
 
 
 class SqlInbox(_Store):
-    """Implements ``core.delivery.Inbox``. ``arrived`` is set whenever this process stores an update."""
+    """Implements ``core.delivery.Inbox``. ``arrived`` is set whenever this process stores an update.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    ``clock`` stamps when an update arrived (and so when it may first be claimed).
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         super().__init__(engine)
+        self._clock = clock
         self.arrived = asyncio.Event()
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
@@ -76,7 +80,7 @@ class SqlInbox(_Store):
         """One transaction for the whole batch (a poller's ``getUpdates`` page): stored whole or not at all."""
         if not events:
             return []
-        now = datetime.now(UTC)
+        now = self._clock.now()
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for event, context in events:
             # A key twice in one batch is stored once, from its first copy, like a redelivery.
@@ -237,8 +241,9 @@ class SqlSendingTurn:
 
     CHECK_EVERY = 1.0
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, monotonic: Monotonic) -> None:
         self._engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._monotonic = monotonic
         self._postgres = engine.dialect.name == "postgresql"
         self._held: dict[str, tuple[AsyncConnection, float]] = {}
 
@@ -246,7 +251,7 @@ class SqlSendingTurn:
         if not self._postgres:
             return True
         held = self._held.get(platform)
-        now = time.monotonic()
+        now = self._monotonic()
         if held is not None:
             conn, checked = held
             if now - checked < self.CHECK_EVERY:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, text, update
@@ -13,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from core.catalog import MediaFile, Song, match_key, sort_key
 from core.catalog_store import DuplicateSong, ImportMatch, SongPage, SongQuery
+from core.clock import Clock
 from core.search import CatalogEntry
 from storage.tables import catalog_changes, songs
 
@@ -76,15 +76,17 @@ def _escape_like(text: str) -> str:
 class SqlSongStore:
     """Implements ``core.catalog_store.SongStore``. Every write also records a catalog change."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        """``clock`` stamps the catalog's change feed."""
         self._engine = engine
+        self._clock = clock
         self._binary = "C" if engine.dialect.name == "postgresql" else "BINARY"
 
     async def add(self, song: Song) -> None:
         try:
             async with self._engine.begin() as conn:
                 await conn.execute(insert(songs).values(_row(song)))
-                await _record_changes(conn, [song.song_id])
+                await self._record_changes(conn, [song.song_id])
         except IntegrityError as error:
             raise DuplicateSong(song.external_id or song.song_id) from error
 
@@ -111,7 +113,7 @@ class SqlSongStore:
             async with self._engine.begin() as conn:
                 result = await conn.execute(update(songs).where(songs.c.song_id == song.song_id).values(values))
                 if result.rowcount:
-                    await _record_changes(conn, [song.song_id])
+                    await self._record_changes(conn, [song.song_id])
         except IntegrityError as error:
             raise DuplicateSong(song.external_id or song.song_id) from error
         return bool(result.rowcount)
@@ -120,7 +122,7 @@ class SqlSongStore:
         async with self._engine.begin() as conn:
             result = await conn.execute(delete(songs).where(songs.c.song_id == song_id))
             if result.rowcount:
-                await _record_changes(conn, [song_id])
+                await self._record_changes(conn, [song_id])
         return bool(result.rowcount)
 
     async def page(self, query: SongQuery) -> SongPage:
@@ -170,7 +172,7 @@ class SqlSongStore:
                 values.pop("created_at")
                 song_id = values.pop("song_id")
                 await conn.execute(update(songs).where(songs.c.song_id == song_id).values(values))
-            await _record_changes(conn, [s.song_id for s in (*added, *updated)])
+            await self._record_changes(conn, [s.song_id for s in (*added, *updated)])
 
     async def index_entries(self) -> list[CatalogEntry]:
         """Every song's id, title and artist, streamed in batches so the event loop keeps serving."""
@@ -207,11 +209,10 @@ class SqlSongStore:
             value = (await conn.execute(select(func.max(catalog_changes.c.seq)))).scalar()
         return int(value or 0)
 
-
-async def _record_changes(conn: AsyncConnection, song_ids: Sequence[str]) -> None:
-    now = datetime.now(UTC)
-    for start in range(0, len(song_ids), _CHUNK):
-        await conn.execute(
-            insert(catalog_changes),
-            [{"song_id": sid, "changed_at": now} for sid in song_ids[start : start + _CHUNK]],
-        )
+    async def _record_changes(self, conn: AsyncConnection, song_ids: Sequence[str]) -> None:
+        now = self._clock.now()
+        for start in range(0, len(song_ids), _CHUNK):
+            await conn.execute(
+                insert(catalog_changes),
+                [{"song_id": sid, "changed_at": now} for sid in song_ids[start : start + _CHUNK]],
+            )

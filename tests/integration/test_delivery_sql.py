@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,10 +12,12 @@ from core.chat import Person, Reply, Room, Said
 from core.delivery import Outgoing
 from karaoke.bootstrap import Container
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
+from tests.unit.fakes import FakeClock
 
 ANN = Person("telegram", "1", "Ann", "ann")
 GROUP = Room("telegram", "-100", private=False)
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
+CLOCK = FakeClock(NOW)
 
 
 def said(key: str, text: str = "/queue") -> Said:
@@ -22,19 +25,19 @@ def said(key: str, text: str = "/queue") -> Said:
 
 
 async def test_an_update_is_stored_once_however_often_it_arrives(container: Container) -> None:
-    inbox = SqlInbox(container.engine)
+    inbox = SqlInbox(container.engine, CLOCK)
     assert await inbox.put(said("u1"), {"response_url": "http://x"}) is True
     assert await inbox.put(said("u1")) is False
     assert await inbox.put(Said(ANN, Room("slack", "C1", False), "/queue", "u1")) is True, "keys are per platform"
-    claimed = await inbox.claim(10, datetime.now(UTC))
+    claimed = await inbox.claim(10, NOW)
     assert [i.event.update_key for i in claimed] == ["u1", "u1"]
     assert claimed[0].event == said("u1") and claimed[0].context == {"response_url": "http://x"}
 
 
 async def test_a_claimed_update_comes_back_when_its_holder_dies(container: Container) -> None:
-    inbox = SqlInbox(container.engine)
+    inbox = SqlInbox(container.engine, CLOCK)
     await inbox.put(said("u1"))
-    now = datetime.now(UTC)
+    now = NOW
     assert len(await inbox.claim(10, now, lease_seconds=30)) == 1
     assert await inbox.claim(10, now + timedelta(seconds=5)) == [], "leased to the first worker"
     again = await inbox.claim(10, now + timedelta(seconds=31))
@@ -44,7 +47,7 @@ async def test_a_claimed_update_comes_back_when_its_holder_dies(container: Conta
 
 
 async def test_finishing_queues_replies_once_even_if_the_update_is_handled_twice(container: Container) -> None:
-    inbox, outbox = SqlInbox(container.engine), SqlOutbox(container.engine)
+    inbox, outbox = SqlInbox(container.engine, CLOCK), SqlOutbox(container.engine)
     await inbox.put(said("u1"))
     item = (await inbox.claim(1, NOW))[0]
     replies = [Outgoing("telegram:u1:0", "telegram", Reply(GROUP, ANN, "Queued!")),
@@ -99,26 +102,26 @@ async def test_two_instances_claiming_at_once_never_get_the_same_reply(container
 
 
 async def test_a_batch_of_updates_is_stored_in_one_step_each_once(container: Container) -> None:
-    inbox = SqlInbox(container.engine)
+    inbox = SqlInbox(container.engine, CLOCK)
     assert await inbox.put(said("u2")) is True
     batch = [(said("u1"), {"callback_query_id": "q1"}), (said("u2"), {}), (said("u3"), {}), (said("u1"), {})]
     assert await inbox.put_many(batch) == [True, False, True, False], "stored before, or earlier in the batch"
     assert await inbox.put_many(batch) == [False] * 4, "the whole batch redelivered"
     assert await inbox.put_many([]) == []
-    claimed = await inbox.claim(10, datetime.now(UTC))
+    claimed = await inbox.claim(10, NOW)
     assert [i.event.update_key for i in claimed] == ["u2", "u1", "u3"]
     assert claimed[1].context == {"callback_query_id": "q1"}
 
 
 async def test_a_batch_larger_than_one_statement_is_stored_whole(container: Container) -> None:
-    inbox = SqlInbox(container.engine)
+    inbox = SqlInbox(container.engine, CLOCK)
     flags = await inbox.put_many([(said(f"u{n}"), {}) for n in range(450)])
     assert flags == [True] * 450
     assert await inbox.pending() == 450
 
 
 async def test_finishing_many_marks_them_all_handled_and_queues_every_reply_once(container: Container) -> None:
-    inbox, outbox = SqlInbox(container.engine), SqlOutbox(container.engine)
+    inbox, outbox = SqlInbox(container.engine, CLOCK), SqlOutbox(container.engine)
     await inbox.put_many([(said(f"u{n}"), {}) for n in range(3)])
     items = await inbox.claim(10, NOW)
     finished = [(i.item_id, [Outgoing(f"telegram:{i.event.update_key}:0", "telegram", Reply(None, ANN, "ok")),
@@ -146,8 +149,8 @@ async def test_many_sends_are_marked_delivered_in_one_step(container: Container)
 
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_two_instances_claiming_updates_at_once_never_get_the_same_one(container: Container) -> None:
-    await SqlInbox(container.engine).put_many([(said(f"u{n}"), {}) for n in range(120)])
-    instances = [SqlInbox(container.engine) for _ in range(4)]
+    await SqlInbox(container.engine, CLOCK).put_many([(said(f"u{n}"), {}) for n in range(120)])
+    instances = [SqlInbox(container.engine, CLOCK) for _ in range(4)]
 
     async def drain(inbox: SqlInbox) -> list[str]:
         mine: list[str] = []
@@ -162,7 +165,7 @@ async def test_two_instances_claiming_updates_at_once_never_get_the_same_one(con
 
 
 async def test_one_instance_at_a_time_holds_a_platforms_sending_turn(container: Container) -> None:
-    first, second = SqlSendingTurn(container.engine), SqlSendingTurn(container.engine)
+    first, second = SqlSendingTurn(container.engine, time.monotonic), SqlSendingTurn(container.engine, time.monotonic)
     try:
         assert await first.take("telegram") is True
         postgres = container.engine.dialect.name == "postgresql"

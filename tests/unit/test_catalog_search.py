@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -65,7 +66,7 @@ async def titles(search: CatalogSearch, query: str) -> list[str]:
 async def test_a_change_that_commits_late_is_still_picked_up() -> None:
     feed = FakeFeed()
     feed.write(1, song(1, "Zombie", "The Cranberries"))
-    search = CatalogSearch(feed)
+    search = CatalogSearch(feed, monotonic=time.monotonic)
     with pytest.raises(SearchNotReady):
         await search.search("zombie")
     await search.build()
@@ -85,7 +86,7 @@ async def test_a_change_that_commits_late_is_still_picked_up() -> None:
 
 async def test_listeners_update_the_index_before_any_poll() -> None:
     feed = FakeFeed()
-    search = CatalogSearch(feed)
+    search = CatalogSearch(feed, monotonic=time.monotonic)
     await search.build()
     added = song(7, "Hallelujah", "Leonard Cohen")
     feed.songs[added.song_id] = added
@@ -97,7 +98,7 @@ async def test_listeners_update_the_index_before_any_poll() -> None:
 
 
 async def test_a_long_query_is_refused() -> None:
-    search = CatalogSearch(FakeFeed())
+    search = CatalogSearch(FakeFeed(), monotonic=time.monotonic)
     await search.build()
     with pytest.raises(QueryTooLong):
         await search.search("x" * 201)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -148,7 +149,7 @@ class Night:
         self.rotation = RotationService(self.store, self.clock, CountingIds(), random.Random(7), RecordingSleeper(),
                                         notices=notices)
         self.feed = FakeFeed()
-        self.search = CatalogSearch(self.feed)
+        self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
         self.tokens = itertools.count(1)
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
