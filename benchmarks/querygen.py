@@ -1,6 +1,6 @@
 """Seeded generator of labelled search queries drawn from the real karaoke catalog.
 
-Independent of ``core.search`` on purpose: the labels use their own simple
+Independent of ``core.catalog.search`` on purpose: the labels use their own simple
 folding (accents, case, punctuation) so the engine's normaliser is not graded
 by itself.
 

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from querygen import KINDS, LabelledQuery, Labeller, Song, generate, load_catalog, relabel
 from rapidfuzz import fuzz, process, utils
 
-from core.search import CatalogEntry, SearchIndex
+from core.catalog.search import CatalogEntry, SearchIndex
 
 PG_THRESHOLDS = (0.6, 0.3)
 

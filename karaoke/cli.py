@@ -10,10 +10,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.catalog_search import FoundSong, QueryTooLong
-from core.catalog_service import ImportReport
-from core.importing import SourceError, parse_catalog
-from core.media_import import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
+from core.catalog import ImportReport
+from core.catalog.importers import (
+    DEFAULT_PATTERN,
+    PatternError,
+    SourceError,
+    compile_pattern,
+    parse_catalog,
+    parse_media_paths,
+)
+from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
 from karaoke.platforms import platforms
 from karaoke.progress import lines_with_progress

@@ -10,10 +10,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.catalog import MediaFile, Song, match_key, sort_key
-from core.catalog_store import DuplicateSong, ImportMatch, SongPage, SongQuery
+from core.catalog import ExternalIdTaken, ImportMatch, MediaFile, Song, SongPage, SongQuery, match_key, sort_key
+from core.catalog.search import CatalogEntry
 from core.clock import Clock
-from core.search import CatalogEntry
 from storage.tables import catalog_changes, songs
 
 _CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
@@ -88,7 +87,7 @@ class SqlSongStore:
                 await conn.execute(insert(songs).values(_row(song)))
                 await self._record_changes(conn, [song.song_id])
         except IntegrityError as error:
-            raise DuplicateSong(song.external_id or song.song_id) from error
+            raise ExternalIdTaken(song.external_id or song.song_id) from error
 
     async def get(self, song_id: str) -> Song | None:
         async with self._engine.connect() as conn:
@@ -115,7 +114,7 @@ class SqlSongStore:
                 if result.rowcount:
                     await self._record_changes(conn, [song.song_id])
         except IntegrityError as error:
-            raise DuplicateSong(song.external_id or song.song_id) from error
+            raise ExternalIdTaken(song.external_id or song.song_id) from error
         return bool(result.rowcount)
 
     async def delete(self, song_id: str) -> bool:

@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 from api.auth import AdminDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
 from api.schemas import UtcTimestamp
-from core.catalog import CatalogError, checked_text
-from core.catalog_service import CatalogService
+from core.catalog import CatalogError, CatalogService, checked_text
 from core.rotation import (
     AdvanceQueue,
     BumpSinger,

@@ -21,16 +21,18 @@ from api.schemas import UtcTimestamp
 from core.catalog import (
     DURATION_MAX,
     CatalogError,
+    CatalogService,
+    ExternalIdTaken,
     MediaFile,
     Song,
     SongDraft,
+    SongPatch,
+    SongQuery,
     checked_tags,
     checked_text,
     has_control_characters,
 )
-from core.catalog_search import MAX_QUERY, CatalogSearch, SearchNotReady
-from core.catalog_service import CatalogService, SongPatch
-from core.catalog_store import DuplicateSong, SongQuery
+from core.catalog.search import MAX_QUERY, CatalogSearch, SearchNotReady
 
 router = APIRouter(prefix="/songs", tags=["songs"], responses=ERROR_RESPONSES)
 
@@ -295,7 +297,7 @@ async def create_song(body: SongCreate, catalog: CatalogDep, response: Response)
     """Add a song. Answers 201 with its ``Location``."""
     try:
         song = await catalog.add_song(body.draft())
-    except DuplicateSong:
+    except ExternalIdTaken:
         raise ApiError(409, "conflict", "A song with this external_id already exists.") from None
     response.headers["Location"] = f"/api/v1/songs/{song.song_id}"
     return SongOut.of(song)

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from core.catalog import Song
-from core.catalog_search import CatalogSearch, FoundSong, QueryTooLong, SearchNotReady
+from core.catalog.search import CatalogSearch, FoundSong, QueryTooLong, SearchNotReady
 from core.chat import texts
 from core.chat.directory import ChatDirectory, Choice
 from core.chat.parsing import MAX_MESSAGE, clean, mention, parse_command, stage_name_problem
@@ -29,7 +29,6 @@ from core.rotation import (
     AdvanceQueue,
     ChangeShowSettings,
     CloseShow,
-    DuplicateSong,
     InvalidSettings,
     LimitReached,
     MoveRequest,
@@ -46,6 +45,7 @@ from core.rotation import (
     SkipMyTurn,
     SkipSinger,
     Slot,
+    SongAlreadyQueued,
     SongRef,
     Undo,
     WithdrawRequest,
@@ -98,7 +98,7 @@ def _new_token() -> str:
     return secrets.token_urlsafe(12)
 
 
-Handler = Callable[[Said, str], Awaitable[list[Reply]]]
+CommandHandler = Callable[[Said, str], Awaitable[list[Reply]]]
 
 
 class ChatBot:
@@ -127,7 +127,7 @@ class ChatBot:
         self._new_token = new_token
         self._choice_lifetime = choice_lifetime
         self._confirmations = confirmations or _NoConfirmations()
-        self._commands: dict[str, Handler] = {
+        self._commands: dict[str, CommandHandler] = {
             "start": self._start, "join": self._join, "request": self._request_command,
             "search": self._search_command, "queue": self._queue, "mysongs": self._mysongs,
             "cancel": self._cancel, "name": self._name, "help": self._help,
@@ -579,7 +579,7 @@ class ChatBot:
             limit = state.settings.max_pending
             raise Refusal(f"You already have {limit} song{'' if limit == 1 else 's'} waiting — that's the limit. "
                           "/cancel one or sing first!") from None
-        except DuplicateSong:
+        except SongAlreadyQueued:
             raise Refusal(f"{texts.song_text(ref)} is already in tonight's queue. How about another one?") from None
         mine = await self._rotation.my_requests(state.show_id, singer)
         own = next((r for r in mine if r.request_id == result.request_id), None)

@@ -7,7 +7,7 @@ from typing import Any
 from core.chat import Button, ChatEvent, Person, Pressed, Reply, Room, Said
 
 
-class CodecError(ValueError):
+class ChatCodecError(ValueError):
     """A stored event or reply cannot be read back."""
 
 
@@ -28,7 +28,7 @@ def event_to_json(event: ChatEvent) -> dict[str, Any]:
 
 
 def event_from_json(data: dict[str, Any]) -> ChatEvent:
-    """The event ``event_to_json`` wrote; ``CodecError`` for anything else."""
+    """The event ``event_to_json`` wrote; ``ChatCodecError`` for anything else."""
     try:
         person, room = Person(**data["person"]), Room(**data["room"])
         if data["kind"] == "said":
@@ -36,8 +36,8 @@ def event_from_json(data: dict[str, Any]) -> ChatEvent:
         if data["kind"] == "pressed":
             return Pressed(person, room, str(data["data"]), str(data["update_key"]))
     except (KeyError, TypeError) as error:
-        raise CodecError(f"unreadable event: {error}") from error
-    raise CodecError(f"unknown event kind {data.get('kind')!r}")
+        raise ChatCodecError(f"unreadable event: {error}") from error
+    raise ChatCodecError(f"unknown event kind {data.get('kind')!r}")
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
-    """The reply ``reply_to_json`` wrote; ``CodecError`` for anything else."""
+    """The reply ``reply_to_json`` wrote; ``ChatCodecError`` for anything else."""
     try:
         return Reply(
             room=Room(**data["room"]) if data["room"] else None,
@@ -64,4 +64,4 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
             mention=bool(data.get("mention", False)),
         )
     except (KeyError, TypeError, ValueError) as error:
-        raise CodecError(f"unreadable reply: {error}") from error
+        raise ChatCodecError(f"unreadable reply: {error}") from error

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
 
 from core.chat import ChatEvent, Reply
-from core.clock import Clock
+from core.clock import Clock, Monotonic, Sleeper
 from core.delivery.limits import DEFAULT_LIMITS, PlatformLimits, RateLimiter
 from core.delivery.ports import (
     Delivered,
@@ -35,20 +35,13 @@ LEASE_MARGIN = 10.0
 T = TypeVar("T")
 
 
-class Handler(Protocol):
+class ChatHandler(Protocol):
     """What answers a chat event (``core.chat.ChatBot``)."""
 
     async def handle(self, event: ChatEvent) -> list[Reply]:
         """The replies to ``event``."""
         ...
 
-
-class Sleeper(Protocol):
-    """Waits (``asyncio.sleep`` in production)."""
-
-    async def sleep(self, seconds: float) -> None:
-        """Return after about ``seconds``."""
-        ...
 
 
 def outgoing_for(event: ChatEvent, replies: Sequence[Reply], context: Mapping[str, str]) -> list[Outgoing]:
@@ -119,7 +112,7 @@ def _settle(batch: Sequence[tuple[object, asyncio.Future[None]]], error: Excepti
 class InboxWorker:
     """Hands stored updates to the bot and queues its replies, each update once."""
 
-    def __init__(self, inbox: Inbox, handler: Handler, clock: Clock) -> None:
+    def __init__(self, inbox: Inbox, handler: ChatHandler, clock: Clock) -> None:
         """Work ``inbox`` with ``handler``."""
         self._inbox = inbox
         self._handler = handler
@@ -169,7 +162,7 @@ class Dispatcher:
         senders: Mapping[str, Sender],
         clock: Clock,
         sleeper: Sleeper,
-        monotonic: Callable[[], float],
+        monotonic: Monotonic,
         limits: Mapping[str, PlatformLimits] | None = None,
         lease_seconds: float = 60.0,
         turn: SendingTurn | None = None,

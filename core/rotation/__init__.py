@@ -21,7 +21,7 @@ Design decisions (details in each module):
   re-runs policy code; the same holds for the next-up lock and the KJ's manual order.
 """
 
-from core.rotation.codec import CodecError, event_from_dict, event_to_dict
+from core.rotation.codec import EventCodecError, event_from_dict, event_to_dict
 from core.rotation.commands import (
     AddSinger,
     AdvanceQueue,
@@ -45,7 +45,6 @@ from core.rotation.decide import decide
 from core.rotation.errors import (
     ConcurrencyConflict,
     Conflict,
-    DuplicateSong,
     InvalidCommand,
     InvalidSettings,
     LimitReached,
@@ -53,13 +52,13 @@ from core.rotation.errors import (
     NothingToUndo,
     RotationError,
     ShowIsClosed,
+    SongAlreadyQueued,
     TooBusy,
 )
 from core.rotation.events import Event
 from core.rotation.policies import upcoming
 from core.rotation.ports import (
     AppendResult,
-    Clock,
     IdSource,
     Notice,
     NoticePlanner,
@@ -67,7 +66,6 @@ from core.rotation.ports import (
     RecordedCommand,
     ShowStore,
     ShowSummary,
-    Sleeper,
     StoredEvent,
 )
 from core.rotation.queue import OwnRequest, QueueView, SingerInfo, Slot, history, queue_view, singer_requests
@@ -92,15 +90,13 @@ __all__ = [
     "AppendResult",
     "BumpSinger",
     "ChangeShowSettings",
-    "Clock",
     "CloseShow",
-    "CodecError",
     "Command",
     "CommandResult",
     "ConcurrencyConflict",
     "Conflict",
-    "DuplicateSong",
     "Event",
+    "EventCodecError",
     "HistoryEntry",
     "IdSource",
     "InvalidCommand",
@@ -134,8 +130,8 @@ __all__ = [
     "SingerRef",
     "SkipMyTurn",
     "SkipSinger",
-    "Sleeper",
     "Slot",
+    "SongAlreadyQueued",
     "SongRef",
     "SongRequestAccepted",
     "StoredEvent",

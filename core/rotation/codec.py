@@ -21,7 +21,7 @@ JsonValue = Any
 _BY_NAME: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_TYPES}
 
 
-class CodecError(ValueError):
+class EventCodecError(ValueError):
     """A stored payload does not match the event type it claims to be."""
 
 
@@ -33,28 +33,28 @@ def event_to_dict(event: Event) -> tuple[str, dict[str, JsonValue]]:
 
 
 def event_from_dict(type_name: str, payload: dict[str, JsonValue]) -> Event:
-    """Rebuild the event ``event_to_dict`` produced; raises ``CodecError`` on unknown or bad data."""
+    """Rebuild the event ``event_to_dict`` produced; raises ``EventCodecError`` on unknown or bad data."""
     cls = _BY_NAME.get(type_name)
     if cls is None:
-        raise CodecError(f"unknown event type {type_name!r}")
+        raise EventCodecError(f"unknown event type {type_name!r}")
     try:
         event = _decoder(typing.cast(Any, cls))(payload)
     except (KeyError, TypeError, ValueError) as error:
-        raise CodecError(f"bad {type_name} payload: {error}") from error
+        raise EventCodecError(f"bad {type_name} payload: {error}") from error
     return typing.cast(Event, event)
 
 
 def format_datetime(value: datetime) -> str:
     """ISO-8601 UTC with a ``Z`` suffix; naive datetimes are refused."""
     if value.tzinfo is None:
-        raise CodecError("naive datetimes cannot be stored")
+        raise EventCodecError("naive datetimes cannot be stored")
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_datetime(text: str) -> datetime:
     """Inverse of ``format_datetime``: an aware UTC datetime."""
     if not text.endswith("Z"):
-        raise CodecError(f"datetime {text!r} must end in Z")
+        raise EventCodecError(f"datetime {text!r} must end in Z")
     return datetime.fromisoformat(text[:-1] + "+00:00").astimezone(UTC)
 
 

@@ -32,12 +32,12 @@ from core.rotation.commands import (
 )
 from core.rotation.errors import (
     Conflict,
-    DuplicateSong,
     InvalidCommand,
     LimitReached,
     NotFound,
     NothingToUndo,
     ShowIsClosed,
+    SongAlreadyQueued,
 )
 from core.rotation.events import (
     Event,
@@ -158,7 +158,7 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
     song = command.song
     for request in state.requests.values():
         if request.song.song_id == song.song_id and request.status in ("pending", "performing"):
-            raise DuplicateSong(f"{song.title} is already in the queue")
+            raise SongAlreadyQueued(f"{song.title} is already in the queue")
     events: list[Event] = []
     singer_id = state.singer_keys.get(command.singer.key)
     if singer_id is None:

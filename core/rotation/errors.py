@@ -37,7 +37,7 @@ class LimitReached(RotationError):
     code = "limit-reached"
 
 
-class DuplicateSong(RotationError):
+class SongAlreadyQueued(RotationError):
     """The song is already waiting (or being sung) in this show."""
 
     code = "duplicate-song"

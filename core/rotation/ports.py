@@ -139,14 +139,6 @@ class ShowStore(Protocol):
         ...
 
 
-class Clock(Protocol):
-    """The source of the current time; core never reads the system clock itself."""
-
-    def now(self) -> datetime:
-        """The current time as an aware UTC datetime."""
-        ...
-
-
 class IdSource(Protocol):
     """Makes new unique ids (UUID text) for shows, requests and singers."""
 
@@ -162,10 +154,3 @@ class RandomSource(Protocol):
         """A uniformly random int in ``range(stop)``."""
         ...
 
-
-class Sleeper(Protocol):
-    """Waits between retries (``asyncio.sleep`` in production, a recorder in tests)."""
-
-    async def sleep(self, seconds: float) -> None:
-        """Return after about ``seconds``."""
-        ...

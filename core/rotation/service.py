@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+from core.clock import Clock, Sleeper
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
 from core.rotation.errors import ConcurrencyConflict, NotFound, RotationError, TooBusy
 from core.rotation.events import Event
 from core.rotation.joincode import new_join_code, normalize_join_code
 from core.rotation.ports import (
-    Clock,
     IdSource,
     Notice,
     NoticePlanner,
@@ -30,7 +30,6 @@ from core.rotation.ports import (
     RecordedCommand,
     ShowStore,
     ShowSummary,
-    Sleeper,
     StoredEvent,
 )
 from core.rotation.queue import OwnRequest, QueueView, history, queue_view, singer_requests

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from core.catalog import Song, match_key, sort_key
-from core.catalog_store import DuplicateSong, ImportMatch, SongPage, SongQuery
+from core.catalog import ExternalIdTaken, ImportMatch, Song, SongPage, SongQuery, match_key, sort_key
 
 
 class FakeClock:
@@ -34,7 +33,7 @@ class InMemorySongStore:
         if song.external_id and any(
             s.external_id == song.external_id and s.song_id != song.song_id for s in self.songs.values()
         ):
-            raise DuplicateSong(song.external_id)
+            raise ExternalIdTaken(song.external_id)
 
     async def add(self, song: Song) -> None:
         self._check_external(song)

@@ -6,9 +6,18 @@ import itertools
 
 import pytest
 
-from core.catalog import CatalogError, SongDraft, checked_media_file, checked_text, clean_text, match_key
-from core.catalog_service import UNSET, CatalogService, SongPatch
-from core.importing import SourceError, parse_catalog
+from core.catalog import (
+    UNSET,
+    CatalogError,
+    CatalogService,
+    SongDraft,
+    SongPatch,
+    checked_media_file,
+    checked_text,
+    clean_text,
+    match_key,
+)
+from core.catalog.importers import SourceError, parse_catalog
 from tests.unit.fakes import FakeClock, InMemorySongStore, RecordingListener
 
 

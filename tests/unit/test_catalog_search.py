@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.catalog import Song
-from core.catalog_search import CatalogSearch, QueryTooLong, SearchNotReady
-from core.search import CatalogEntry
+from core.catalog.search import CatalogEntry, CatalogSearch, QueryTooLong, SearchNotReady
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.media_import import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
+from core.catalog.importers import DEFAULT_PATTERN, PatternError, compile_pattern, parse_media_paths
 
 FOLDER = [
     "Queen - Bohemian Rhapsody.mp3",

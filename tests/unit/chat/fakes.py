@@ -9,11 +9,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from core.catalog import Song
-from core.catalog_search import CatalogSearch
+from core.catalog.search import CatalogEntry, CatalogSearch
 from core.chat import ChatBot, Choice, Person, Pressed, Reach, Reply, Room, Said
 from core.chat.bot import Confirmations
 from core.rotation import NoticePlanner, RotationService
-from core.search import CatalogEntry
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
 PLATFORM = "test"

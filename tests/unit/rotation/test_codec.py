@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.rotation import CodecError, ShowSettings, event_from_dict, event_to_dict, fold
+from core.rotation import EventCodecError, ShowSettings, event_from_dict, event_to_dict, fold
 from core.rotation.events import EVENT_TYPES, KjActionTaken, ShowOpened, SongRequested, UndoPoint
 
 from .harness import Show
@@ -80,5 +80,5 @@ def test_nested_values_become_plain_json() -> None:
     ],
 )
 def test_bad_payloads_are_refused(kind: str, payload: dict[str, object]) -> None:
-    with pytest.raises(CodecError):
+    with pytest.raises(EventCodecError):
         event_from_dict(kind, payload)

@@ -10,7 +10,6 @@ from core.rotation import (
     AddSinger,
     ChangeShowSettings,
     CloseShow,
-    DuplicateSong,
     InvalidCommand,
     InvalidSettings,
     LimitReached,
@@ -21,6 +20,7 @@ from core.rotation import (
     ShowSettings,
     ShowState,
     SingerRef,
+    SongAlreadyQueued,
     SongRef,
     decide,
 )
@@ -57,7 +57,7 @@ def test_the_limit_is_a_show_setting() -> None:
 def test_the_same_song_cannot_wait_twice_in_a_show() -> None:
     show = Show()
     show.request_as("A", "Toxic", "r1")
-    with pytest.raises(DuplicateSong) as refused:
+    with pytest.raises(SongAlreadyQueued) as refused:
         show.request_as("B", "Toxic", "r2")
     assert refused.value.code == "duplicate-song"
 
@@ -66,7 +66,7 @@ def test_the_song_being_sung_cannot_be_requested_again_meanwhile() -> None:
     show = Show()
     show.request_as("A", "Toxic", "r1")
     show.advance()
-    with pytest.raises(DuplicateSong):
+    with pytest.raises(SongAlreadyQueued):
         show.request_as("B", "Toxic", "r2")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.search import CatalogEntry, SearchAnswer, SearchIndex
+from core.catalog.search import CatalogEntry, SearchAnswer, SearchIndex
 
 CATALOG = [
     CatalogEntry("s1", "Bohemian Rhapsody", "Queen"),

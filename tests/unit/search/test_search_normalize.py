@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from core.search import normalize, normalize_query
+from core.catalog.search import normalize, normalize_query
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.search import CatalogEntry, SearchIndex, normalize, normalize_query
+from core.catalog.search import CatalogEntry, SearchIndex, normalize, normalize_query
 
 INDEX = SearchIndex(
     [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.search import CatalogEntry, SearchIndex
+from core.catalog.search import CatalogEntry, SearchIndex
 
 CATALOG_CSV = Path(__file__).resolve().parents[3] / "data" / "karafun-catalog-2022.csv"
 

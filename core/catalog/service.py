@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Final, Protocol
 
-from core.catalog import Song, SongDraft, match_key
-from core.catalog_store import SongPage, SongQuery, SongStore
+from core.catalog.song import Song, SongDraft, match_key
+from core.catalog.store import SongPage, SongQuery, SongStore
 from core.clock import Clock
 
 

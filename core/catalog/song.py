@@ -1,4 +1,4 @@
-"""What a song in the catalog is, and the rules its fields obey.
+"""What a song in the catalog is, and the rules its fields obey (one place for every limit).
 
 The catalog rules live here so the API, the importers and the bots all clean
 and check song text the same way.
@@ -18,6 +18,9 @@ KEY_MAX: Final = 1024
 EXTERNAL_ID_MAX: Final = 200
 TAG_MAX: Final = 60
 TAGS_MAX: Final = 30
+LANGUAGE_MAX: Final = 100
+YEAR_MIN: Final = 1000
+YEAR_MAX: Final = 2999
 
 
 class CatalogError(ValueError):
@@ -171,11 +174,11 @@ def checked_tags(tags: tuple[str, ...] | list[str]) -> tuple[str, ...]:
 
 
 def checked_year(value: int | None) -> int | None:
-    """Promise a plausible recording year (1000..2999) or ``None``."""
+    """Promise a plausible recording year (``YEAR_MIN``..``YEAR_MAX``) or ``None``."""
     if value is None:
         return None
-    if isinstance(value, bool) or not 1000 <= value <= 2999:
-        raise CatalogError("year", "must be a year between 1000 and 2999")
+    if isinstance(value, bool) or not YEAR_MIN <= value <= YEAR_MAX:
+        raise CatalogError("year", f"must be a year between {YEAR_MIN} and {YEAR_MAX}")
     return value
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from core.catalog import Song
+from core.catalog.song import Song
 
 SortField = Literal["title", "artist", "created_at", "updated_at", "duration"]
 SORT_FIELDS: tuple[SortField, ...] = ("title", "artist", "created_at", "updated_at", "duration")
@@ -44,7 +44,7 @@ class SongStore(Protocol):
     """Stores songs. Implementations keep ``song_id`` unique and ``external_id`` unique when set."""
 
     async def add(self, song: Song) -> None:
-        """Store a new song; raises ``DuplicateSong`` when its ``external_id`` is taken."""
+        """Store a new song; raises ``ExternalIdTaken`` when its ``external_id`` is taken."""
         ...
 
     async def get(self, song_id: str) -> Song | None:
@@ -74,5 +74,5 @@ class SongStore(Protocol):
         ...
 
 
-class DuplicateSong(Exception):
+class ExternalIdTaken(Exception):
     """A song with the same external id is already stored."""

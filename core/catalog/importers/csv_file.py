@@ -10,7 +10,8 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 
-from core.catalog import (
+from core.catalog.service import ImportRow
+from core.catalog.song import (
     EXTERNAL_ID_MAX,
     CatalogError,
     SongDraft,
@@ -19,7 +20,6 @@ from core.catalog import (
     checked_text,
     checked_year,
 )
-from core.catalog_service import ImportRow
 
 KARAFUN_HEADER = ("id", "title", "artist", "year", "duo", "explicit", "date added", "styles", "languages")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from typing import Final
 
-from core.catalog import CatalogError, MediaFile, SongDraft, checked_text
-from core.catalog_service import ImportRow
+from core.catalog.service import ImportRow
+from core.catalog.song import CatalogError, MediaFile, SongDraft, checked_text
 
 DEFAULT_PATTERN: Final = r"^(?:(?P<disc>[A-Z]{2,}[\w-]*\d+)\s*-\s*)?(?P<artist>.+?)\s+-\s+(?P<title>.+)$"
 """``Artist - Title``, optionally after a disc id such as ``SC8123-05 - ``."""

@@ -33,7 +33,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from core.search.normalize import normalize, strip_fillers
+from core.catalog.search.normalize import normalize, strip_fillers
 
 __all__ = ["CatalogEntry", "SearchAnswer", "SearchHit", "SearchIndex"]
 

@@ -11,9 +11,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from core.catalog import Song
+from core.catalog.search.index import CatalogEntry, SearchIndex
+from core.catalog.song import Song
 from core.clock import Monotonic
-from core.search import CatalogEntry, SearchIndex
 
 logger = logging.getLogger(__name__)
 
