@@ -127,9 +127,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             inbox=SqlInbox(engine, clock),
             outbox=SqlOutbox(engine),
             notices=notices,
-            # Slack (and the console) can message anyone directly; Telegram only people who started the bot.
-            reminders=ReminderTicker(notices, rotation, directory, clock,
-                                     direct_platforms=frozenset({"slack", "console"})),
+            reminders=ReminderTicker(notices, rotation, directory, clock),
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )

@@ -20,12 +20,13 @@ from sqlalchemy import Select, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.chat import ChatEvent, Reply
+from core.chat import ChatEvent
 from core.clock import Clock, Monotonic
 from core.delivery import (
     InboxItem,
     OutboxItem,
     Outgoing,
+    bucket_of,
     event_from_json,
     event_to_json,
     reply_from_json,
@@ -34,16 +35,6 @@ from core.delivery import (
 from storage.tables import inbox, outbox
 
 _ROWS_PER_STATEMENT = 200
-
-
-def chat_of(reply: Reply) -> tuple[str, bool]:
-    """The chat a reply counts against for rate limits, and whether it is a group chat."""
-    if reply.room is not None and not reply.room.private:
-        return f"room:{reply.room.room_id}", True
-    if reply.room is not None:
-        return f"private:{reply.room.room_id}", False
-    person = reply.to_person
-    return f"private:{person.user_id if person else '?'}", False
 
 
 class _Store:
@@ -150,7 +141,7 @@ class SqlInbox(_Store):
 async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoing], now: datetime) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for item in replies:
-        chat, group = chat_of(item.reply)
+        chat, group = bucket_of(item.reply)
         rows.setdefault(item.key, {
             "key": item.key, "platform": item.platform, "chat": chat, "is_group": group,
             "reply": reply_to_json(item.reply), "context": dict(item.context), "created_at": now,

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,7 +18,6 @@ from core.rotation import (
     ConcurrencyConflict,
     Event,
     Notice,
-    RecordedCommand,
     ShowSummary,
     StoredEvent,
     event_from_dict,
@@ -203,31 +202,6 @@ class SqlShowStore:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         if inserted != len(rows):
             raise ConcurrencyConflict(f"show {show_id} moved past version {expected}")
-
-    async def find_command(self, show_id: str, command_id: str) -> RecordedCommand | None:
-        first_query = select(show_events.c.seq).where(
-            show_events.c.show_id == show_id, show_events.c.command_id == command_id
-        )
-        async with self._engine.connect() as conn:
-            first = (await conn.execute(first_query)).scalar()
-            if first is None:
-                return None
-            following = (
-                await conn.execute(
-                    select(func.min(show_events.c.seq)).where(
-                        show_events.c.show_id == show_id,
-                        show_events.c.seq > first,
-                        show_events.c.command_id.is_not(None),
-                    )
-                )
-            ).scalar()
-            if following is None:
-                last = (
-                    await conn.execute(select(func.max(show_events.c.seq)).where(show_events.c.show_id == show_id))
-                ).scalar_one()
-            else:
-                last = following - 1
-        return RecordedCommand(command_id=command_id, first_seq=int(first), last_seq=int(last))
 
     async def find_show_by_code(self, code: str) -> str | None:
         query = select(shows.c.show_id).where(shows.c.code == code.upper(), shows.c.status == "open")

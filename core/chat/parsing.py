@@ -46,13 +46,16 @@ def parse_command(text: str) -> ParsedCommand | None:
 
 
 def stage_name_problem(name: str) -> str | None:
-    """Why ``name`` (already cleaned) cannot be a stage name, or None when it can."""
+    """Why ``name`` (already cleaned) cannot be a stage name, as a message key, or None when it can.
+
+    ``name.too_long`` is said with ``max=STAGE_NAME_MAX``.
+    """
     if not name:
-        return "A stage name needs at least one character: /name <your stage name>."
+        return "name.empty"
     if len(name) > STAGE_NAME_MAX:
-        return f"A stage name is at most {STAGE_NAME_MAX} characters."
+        return "name.too_long"
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in name):
-        return "A stage name can't contain control characters."
+        return "name.control"
     return None
 
 

@@ -7,7 +7,8 @@ outbox rows and delivers them through each platform's ``Sender`` within that pla
 retrying what can be retried and recording what cannot.
 """
 
-from core.delivery.codec import event_from_json, event_to_json, reply_from_json, reply_to_json
+from core.delivery.codec import ChatCodecError, event_from_json, event_to_json, reply_from_json, reply_to_json
+from core.delivery.limits import DEFAULT_LIMITS, DIRECT_MESSAGES, PlatformLimits, RateLimiter, Window, bucket_of
 from core.delivery.ports import (
     Delivered,
     Inbox,
@@ -23,6 +24,9 @@ from core.delivery.ports import (
 )
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DIRECT_MESSAGES",
+    "ChatCodecError",
     "Delivered",
     "Inbox",
     "InboxItem",
@@ -30,10 +34,14 @@ __all__ = [
     "OutboxItem",
     "Outgoing",
     "PermanentFailure",
+    "PlatformLimits",
+    "RateLimiter",
     "RetryLater",
     "SendOutcome",
     "Sender",
     "SendingTurn",
+    "Window",
+    "bucket_of",
     "event_from_json",
     "event_to_json",
     "reply_from_json",

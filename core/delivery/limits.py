@@ -1,9 +1,15 @@
-"""Platform rate limits, so bursts are spread out instead of refused by the platform."""
+"""Platform rate limits, so bursts are spread out instead of refused by the platform.
+
+The limiter is our own on purpose: a platform's limits are per bot, across every instance, and
+count sends still on the way; the libraries' retry-after handling only reacts once a limit is broken.
+"""
 
 from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+
+from core.chat import Reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +34,20 @@ SLACK = PlatformLimits(per_chat=Window(1, 1.0), per_group=None, overall=Window(5
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
 # How soon to look again when only sends still in flight fill a window.
 POLL = 0.02
+# Platforms where the bot may message someone who never opened a private chat with it (a Slack DM).
+# A Telegram bot may write privately only to people who started it.
+DIRECT_MESSAGES = frozenset({"slack", "console"})
+
+
+def bucket_of(reply: Reply) -> tuple[str, bool]:
+    """The chat a reply counts against for rate limits (``room:<id>`` or ``private:<id>``), and whether
+    it is a group chat (groups have their own, tighter limit)."""
+    if reply.room is not None and not reply.room.private:
+        return f"room:{reply.room.room_id}", True
+    if reply.room is not None:
+        return f"private:{reply.room.room_id}", False
+    person = reply.to_person
+    return f"private:{person.user_id if person else '?'}", False
 
 
 class RateLimiter:

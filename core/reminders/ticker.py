@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from core.chat import Button, ChatDirectory, Choice, Person, Reach, Reply, Room, texts
+from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Messages, Person, Reach, Reply, Room
+from core.chat.buttons import new_token
 from core.clock import Clock
-from core.delivery import Outgoing
+from core.delivery import DIRECT_MESSAGES, Outgoing
 from core.reminders.plan import (
     HEADS_UP,
     NEXT,
@@ -50,10 +50,6 @@ MESSAGE_PREFIX = "notice:"
 FAILURE_LOOKBACK = timedelta(minutes=10)
 
 
-def _new_token() -> str:
-    return secrets.token_urlsafe(12)
-
-
 class ReminderTicker:
     """Settles due notices into outbox messages for singers and KJs."""
 
@@ -64,9 +60,10 @@ class ReminderTicker:
         directory: ChatDirectory,
         clock: Clock,
         *,
-        direct_platforms: frozenset[str] = frozenset(),
-        new_token: Callable[[], str] = _new_token,
+        direct_platforms: frozenset[str] = DIRECT_MESSAGES,
+        new_token: Callable[[], str] = new_token,
         button_lifetime: timedelta = timedelta(hours=2),
+        messages: Messages | None = None,
     ) -> None:
         """``direct_platforms`` can message a person who never opened a private chat (Slack DMs)."""
         self._notices = notices
@@ -74,8 +71,8 @@ class ReminderTicker:
         self._directory = directory
         self._clock = clock
         self._direct = direct_platforms
-        self._new_token = new_token
-        self._button_lifetime = button_lifetime
+        self._buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=button_lifetime)
+        self._say = messages or Messages()
         self._reported: set[str] = set()
 
     async def run_once(self, limit: int = 100) -> int:
@@ -150,9 +147,11 @@ class ReminderTicker:
         text = self._singer_text(notice.kind, state, notice.request_id, now)
         options = []
         if notice.kind in (UP, NEXT):
-            options = [("onmyway", "On my way"), ("skipme", "Skip me this round"), ("cancel", "Cancel my song")]
+            options = [ButtonOption(action, notice.request_id, self._say(key)) for action, key in (
+                ("onmyway", "remind.button.on_my_way"), ("skipme", "remind.button.skip_me"),
+                ("cancel", "remind.button.cancel"))]
         person = _person_of(singer, reach)
-        reply = await self._reply_to(state, person, reach, text, options, notice.request_id) if person else None
+        reply = await self._reply_to(state, person, reach, text, options) if person else None
         if reply is None:
             await self._notices.settle(notice.notice_id, "unreachable", [], follow_ups, now,
                                        "no chat to reach them in")
@@ -161,37 +160,39 @@ class ReminderTicker:
         await self._notices.settle(notice.notice_id, "sent", [message], follow_ups, now)
 
     def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:
-        song = texts.song_text(state.requests[request_id].song)
+        say = self._say
+        song = say.song(state.requests[request_id].song)
         slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
-        eta = slot.eta_seconds if slot else 0
+        wait = say.wait(slot.eta_seconds if slot else 0)
         if kind == UP:
-            return f"You're up now: {song}! Head to the stage."
+            return say("remind.up", song=song)
         if kind == NEXT:
-            return f"You're next: {song}, {texts.wait_text(eta)}. Please make your way to the stage."
+            return say("remind.next", song=song, wait=wait)
         if kind == HEADS_UP:
-            place = texts.ordinal(slot.position) if slot else "near the front"
-            return f"Heads-up: you're {place} in line for {song}, {texts.wait_text(eta)}."
+            place = say.ordinal(slot.position) if slot else say("remind.heads_up.near")
+            return say("remind.heads_up", place=place, song=song, wait=wait)
         if kind == SOON:
-            return f"Your turn is coming: {song}, {texts.wait_text(eta)}."
+            return say("remind.soon", song=song, wait=wait)
         raise ValueError(kind)
 
     async def _prompt_kjs(self, notice: DueNotice, state: ShowState) -> None:
         assert notice.request_id is not None
+        say = self._say
         request = state.requests[notice.request_id]
         name = state.singers[request.singer_id].name
         minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
-        text = (f"{name} hasn't answered the call for {texts.song_text(request.song)} in {minutes} min. "
-                f"Skip them (the show moves on to the following singer now), or wait?")
-        options = [("kjskip", f"Skip {name[:40]}"), ("kjwait", "Wait")]
+        text = say("remind.no_show", name=name, song=say.song(request.song), minutes=minutes)
+        options = [ButtonOption("kjskip", notice.request_id, say("remind.no_show.skip", name=name[:40])),
+                   ButtonOption("kjwait", notice.request_id, say("remind.no_show.wait"))]
         await self._settle_with_kj_messages(notice, state, text, options)
 
     async def _report_to_kjs(self, notice: DueNotice, state: ShowState) -> None:
-        name = "a singer"
+        say = self._say
+        name = say("remind.undelivered.someone")
         if notice.request_id is not None and notice.request_id in state.requests:
             name = state.singers[state.requests[notice.request_id].singer_id].name
-        reason = (notice.detail or "the platform refused it")[:200]
-        text = f"I couldn't deliver a reminder to {name} ({reason}). Call them by name when it's their turn."
-        await self._settle_with_kj_messages(notice, state, text, [])
+        reason = (notice.detail or say("remind.undelivered.refused"))[:200]
+        await self._settle_with_kj_messages(notice, state, say("remind.undelivered", name=name, reason=reason), [])
 
     async def _auto_skip(self, notice: DueNotice, state: ShowState) -> None:
         now = self._clock.now()
@@ -204,15 +205,13 @@ class ReminderTicker:
         request = state.requests[notice.request_id]
         singer = state.singers[request.singer_id]
         minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
-        song = texts.song_text(request.song)
-        kj_text = (f"{singer.name} didn't answer within {minutes} min, so I skipped them this round "
-                   f"({song} stays queued).")
+        song = self._say.song(request.song)
+        kj_text = self._say("remind.auto_skipped.kj", name=singer.name, minutes=minutes, song=song)
         messages = await self._kj_messages(notice, state, kj_text, [])
         reach = await self._reach(singer)
         person = _person_of(singer, reach)
-        told = (f"You didn't answer the call, so you were skipped this round. {song} stays in your list for the "
-                "next one.")
-        singer_reply = await self._reply_to(state, person, reach, told, [], notice.request_id) if person else None
+        told = self._say("remind.auto_skipped.singer", song=song)
+        singer_reply = await self._reply_to(state, person, reach, told, []) if person else None
         if singer_reply is not None:
             messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:singer", singer_platform(singer), singer_reply))
         await self._notices.settle(notice.notice_id, "skipped", messages, [], now)
@@ -220,14 +219,14 @@ class ReminderTicker:
     # --- recipients ----------------------------------------------------------------------------
 
     async def _settle_with_kj_messages(
-        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[tuple[str, str]]
+        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[ButtonOption]
     ) -> None:
         messages = await self._kj_messages(notice, state, text, options)
         status = "sent" if messages else "unreachable"
         await self._notices.settle(notice.notice_id, status, messages, [], self._clock.now())
 
     async def _kj_messages(
-        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[tuple[str, str]]
+        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[ButtonOption]
     ) -> list[Outgoing]:
         """One message per KJ: privately where possible, else once in the show's room on their platform."""
         messages: list[Outgoing] = []
@@ -235,7 +234,7 @@ class ReminderTicker:
         for platform, user_id in await self._directory.kjs_of(state.show_id):
             reach = await self._directory.reach(platform, user_id)
             person = reach.person if reach else Person(platform, user_id, "KJ")
-            reply = await self._reply_to(state, person, reach, text, options, notice.request_id or "")
+            reply = await self._reply_to(state, person, reach, text, options)
             if reply is None or (reply.room is not None and not reply.room.private and reply.room.key in rooms_used):
                 continue
             if reply.room is not None and not reply.room.private:
@@ -255,12 +254,11 @@ class ReminderTicker:
         person: Person,
         reach: Reach | None,
         text: str,
-        options: Sequence[tuple[str, str]],
-        arg: str,
+        options: Sequence[ButtonOption],
     ) -> Reply | None:
         """A reply to ``person``: their private chat, else a DM where the platform allows one, else a
         mention in the show's room on their platform; None if there is no way to reach them."""
-        buttons = await self._buttons(person, state.show_id, arg, options)
+        buttons = await self._buttons.make(person, state.show_id, options)
         if reach is not None and reach.private_room is not None:
             return Reply(reach.private_room, person, text, buttons)
         if person.platform in self._direct:
@@ -270,16 +268,6 @@ class ReminderTicker:
             return None
         return Reply(Room(room.platform, room.room_id, False), person, text, buttons, mention=True)
 
-    async def _buttons(
-        self, person: Person, show_id: str, arg: str, options: Sequence[tuple[str, str]]
-    ) -> tuple[Button, ...]:
-        if not options:
-            return ()
-        expires = self._clock.now() + self._button_lifetime
-        choices = [Choice(self._new_token(), person.platform, person.user_id, show_id, action, arg, expires)
-                   for action, _ in options]
-        await self._directory.save_choices(choices)
-        return tuple(Button(label, f"c:{choice.token}") for choice, (_, label) in zip(choices, options, strict=True))
 
     # --- failures ------------------------------------------------------------------------------
 

@@ -23,7 +23,6 @@ Design decisions (details in each module):
 
 from core.rotation.codec import EventCodecError, event_from_dict, event_to_dict
 from core.rotation.commands import (
-    AddSinger,
     AdvanceQueue,
     BumpSinger,
     ChangeShowSettings,
@@ -33,7 +32,6 @@ from core.rotation.commands import (
     OpenShow,
     PauseSinger,
     RemoveRequest,
-    ReorderMyRequest,
     RequestSong,
     ResumeSinger,
     SkipMyTurn,
@@ -85,7 +83,6 @@ from core.rotation.values import SingerRef, SongRef
 __all__ = [
     "Accepted",
     "ActionUndone",
-    "AddSinger",
     "AdvanceQueue",
     "AppendResult",
     "BumpSinger",
@@ -115,7 +112,6 @@ __all__ = [
     "RandomSource",
     "RecordedCommand",
     "RemoveRequest",
-    "ReorderMyRequest",
     "RequestSong",
     "ResumeSinger",
     "RotationError",

@@ -39,31 +39,12 @@ class RequestSong:
 
 
 @dataclass(frozen=True, slots=True)
-class AddSinger:
-    """KJ adds a singer (typically a walk-in) to the rotation without a request yet (not undoable)."""
-
-    command_id: str
-    singer: SingerRef
-    singer_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class WithdrawRequest:
     """A singer takes back one of their own pending requests (not a KJ action)."""
 
     command_id: str
     singer: SingerRef
     request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReorderMyRequest:
-    """A singer moves one of their own pending requests to ``position`` (1-based) among their own."""
-
-    command_id: str
-    singer: SingerRef
-    request_id: str
-    position: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +144,7 @@ class CloseShow:
 Command = (
     OpenShow
     | RequestSong
-    | AddSinger
     | WithdrawRequest
-    | ReorderMyRequest
     | SkipMyTurn
     | RemoveRequest
     | AdvanceQueue

@@ -12,7 +12,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from core.rotation.commands import (
-    AddSinger,
     AdvanceQueue,
     BumpSinger,
     ChangeShowSettings,
@@ -22,7 +21,6 @@ from core.rotation.commands import (
     OpenShow,
     PauseSinger,
     RemoveRequest,
-    ReorderMyRequest,
     RequestSong,
     ResumeSinger,
     SkipMyTurn,
@@ -46,7 +44,6 @@ from core.rotation.events import (
     PerformanceFinished,
     PerformanceStarted,
     RequestMoved,
-    RequestReordered,
     RequestWithdrawn,
     ShowClosed,
     ShowOpened,
@@ -83,12 +80,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
     match command:
         case RequestSong():
             return _request_song(state, command, now)
-        case AddSinger():
-            return _add_singer(state, command, now)
         case WithdrawRequest():
             return _withdraw(state, command, now)
-        case ReorderMyRequest():
-            return _reorder_mine(state, command, now)
         case SkipMyTurn():
             return _skip_my_turn(state, command, now)
         case RemoveRequest():
@@ -139,8 +132,8 @@ def _check_singer_ref(singer: SingerRef) -> None:
 def _check_song(song: SongRef) -> None:
     if not song.song_id or not song.title.strip():
         raise InvalidCommand("a song needs an id and a title")
-    if song.duration is not None and song.duration <= 0:
-        raise InvalidCommand("a song's duration must be positive")
+    if song.duration is not None and song.duration < 0:
+        raise InvalidCommand("a song's duration cannot be negative")
 
 
 def _find_singer(state: ShowState, singer: SingerRef) -> str:
@@ -168,23 +161,14 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
         ref = command.singer
         events.append(SingerJoined(singer_id, ref.name.strip(), ref.platform, ref.user_id, now))
     elif len(state.pending_of(singer_id)) >= state.settings.max_pending:
-        raise LimitReached(f"you already have {state.settings.max_pending} songs waiting")
+        limit = state.settings.max_pending
+        raise LimitReached(f"you already have {limit} songs waiting", limit)
     events.append(
         SongRequested(
             command.request_id, singer_id, song.song_id, song.title, song.artist, song.duration, now
         )
     )
     return events
-
-
-def _add_singer(state: ShowState, command: AddSinger, now: datetime) -> list[Event]:
-    _check_singer_ref(command.singer)
-    if command.singer.key in state.singer_keys:
-        raise Conflict(f"{command.singer.name} is already in this show")
-    if command.singer_id in state.singers:
-        raise Conflict("this singer id is already used")
-    ref = command.singer
-    return [SingerJoined(command.singer_id, ref.name.strip(), ref.platform, ref.user_id, now)]
 
 
 def _pending_request(state: ShowState, request_id: str) -> str:
@@ -203,16 +187,6 @@ def _withdraw(state: ShowState, command: WithdrawRequest, now: datetime) -> list
         raise NotFound("you have no such request")
     _pending_request(state, command.request_id)
     return [RequestWithdrawn(command.request_id, singer_id, False, now)]
-
-
-def _reorder_mine(state: ShowState, command: ReorderMyRequest, now: datetime) -> list[Event]:
-    singer_id = _find_singer(state, command.singer)
-    mine = state.pending_of(singer_id)
-    if command.request_id not in mine:
-        raise NotFound("you have no such waiting request")
-    if not 1 <= command.position <= len(mine):
-        raise InvalidCommand(f"position must be from 1 to {len(mine)}")
-    return [RequestReordered(singer_id, command.request_id, command.position, now)]
 
 
 def _skip_my_turn(state: ShowState, command: SkipMyTurn, now: datetime) -> list[Event]:

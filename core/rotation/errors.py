@@ -32,9 +32,14 @@ class InvalidSettings(RotationError):
 
 
 class LimitReached(RotationError):
-    """The singer already has ``max_pending`` requests waiting."""
+    """The singer already has ``limit`` (the show's ``max_pending``) requests waiting."""
 
     code = "limit-reached"
+
+    def __init__(self, message: str, limit: int) -> None:
+        """Carry the message and the limit that was reached."""
+        super().__init__(message)
+        self.limit = limit
 
 
 class SongAlreadyQueued(RotationError):

@@ -79,16 +79,6 @@ class RequestWithdrawn:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestReordered:
-    """A singer moved one of their own pending requests to ``position`` (1-based) among their own."""
-
-    singer_id: str
-    request_id: str
-    position: int
-    occurred_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class PerformanceStarted:
     """A request is being sung now.
 
@@ -202,7 +192,6 @@ Event = (
     | SingerJoined
     | SongRequested
     | RequestWithdrawn
-    | RequestReordered
     | PerformanceStarted
     | PerformanceFinished
     | SingerSkipped
@@ -221,7 +210,6 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SingerJoined,
     SongRequested,
     RequestWithdrawn,
-    RequestReordered,
     PerformanceStarted,
     PerformanceFinished,
     SingerSkipped,

@@ -126,10 +126,6 @@ class ShowStore(Protocol):
         """
         ...
 
-    async def find_command(self, show_id: str, command_id: str) -> RecordedCommand | None:
-        """The batch recorded for ``command_id`` in this show, or None if it was never applied."""
-        ...
-
     async def find_show_by_code(self, code: str) -> str | None:
         """The id of the open (not closed) show whose join code is ``code`` (case-insensitive), or None."""
         ...

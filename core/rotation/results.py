@@ -20,7 +20,7 @@ from core.rotation.events import (
     SingerSkipped,
     SongRequested,
 )
-from core.rotation.policies import upcoming
+from core.rotation.queue import upcoming_slots
 from core.rotation.state import ShowState
 
 
@@ -45,7 +45,8 @@ class ShowStarted:
 
 @dataclass(frozen=True, slots=True)
 class SongRequestAccepted:
-    """A request was queued; ``position`` is its 1-based place in the upcoming list (None if paused).
+    """A request was queued; ``position`` is its 1-based place in the upcoming list and ``eta_seconds`` the
+    wait until it starts, as of the moment it was queued (both None while the singer is paused).
 
     ``already_sung_tonight`` warns that the same song was already performed in this show.
     """
@@ -57,6 +58,7 @@ class SongRequestAccepted:
     joined: bool
     already_sung_tonight: bool
     position: int | None
+    eta_seconds: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,10 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
         return ShowStarted(command_id, version, opened.show_id, opened.code)
     requested = next((e for e in events if isinstance(e, SongRequested)), None)
     if requested is not None:
-        line = upcoming(after)
         sung = any(h.outcome == "sung" and h.song.song_id == requested.song_id for h in before.history)
+        # Told as of the request's own moment, so a repeated command is answered exactly as the first time.
+        slot = next((s for s in upcoming_slots(after, requested.occurred_at) if s.request_id == requested.request_id),
+                    None)
         return SongRequestAccepted(
             command_id,
             version,
@@ -101,7 +105,8 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
             requested.singer_id,
             any(isinstance(e, SingerJoined) for e in events),
             sung,
-            line.index(requested.request_id) + 1 if requested.request_id in line else None,
+            slot.position if slot else None,
+            slot.eta_seconds if slot else None,
         )
     reverted = next((e for e in events if isinstance(e, KjActionReverted)), None)
     if reverted is not None:

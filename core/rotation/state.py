@@ -19,7 +19,6 @@ from core.rotation.events import (
     PerformanceFinished,
     PerformanceStarted,
     RequestMoved,
-    RequestReordered,
     RequestWithdrawn,
     ShowClosed,
     ShowOpened,
@@ -203,20 +202,6 @@ def _request_withdrawn(state: ShowState, event: RequestWithdrawn) -> None:
     _set_status(state, event.request_id, "withdrawn")
 
 
-def _request_reordered(state: ShowState, event: RequestReordered) -> None:
-    own = [r for r in state.own_order[event.singer_id] if r != event.request_id]
-    pending_seen = 0
-    insert_at = len(own)
-    for index, rid in enumerate(own):
-        if state.requests[rid].status == "pending":
-            pending_seen += 1
-            if pending_seen == event.position:
-                insert_at = index
-                break
-    own.insert(insert_at, event.request_id)
-    state.own_order[event.singer_id] = tuple(own)
-
-
 def _performance_started(state: ShowState, event: PerformanceStarted) -> None:
     _set_status(state, event.request_id, "performing")
     state.now = event.request_id
@@ -314,7 +299,6 @@ _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     SingerJoined: _singer_joined,
     SongRequested: _song_requested,
     RequestWithdrawn: _request_withdrawn,
-    RequestReordered: _request_reordered,
     PerformanceStarted: _performance_started,
     PerformanceFinished: _performance_finished,
     SingerSkipped: _singer_skipped,

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class SongRef:
-    """A catalog song as the rotation needs it; ``duration`` is in seconds and may be unknown."""
+    """A catalog song as the rotation needs it; ``duration`` is in seconds, or None when unknown.
+
+    A duration of 0 means unknown too, as it does in the catalog: it is kept as None, so every way in
+    (chat, API, a replayed event) requests the song alike and estimates use the show's default length.
+    """
 
     song_id: str
     title: str
     artist: str
     duration: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.duration == 0:
+            object.__setattr__(self, "duration", None)
 
 
 @dataclass(frozen=True, slots=True)

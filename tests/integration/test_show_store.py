@@ -47,9 +47,6 @@ async def test_a_stream_is_appended_in_order_and_read_back_from_any_point(contai
     assert [e.seq for e in later] == [3, 4] and version == 4
     nothing, version = await store.load(show_id, after_seq=4)
     assert nothing == [] and version == 4
-    recorded = await store.find_command(show_id, "join")
-    assert recorded is not None and (recorded.first_seq, recorded.last_seq) == (2, 4)
-    assert await store.find_command(show_id, "never") is None
     assert await store.find_show_by_code("abcde") == show_id
     assert await store.version(show_id) == 4
 

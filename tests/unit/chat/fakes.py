@@ -10,8 +10,7 @@ from datetime import UTC, datetime
 
 from core.catalog import Song
 from core.catalog.search import CatalogEntry, CatalogSearch
-from core.chat import ChatBot, Choice, Person, Pressed, Reach, Reply, Room, Said
-from core.chat.bot import Confirmations
+from core.chat import ChatBot, Choice, Confirmations, Person, Pressed, Reach, Reply, Room, Said
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.chat.messages import Messages
 from core.chat.parsing import ParsedCommand, clean, parse_command, stage_name_problem
-from core.chat.texts import ordinal, wait_text
 
 
 @pytest.mark.parametrize(("text", "parsed"), [
@@ -39,9 +39,9 @@ def test_stage_names_are_1_to_40_visible_characters(name: str, ok: bool) -> None
 @pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"),
                                          (12, "12th"), (13, "13th"), (21, "21st"), (102, "102nd")])
 def test_ordinals(n: int, text: str) -> None:
-    assert ordinal(n) == text
+    assert Messages().ordinal(n) == text
 
 
 def test_waits_are_said_in_minutes() -> None:
-    assert [wait_text(s) for s in (0, 29, 90, 720)] == ["any moment now", "any moment now", "about 2 min",
+    assert [Messages().wait(s) for s in (0, 29, 90, 720)] == ["any moment now", "any moment now", "about 2 min",
                                                         "about 12 min"]

@@ -10,7 +10,6 @@ from core.rotation import (
     ConcurrencyConflict,
     Event,
     Notice,
-    RecordedCommand,
     ShowSummary,
     StoredEvent,
     event_from_dict,
@@ -28,9 +27,11 @@ class InMemoryShowStore:
     def __init__(self) -> None:
         self.rows: dict[str, list[tuple[int, str, dict[str, object], str | None]]] = {}
         self.appends = 0
+        self.loads = 0
         self.notices: dict[str, Notice] = {}
 
     async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
+        self.loads += 1
         rows = self.rows.get(show_id, [])[after_seq:]
         stored = [
             StoredEvent(seq, event_from_dict(kind, dict(payload)), cid) for seq, kind, payload, cid in rows
@@ -59,14 +60,6 @@ class InMemoryShowStore:
                 self.notices[notice.key] = notice
         self.appends += 1
         return AppendResult(expected_version + 1, expected_version + len(events))
-
-    async def find_command(self, show_id: str, command_id: str) -> RecordedCommand | None:
-        rows = self.rows.get(show_id, [])
-        for index, (seq, _, _, cid) in enumerate(rows):
-            if cid == command_id:
-                end = next((s - 1 for s, _, _, c in rows[index + 1 :] if c is not None), len(rows))
-                return RecordedCommand(command_id, seq, end)
-        return None
 
     async def find_show_by_code(self, code: str) -> str | None:
         for summary in await self.list_shows():

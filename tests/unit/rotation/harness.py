@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.rotation import (
-    AddSinger,
     AdvanceQueue,
     BumpSinger,
     Command,
@@ -70,8 +69,10 @@ class Show:
             RequestSong(self._command_id(), singer(who), SongRef(title, title, "Artist"), request_id)
         )
 
-    def walk_in(self, name: str) -> list[Event]:
-        return self.do(AddSinger(self._command_id(), SingerRef(None, None, name), f"walkin-{name}"))
+    def walk_in(self, name: str, title: str) -> list[Event]:
+        """A singer without a phone, known by name only, asks the KJ for ``title``."""
+        return self.do(RequestSong(self._command_id(), SingerRef(None, None, name), SongRef(title, title, "Artist"),
+                                   title, f"walkin-{name}"))
 
     def singer_id(self, who: str) -> str:
         return self.state.singer_keys[singer(who).key]

@@ -29,13 +29,10 @@ def busy_show() -> Show:
     show.remove("A2")
     show.withdraw("D", "D1")
     show.undo()
-    show.walk_in("Jo")
-    from core.rotation import ChangeShowSettings, CloseShow, ReorderMyRequest
-
-    from .harness import singer
+    show.walk_in("Jo", "J1")
+    from core.rotation import ChangeShowSettings, CloseShow
 
     show.request("B", "B2")
-    show.do(ReorderMyRequest("r", singer("B"), "B2", 1))
     show.do(ChangeShowSettings("s", ShowSettings(max_pending=5)))
     show.do(CloseShow("close"))
     return show

@@ -91,18 +91,6 @@ def test_a_singers_own_requests_are_sung_in_the_order_they_made_them() -> None:
     assert show.upcoming() == ["A1", "A2", "A3"]
 
 
-def test_a_singer_can_reorder_their_own_requests() -> None:
-    from core.rotation import ReorderMyRequest
-
-    from .harness import singer
-
-    show = Show()
-    for who, title in [("A", "A1"), ("A", "A2"), ("A", "A3"), ("B", "B1")]:
-        show.request(who, title)
-    show.do(ReorderMyRequest("reorder", singer("A"), "A3", 1))
-    assert show.upcoming() == ["A3", "B1", "A1", "A2"]
-
-
 class TestNextUpLock:
     def test_the_singer_told_they_are_next_keeps_the_slot_when_a_newcomer_would_sort_ahead(self) -> None:
         show = Show()

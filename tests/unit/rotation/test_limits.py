@@ -7,7 +7,6 @@ from collections.abc import Callable
 import pytest
 
 from core.rotation import (
-    AddSinger,
     ChangeShowSettings,
     CloseShow,
     InvalidCommand,
@@ -131,17 +130,17 @@ def test_the_first_request_of_an_unknown_singer_joins_them_first() -> None:
 def test_a_kj_can_add_a_walk_in_who_is_then_known_by_name() -> None:
     show = Show()
     show.request("A", "A1")
-    show.walk_in("Grandma Jo")
+    show.walk_in("Grandma Jo", "W1")
     events = show.do(RequestSong("c", SingerRef(None, None, "grandma jo"), SongRef("S", "S", "X"), "S"))
     assert [type(e).__name__ for e in events] == ["SongRequested"]
     assert show.state.requests["S"].singer_id == "walkin-Grandma Jo"
 
 
-def test_adding_a_singer_twice_is_a_conflict() -> None:
+def test_a_new_singer_cannot_take_an_id_already_in_use() -> None:
     show = Show()
-    show.walk_in("Jo")
+    show.walk_in("Jo", "J1")
     with pytest.raises(Exception) as refused:
-        show.do(AddSinger("again", SingerRef(None, None, "Jo"), "other"))
+        show.do(RequestSong("again", SingerRef(None, None, "Other Jo"), SongRef("S", "S", "X"), "S", "walkin-Jo"))
     assert getattr(refused.value, "code", None) == "conflict"
 
 

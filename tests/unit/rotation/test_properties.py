@@ -13,7 +13,6 @@ from core.rotation import (
     AdvanceQueue,
     MoveRequest,
     RemoveRequest,
-    ReorderMyRequest,
     RotationError,
     ShowSettings,
     decide,
@@ -67,16 +66,6 @@ class RandomShow(RuleBasedStateMachine):
             request = self.show.state.requests[pending[pick % len(pending)]]
             name = self.show.state.singers[request.singer_id].name
             self.attempt(lambda: self.show.withdraw(name, request.request_id))
-
-    @rule(pick=st.integers(0, 50), position=st.integers(1, 3))
-    def reorder_own(self, pick: int, position: int) -> None:
-        pending = self.pending_ids()
-        if pending:
-            request = self.show.state.requests[pending[pick % len(pending)]]
-            name = self.show.state.singers[request.singer_id].name
-            self.attempt(
-                lambda: self.show.do(ReorderMyRequest("r", singer(name), request.request_id, position))
-            )
 
     @rule()
     def advance(self) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.rotation import ShowSettings, queue_view, singer_requests
+import pytest
+
+from core.rotation import InvalidCommand, ShowSettings, queue_view, singer_requests
 
 from .harness import Show
 
@@ -68,3 +70,20 @@ def test_a_paused_singers_songs_have_no_position() -> None:
     show.pause("A")
     mine = singer_requests(show.state, show.singer_id("A"), show.now)
     assert [(r.song.title, r.position, r.eta_seconds) for r in mine] == [("A1", None, None)]
+
+
+def test_a_song_of_unknown_length_is_requested_and_estimated_at_the_shows_default() -> None:
+    # The catalog says 0 or nothing when it does not know a song's length; both are "unknown" here.
+    show = Show(ShowSettings(changeover_seconds=60, default_song_seconds=240))
+    show.request("A", "A1", duration=0)
+    show.request("B", "B1", duration=None)
+    show.request("C", "C1", duration=100)
+    assert show.state.requests["A1"].song.duration is None
+    view = queue_view(show.state, show.now)
+    assert [(s.song.title, s.eta_seconds) for s in view.upcoming] == [("A1", 0), ("B1", 300), ("C1", 600)]
+
+
+def test_a_negative_length_is_refused() -> None:
+    show = Show()
+    with pytest.raises(InvalidCommand):
+        show.request("A", "A1", duration=-5)

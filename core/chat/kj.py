@@ -1,0 +1,249 @@
+"""What KJs say: open and close the show, move it on, skip, pause and resume singers, remove, move, undo,
+add a co-KJ and change settings. Only ``/open`` may be said by anyone; the router checks the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+from typing import Any
+
+from core.chat.parsing import mention
+from core.chat.routing import Asked, CommandSpec, Who
+from core.chat.steps import Steps, command_id, number
+from core.chat.vocabulary import Reply
+from core.rotation import (
+    ActionUndone,
+    AdvanceQueue,
+    ChangeShowSettings,
+    CloseShow,
+    InvalidSettings,
+    MoveRequest,
+    PauseSinger,
+    QueueMoved,
+    QueueView,
+    RemoveRequest,
+    ResumeSinger,
+    ShowSettings,
+    ShowState,
+    Slot,
+    Undo,
+    upcoming,
+)
+
+SHOW_NAME_MAX = 80
+SETTING_NAMES = tuple(f.name for f in fields(ShowSettings))
+
+
+class KjCommands:
+    """The KJs' commands; each answers with replies or raises a ``Refusal``."""
+
+    def __init__(self, steps: Steps) -> None:
+        """Work through the shared ``steps``."""
+        self._steps = steps
+
+    def commands(self) -> list[CommandSpec]:
+        """The KJs' part of the command table."""
+        return [
+            CommandSpec("open", Who.ANYONE, self.open),
+            CommandSpec("close", Who.KJ, self.close),
+            CommandSpec("next", Who.KJ, self.next),
+            CommandSpec("skip", Who.KJ, self.skip),
+            CommandSpec("pause", Who.KJ, self.pause),
+            CommandSpec("resume", Who.KJ, self.resume),
+            CommandSpec("remove", Who.KJ, self.remove),
+            CommandSpec("move", Who.KJ, self.move),
+            CommandSpec("undo", Who.KJ, self.undo),
+            CommandSpec("kj", Who.KJ, self.add_kj),
+            CommandSpec("settings", Who.KJ, self.settings),
+        ]
+
+    async def open(self, ask: Asked) -> list[Reply]:
+        """``/open [name]``: a new show, bound to this group; the opener is its KJ."""
+        steps = self._steps
+        event = ask.event
+        name = ask.args or steps.say("open.default_name")
+        if len(name) > SHOW_NAME_MAX:
+            raise steps.refuse("open.too_long", max=SHOW_NAME_MAX)
+        if not event.room.private:
+            bound = await steps.directory.show_of_room(event.room)
+            if bound is not None:
+                state = await steps.rotation.state(bound)
+                if not state.closed:
+                    if await steps.directory.is_kj(bound, event.person):
+                        return [steps.announce(event, self._opened(state.name, state.code, private=False))]
+                    raise steps.refuse("open.taken", show=steps.say.quoted(state.name), code=state.code)
+        started = await steps.rotation.open_show(command_id(event), name)
+        if not event.room.private:
+            await steps.directory.bind_room(event.room, started.show_id)
+        await steps.directory.add_kj(started.show_id, event.person)
+        await steps.directory.set_current_show(event.person, started.show_id)
+        return [steps.announce(event, self._opened(name, started.code, private=event.room.private))]
+
+    def _opened(self, name: str, code: str, *, private: bool) -> str:
+        say = self._steps.say
+        return say("open.private" if private else "open.group", show=say.quoted(name), code=code)
+
+    async def close(self, ask: Asked) -> list[Reply]:
+        """``/close``: the show ends and accepts nothing more."""
+        steps = self._steps
+        await steps.rotation.execute(ask.show, CloseShow(command_id(ask.event)))
+        return [steps.announce(ask.event, steps.say("close.done", show=steps.say.quoted(ask.kj_state.name)))]
+
+    async def next(self, ask: Asked) -> list[Reply]:
+        """``/next``: the current song ends and the next singer starts."""
+        steps = self._steps
+        state = ask.kj_state
+        if state.now is None and not upcoming(state):
+            raise steps.refuse("next.nobody")
+        result = await steps.rotation.execute(ask.show, AdvanceQueue(command_id(ask.event)))
+        if not isinstance(result, QueueMoved):
+            raise TypeError(f"the rotation answered {result!r}")
+        view = await steps.rotation.queue(ask.show)
+        if result.started_request_id is None:
+            return [steps.announce(ask.event, steps.say("next.last"))]
+        after = await steps.rotation.state(ask.show)
+        return [steps.announce(ask.event, steps.now_singing(after, result.started_request_id, view))]
+
+    async def skip(self, ask: Asked) -> list[Reply]:
+        """``/skip``: the called singer did not come."""
+        steps = self._steps
+        view = await steps.rotation.queue(ask.show)
+        if not view.upcoming:
+            raise steps.refuse("skip.nobody")
+        return await steps.skip_called(ask.event, ask.kj_state, view.upcoming[0].request_id)
+
+    async def pause(self, ask: Asked) -> list[Reply]:
+        """``/pause @singer``: pass them over, keeping their place."""
+        return await self._pause_or_resume(ask, pause=True)
+
+    async def resume(self, ask: Asked) -> list[Reply]:
+        """``/resume @singer``: back in the rotation at their place."""
+        return await self._pause_or_resume(ask, pause=False)
+
+    async def _pause_or_resume(self, ask: Asked, *, pause: bool) -> list[Reply]:
+        steps = self._steps
+        state = ask.kj_state
+        singer_id = await self._find_singer(ask, state, "pause" if pause else "resume")
+        singer = state.singers[singer_id]
+        if singer.paused == pause:
+            raise steps.refuse("pause.already" if pause else "pause.not_paused", name=singer.name)
+        cid = command_id(ask.event)
+        await steps.rotation.execute(ask.show, PauseSinger(cid, singer_id) if pause else ResumeSinger(cid, singer_id))
+        return [steps.announce(ask.event, steps.say("pause.done" if pause else "resume.done", name=singer.name))]
+
+    async def remove(self, ask: Asked) -> list[Reply]:
+        """``/remove n``: song n of /queue leaves the queue."""
+        steps = self._steps
+        view = await steps.rotation.queue(ask.show)
+        slot = self._slot_at(view, ask.args, "/remove")
+        await steps.rotation.execute(ask.show, RemoveRequest(command_id(ask.event), slot.request_id))
+        return [steps.announce(ask.event, steps.say("remove.done", song=steps.say.song(slot.song),
+                                                     name=slot.singer.name))]
+
+    async def move(self, ask: Asked) -> list[Reply]:
+        """``/move n m``: song n of /queue goes to place m."""
+        steps = self._steps
+        view = await steps.rotation.queue(ask.show)
+        parts = ask.args.split()
+        if not view.upcoming:
+            raise steps.refuse("move.nobody")
+        if len(parts) != 2:
+            raise steps.refuse("move.usage", count=len(view.upcoming))
+        slot = self._slot_at(view, parts[0], "/move")
+        target = number(parts[1])
+        if target is None or not 1 <= target <= len(view.upcoming):
+            raise steps.refuse("move.usage", count=len(view.upcoming))
+        await steps.rotation.execute(ask.show, MoveRequest(command_id(ask.event), slot.request_id, target))
+        return [steps.announce(ask.event, steps.say("move.done", name=slot.singer.name, title=slot.song.title,
+                                                     place=steps.say.ordinal(target)))]
+
+    async def undo(self, ask: Asked) -> list[Reply]:
+        """``/undo``: the last KJ action is taken back."""
+        steps = self._steps
+        result = await steps.rotation.execute(ask.show, Undo(command_id(ask.event)))
+        key = f"undo.action.{result.action}" if isinstance(result, ActionUndone) else "undo.action"
+        after = await steps.rotation.state(ask.show)
+        text = steps.say("undo.done", action=steps.say(key))
+        if after.now is not None:
+            now = after.requests[after.now]
+            text += steps.say("undo.now_singing", entry=steps.say.entry(after.singers[now.singer_id].name, now.song))
+        return [steps.announce(ask.event, text)]
+
+    async def add_kj(self, ask: Asked) -> list[Reply]:
+        """``/kj @user``: another person helps run the show."""
+        steps = self._steps
+        handle = mention(ask.args)
+        if not handle:
+            raise steps.refuse("kj.usage")
+        person = await steps.directory.find_person(ask.event.person.platform, handle)
+        if person is None:
+            raise steps.refuse("kj.unknown", handle=handle[:40])
+        await steps.directory.add_kj(ask.show, person)
+        return [steps.announce(ask.event, steps.say("kj.done", handle=person.username or handle,
+                                                     show=steps.say.quoted(ask.kj_state.name)))]
+
+    async def settings(self, ask: Asked) -> list[Reply]:
+        """``/settings [key value]``: list the show's settings, or change one."""
+        steps = self._steps
+        current = ask.kj_state.settings
+        if not ask.args:
+            shown = ", ".join(f"{name} {self._setting_text(getattr(current, name))}" for name in SETTING_NAMES)
+            return [steps.tell(ask.event, steps.say("settings.list", settings=shown))]
+        parts = ask.args.split()
+        if len(parts) != 2 or parts[0].lower() not in SETTING_NAMES:
+            raise steps.refuse("settings.usage", keys=", ".join(SETTING_NAMES))
+        key, raw = parts[0].lower(), parts[1]
+        value = _setting_value(getattr(current, key), raw)
+        if value is None:
+            raise steps.refuse("settings.bad_value", value=raw[:20], key=key)
+        try:
+            changes: dict[str, Any] = {key: value}
+            settings = replace(current, **changes)
+        except InvalidSettings as error:
+            raise steps.refuse("settings.refused", reason=error.message) from None
+        await steps.rotation.execute(ask.show, ChangeShowSettings(command_id(ask.event), settings))
+        return [steps.announce(ask.event, steps.say("settings.done", key=key, value=self._setting_text(value)))]
+
+    def _setting_text(self, value: object) -> str:
+        return self._steps.say.switch(value) if isinstance(value, bool) else str(value)
+
+    def _slot_at(self, view: QueueView, args: str, verb: str) -> Slot:
+        steps = self._steps
+        if not view.upcoming:
+            raise steps.refuse("slot.nobody")
+        index = number(args.split()[0] if args.split() else "")
+        if index is None or not 1 <= index <= len(view.upcoming):
+            raise steps.refuse("slot.usage", verb=verb, count=len(view.upcoming))
+        return view.upcoming[index - 1]
+
+    async def _find_singer(self, ask: Asked, state: ShowState, verb: str) -> str:
+        """The singer a KJ names: by number in /queue, stage name or @username."""
+        steps = self._steps
+        wanted = mention(ask.args)
+        if not wanted:
+            raise steps.refuse("singer.who", verb=verb)
+        if wanted.isdigit():
+            view = await steps.rotation.queue(state.show_id)
+            slots = ([view.now] if view.now else []) + list(view.upcoming)
+            slot = next((s for s in slots if s.position == int(wanted)), None)
+            if slot is None:
+                raise steps.refuse("singer.no_number", number=wanted[:6])
+            return slot.singer.singer_id
+        folded = wanted.casefold()
+        for singer in state.singers.values():
+            if singer.name.casefold() == folded:
+                return singer.singer_id
+        person = await steps.directory.find_person(ask.event.person.platform, wanted)
+        if person is not None:
+            singer_id = state.singer_keys.get(person.key)
+            if singer_id is not None:
+                return singer_id
+        raise steps.refuse("singer.unknown", name=steps.say.quoted(wanted, 40))
+
+
+def _setting_value(current: object, raw: str) -> object | None:
+    if isinstance(current, bool):
+        return {"on": True, "true": True, "yes": True, "off": False, "false": False, "no": False}.get(raw.lower())
+    if isinstance(current, int):
+        return int(raw) if raw.isdigit() and len(raw) <= 6 else None
+    return raw.lower()

@@ -1,0 +1,234 @@
+"""Every sentence the bot says to people, in one keyed catalogue.
+
+Code never spells out what a person reads: it names a key and the values to fill in
+(``say("join.done", show=...)``). Translating the bot is a data change: another mapping with the same
+keys handed to ``Messages``. The few things that are grammar rather than words (ordinals, plurals,
+"any moment now" under a minute) are the methods below, each reading its words from the catalogue too.
+Reminders use the same catalogue, so a singer hears one voice whether they asked or were told.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Final
+
+from core.rotation import RotationError, SongRef
+
+EN: Final[Mapping[str, str]] = {
+    # --- shared pieces -------------------------------------------------------------------------
+    "song": "{title} — {artist}",
+    "entry": "{singer} — {title} ({artist})",
+    "quoted": "“{text}”",
+    "wait.now": "any moment now",
+    "wait.minutes": "about {minutes} min",
+    "ordinal.st": "{n}st",
+    "ordinal.nd": "{n}nd",
+    "ordinal.rd": "{n}rd",
+    "ordinal.th": "{n}th",
+    "on": "on",
+    "off": "off",
+    "singer.default_name": "Singer",
+    # --- refusals anyone can get ---------------------------------------------------------------
+    "sorry": "Sorry, something went wrong on our side. Please try again.",
+    "not_joined": "You haven't joined a show yet. Send /join CODE with the code on the screen.",
+    "only_kj": "Only the show's KJ can do that.",
+    "closed": "This show is closed. Thanks for singing!",
+    "too_long": "That message is too long for me. Try a few words, like /request Bohemian Rhapsody.",
+    "search.not_ready": "The song list is still loading. Please try again in a minute.",
+    "empty_private": "Send /help to see what I can do.",
+    "unknown_command": "I don't know {command}. Try /help.",
+    "unknown_command.that": "that",
+    "button.expired": "That button has expired or doesn't exist. Send /request again.",
+    "button.not_yours": "That button belongs to someone else. Send your own /request.",
+    "refusal.limit-reached": "You already have {max_pending} songs waiting — that's the limit. /cancel one or sing "
+                             "first!",
+    "refusal.duplicate-song": "That song is already in tonight's queue. How about another one?",
+    "refusal.show-closed": "This show is closed. Thanks for singing!",
+    "refusal.not-found": "That isn't in the queue any more. Check /queue and try again.",
+    "refusal.conflict": "The queue changed meanwhile. Check /queue and try again.",
+    "refusal.nothing-to-undo": "There's nothing left to undo.",
+    "refusal.busy": "It's very busy right now. Please try again in a moment.",
+    "refusal.invalid-settings": "That setting value isn't allowed.",
+    "refusal.invalid": "That can't be done right now. Check /queue.",
+    # --- help ----------------------------------------------------------------------------------
+    "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
+                   "up songs · /queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name "
+                   "<stage name> · /mute, /unmute – reminders off or on",
+    "help.kj": "KJ: /open [name] · /next · /skip · /pause @singer · /resume @singer · /remove n · /move n m · /undo · "
+               "/kj @user · /settings [key value] · /close",
+    # --- singers -------------------------------------------------------------------------------
+    "start": "Hi! I run karaoke nights. Send /join CODE with the code on the screen, then /request <song>. /help "
+             "lists everything.",
+    "join.usage": "Send /join followed by the code on the screen, e.g. /join K7QX2.",
+    "join.unknown": "No open show has the code {code}. Check the screen and try again.",
+    "join.done": "You're in {show}! Request a song with /request <title or artist>.",
+    "request.usage": "Tell me what to sing: /request <title or artist>.",
+    "request.pick": "Which one did you mean by {query}? Pick one:",
+    "request.queued.paused": "Queued {song}. You're paused right now; the KJ will bring you back.",
+    "request.queued.next": "Queued {song}. You're next, {wait}.",
+    "request.queued.place": "Queued {song}. You're {place}, {wait}.",
+    "request.sung_before": " (Heads up: it was already sung tonight.)",
+    "request.limit.one": "You already have {limit} song waiting — that's the limit. /cancel one or sing first!",
+    "request.limit.many": "You already have {limit} songs waiting — that's the limit. /cancel one or sing first!",
+    "request.duplicate": "{song} is already in tonight's queue. How about another one?",
+    "request.song_gone": "That song is no longer in the catalog. Try /request again.",
+    "search.usage": "Tell me what to look for: /search <title or artist>.",
+    "search.none": "No song matched {query}. Try the artist's name or fewer words.",
+    "search.found": "Songs I found:",
+    "search.found.line": "{n}. {song}",
+    "search.found.join": "Join a show with /join CODE to sing one.",
+    "search.pick": "Songs matching {query} — press one to sign up:",
+    "queue.empty": "The queue is empty. Be the first: /request <song>.",
+    "queue.now": "Now singing: {entry}",
+    "queue.line.next": "{position}. {entry} · next, {wait}",
+    "queue.line": "{position}. {entry} · {wait}",
+    "mysongs.none": "You have no songs waiting. /request one!",
+    "mysongs.title": "Your songs:",
+    "mysongs.line": "{n}. {song} · {where}",
+    "mysongs.where": "{place}, {wait}",
+    "mysongs.paused": "paused",
+    "mysongs.hint": "/cancel n takes one back.",
+    "mysongs.cancel_button": "Cancel {n}",
+    "cancel.none": "You have no songs waiting to cancel.",
+    "cancel.usage": "Pick a number from 1 to {count} as listed in /mysongs, e.g. /cancel 1.",
+    "cancel.done": "Cancelled {song}.",
+    "cancel.your_song": "your song",
+    "cancel.gone": "That song isn't waiting any more. See /mysongs.",
+    "name.empty": "A stage name needs at least one character: /name <your stage name>.",
+    "name.too_long": "A stage name is at most {max} characters.",
+    "name.control": "A stage name can't contain control characters.",
+    "name.done": "You'll be shown as {name}.",
+    "name.tonight": " Tonight's queue keeps showing you as {name}.",
+    "mute.done": "Reminders are off: I won't tell you when your turn is coming. /unmute turns them back on.",
+    "unmute.done": "Reminders are on: I'll tell you when your turn is coming.",
+    "onmyway.done": "Great, see you at the stage!",
+    "onmyway.over": "That call is over — see /mysongs for where you are now.",
+    "skipme.done": "OK, you sit this round out. {song} stays in your list.",
+    # --- KJs -----------------------------------------------------------------------------------
+    "open.default_name": "Karaoke night",
+    "open.too_long": "A show name is at most {max} characters.",
+    "open.taken": "This room already has an open show, {show}. Join it with /join {code}.",
+    "open.private": "{show} is open and you're its KJ. Join code: {code} — put it on the screen; singers send "
+                    "/join {code} to me.",
+    "open.group": "{show} is open! Join code: {code}. Sign up right here with /request <song>, or send /join "
+                  "{code} to me in private.",
+    "close.done": "{show} is closed. Thanks for singing, everyone!",
+    "next.nobody": "Nobody is singing or waiting yet.",
+    "next.last": "That was the last song. The queue is empty for now — /request more!",
+    "now_singing": "Now singing: {entry}.",
+    "now_singing.up_next": " Up next: {name}.",
+    "skip.nobody": "Nobody is waiting to be called.",
+    "skip.done": "Skipped {name} ({title}) — they keep their songs. ",
+    "skip.nobody_else": "Nobody else is waiting.",
+    "skip.not_next": "{name} is no longer next, so there's nobody to skip.",
+    "wait.done": "OK, {name} keeps their place. /skip if they don't turn up.",
+    "pause.already": "{name} is already paused.",
+    "pause.not_paused": "{name} is not paused.",
+    "pause.done": "Paused {name}: they keep their place. /resume {name} brings them back.",
+    "resume.done": "{name} is back in the rotation.",
+    "singer.who": "Who? /{verb} @singer (a stage name, @username or number in /queue).",
+    "singer.no_number": "There's no number {number} in /queue.",
+    "singer.unknown": "I can't find a singer called {name} in this show.",
+    "slot.nobody": "Nobody is waiting in the queue.",
+    "slot.usage": "Use {verb} with a number from 1 to {count} as in /queue.",
+    "remove.done": "Removed {song} ({name}) from the queue.",
+    "move.nobody": "Nobody is waiting, so there's nothing to move.",
+    "move.usage": "Use /move n m with numbers from 1 to {count} as in /queue, e.g. /move 3 1.",
+    "move.done": "Moved {name}'s {title} to {place} place.",
+    "undo.done": "Undid the last {action}.",
+    "undo.now_singing": " Now singing: {entry}.",
+    "undo.action.advance": "/next",
+    "undo.action.skip": "/skip",
+    "undo.action.pause": "pause",
+    "undo.action.resume": "resume",
+    "undo.action.move": "move",
+    "undo.action.remove": "removal",
+    "undo.action.bump": "bump",
+    "undo.action": "action",
+    "kj.usage": "Who should help? /kj @username",
+    "kj.unknown": "I don't know @{handle} yet. Ask them to send me a message first, then try again.",
+    "kj.done": "@{handle} is now a KJ of {show} too.",
+    "settings.list": "Settings: {settings}. Change one with /settings <key> <value>.",
+    "settings.usage": "Use /settings <key> <value>; keys: {keys}.",
+    "settings.bad_value": "{value} isn't a valid value for {key}.",
+    "settings.refused": "{reason}.",
+    "settings.done": "Setting changed: {key} is now {value}.",
+    # --- reminders -----------------------------------------------------------------------------
+    "remind.up": "You're up now: {song}! Head to the stage.",
+    "remind.next": "You're next: {song}, {wait}. Please make your way to the stage.",
+    "remind.heads_up": "Heads-up: you're {place} in line for {song}, {wait}.",
+    "remind.heads_up.near": "near the front",
+    "remind.soon": "Your turn is coming: {song}, {wait}.",
+    "remind.button.on_my_way": "On my way",
+    "remind.button.skip_me": "Skip me this round",
+    "remind.button.cancel": "Cancel my song",
+    "remind.no_show": "{name} hasn't answered the call for {song} in {minutes} min. Skip them (the show moves on "
+                      "to the following singer now), or wait?",
+    "remind.no_show.skip": "Skip {name}",
+    "remind.no_show.wait": "Wait",
+    "remind.undelivered": "I couldn't deliver a reminder to {name} ({reason}). Call them by name when it's their "
+                          "turn.",
+    "remind.undelivered.someone": "a singer",
+    "remind.undelivered.refused": "the platform refused it",
+    "remind.auto_skipped.kj": "{name} didn't answer within {minutes} min, so I skipped them this round ({song} "
+                              "stays queued).",
+    "remind.auto_skipped.singer": "You didn't answer the call, so you were skipped this round. {song} stays in "
+                                  "your list for the next one.",
+}
+
+
+class Messages:
+    """Says things from one catalogue: ``messages(key, **values)`` is the sentence with the values filled in."""
+
+    def __init__(self, catalogue: Mapping[str, str] = EN) -> None:
+        """Use ``catalogue`` (English by default); it must have every key ``EN`` has."""
+        missing = set(EN) - set(catalogue)
+        if missing:
+            raise ValueError(f"the catalogue lacks {sorted(missing)[:5]}")
+        self._catalogue = catalogue
+
+    def __call__(self, key: str, /, **values: object) -> str:
+        """The sentence under ``key`` with ``values`` filled in; a missing key or value raises ``KeyError``."""
+        return self._catalogue[key].format(**values)
+
+    def song(self, song: SongRef) -> str:
+        """A song as people read it: ``Title — Artist``."""
+        return self("song", title=song.title, artist=song.artist)
+
+    def entry(self, singer: str, song: SongRef) -> str:
+        """A line of the queue: ``Singer — Title (Artist)``."""
+        return self("entry", singer=singer, title=song.title, artist=song.artist)
+
+    def quoted(self, text: str, limit: int = 60) -> str:
+        """``text`` in quotes, shortened with "…" past ``limit`` characters."""
+        return self("quoted", text=shortened(text, limit))
+
+    def ordinal(self, n: int) -> str:
+        """1st, 2nd, 3rd, 4th, 11th, 21st..."""
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return self(f"ordinal.{suffix}", n=n)
+
+    def wait(self, eta_seconds: int) -> str:
+        """A wait in words: "any moment now" under a minute, else "about N min"."""
+        minutes = round(eta_seconds / 60)
+        return self("wait.now") if minutes < 1 else self("wait.minutes", minutes=minutes)
+
+    def switch(self, value: bool) -> str:
+        """A yes/no setting as people type it: on or off."""
+        return self("on" if value else "off")
+
+    def refusal(self, error: RotationError, max_pending: int = 3) -> str:
+        """The one friendly line for a rotation refusal (never the internal message)."""
+        key = f"refusal.{error.code}"
+        return self(key if key in self._catalogue else "refusal.invalid", max_pending=max_pending)
+
+
+def shortened(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, the last one "…" when something was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def placeholders(template: str) -> set[str]:
+    """The names a template fills in (``{song}`` → ``song``), for checking a catalogue."""
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -1,0 +1,230 @@
+"""What every room of the conversation shares: finding the show and the singer, searching, queueing a song,
+withdrawing one, skipping the called singer, and the two ways of answering (to the asker, or to the room).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.catalog import Song
+from core.catalog.search import CatalogSearch, FoundSong, QueryTooLong, SearchNotReady
+from core.chat.buttons import ButtonMaker, ButtonOption
+from core.chat.directory import ChatDirectory
+from core.chat.messages import Messages
+from core.chat.parsing import clean
+from core.chat.ports import Confirmations, SongLookup
+from core.chat.vocabulary import Button, ChatEvent, Person, Reply
+from core.clock import Clock
+from core.rotation import (
+    LimitReached,
+    QueueMoved,
+    QueueView,
+    RotationError,
+    RotationService,
+    ShowState,
+    SingerRef,
+    SkipMyTurn,
+    SkipSinger,
+    SongAlreadyQueued,
+    SongRef,
+    WithdrawRequest,
+)
+
+CHOICES = 5
+# Search hits below this score are noise (a query of random letters still "matches" something faintly).
+MIN_SCORE = 45.0
+NAME_ON_SCREEN_MAX = 40
+
+
+class Refusal(Exception):
+    """A request that changes nothing, answered with one friendly line (raised inside the conversation only)."""
+
+    def __init__(self, text: str) -> None:
+        """Carry the line to tell the person."""
+        super().__init__(text)
+        self.text = text
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """Search hits worth showing, and whether the first may be taken without asking."""
+
+    items: tuple[FoundSong, ...]
+    confident: bool
+
+
+def command_id(event: ChatEvent) -> str:
+    """The rotation command id of an update: a redelivered update repeats it, so it changes things once."""
+    return f"chat:{event.person.platform}:{event.update_key}"
+
+
+def song_ref(song: Song) -> SongRef:
+    """The rotation's view of a catalog song."""
+    return SongRef(song.song_id, song.title, song.artist, song.duration)
+
+
+def number(text: str, default: int | None = None) -> int | None:
+    """A small whole number as typed ("3"), ``default`` for nothing, None for anything else."""
+    text = text.strip()
+    if not text:
+        return default
+    return int(text) if text.isdigit() and len(text) <= 6 else None
+
+
+class Steps:
+    """The shared steps, over the rotation, search, the catalog, the chat directory and the clock."""
+
+    def __init__(
+        self,
+        rotation: RotationService,
+        search: CatalogSearch,
+        songs: SongLookup,
+        directory: ChatDirectory,
+        clock: Clock,
+        messages: Messages,
+        buttons: ButtonMaker,
+        confirmations: Confirmations,
+    ) -> None:
+        """Wire the steps; every room of the conversation holds the same ``Steps``."""
+        self.rotation = rotation
+        self.search = search
+        self.songs = songs
+        self.directory = directory
+        self.clock = clock
+        self.say = messages
+        self.buttons = buttons
+        self.confirmations = confirmations
+
+    # --- answering ------------------------------------------------------------------------------
+
+    def refuse(self, key: str, /, **values: object) -> Refusal:
+        """A refusal saying the catalogue's ``key`` (raise it)."""
+        return Refusal(self.say(key, **values))
+
+    @staticmethod
+    def tell(event: ChatEvent, text: str, buttons: tuple[Button, ...] = ()) -> Reply:
+        """An answer only the asker needs (refusals, lists, menus): ephemeral in a group."""
+        return Reply(event.room, event.person, text, buttons, ephemeral=not event.room.private)
+
+    @staticmethod
+    def announce(event: ChatEvent, text: str) -> Reply:
+        """An answer the whole room may read (a song queued, the show moving on)."""
+        return Reply(event.room, event.person, text)
+
+    # --- the show and the singer ------------------------------------------------------------------
+
+    async def show_id(self, event: ChatEvent) -> str | None:
+        """The show the event belongs to: the room's show in a bound group, else the person's current show."""
+        if not event.room.private:
+            bound = await self.directory.show_of_room(event.room)
+            if bound is not None:
+                if await self.directory.current_show(event.person) != bound:
+                    await self.directory.set_current_show(event.person, bound)
+                return bound
+        return await self.directory.current_show(event.person)
+
+    async def open_state(self, show_id: str) -> ShowState:
+        """The show's state; refuses a closed show."""
+        state = await self.rotation.state(show_id)
+        if state.closed:
+            raise self.refuse("closed")
+        return state
+
+    async def singer(self, person: Person) -> SingerRef:
+        """The person as a singer: their stage name if they chose one, else their display name."""
+        name = await self.directory.stage_name(person) or self.display_name(person)
+        return SingerRef(person.platform, person.user_id, name)
+
+    def display_name(self, person: Person) -> str:
+        """The platform's display name, cleaned and bounded, else their handle."""
+        name = clean(person.name)[:NAME_ON_SCREEN_MAX].strip()
+        return name or person.username or self.say("singer.default_name")
+
+    # --- songs --------------------------------------------------------------------------------------
+
+    async def find(self, query: str) -> Found:
+        """The songs worth offering for ``query``."""
+        try:
+            result = await self.search.search(query, CHOICES)
+        except SearchNotReady:
+            raise self.refuse("search.not_ready") from None
+        except QueryTooLong:
+            raise self.refuse("too_long") from None
+        items = tuple(found for found in result.items if found.score >= MIN_SCORE)
+        return Found(items, result.confident and bool(items))
+
+    async def choices(self, event: ChatEvent, show_id: str, items: Sequence[FoundSong]) -> tuple[Button, ...]:
+        """One button per song, pressing it requests the song."""
+        options = [ButtonOption("request", found.song.song_id, self.say.song(song_ref(found.song)))
+                   for found in items]
+        return await self.buttons.make(event.person, show_id, options)
+
+    async def queue_song(self, event: ChatEvent, show_id: str, song: Song) -> list[Reply]:
+        """Request ``song`` for the asker in one rotation call, and say where it landed."""
+        singer = await self.singer(event.person)
+        ref = song_ref(song)
+        try:
+            result = await self.rotation.request_song(show_id, command_id(event), singer, ref)
+        except LimitReached as error:
+            key = "request.limit.one" if error.limit == 1 else "request.limit.many"
+            raise self.refuse(key, limit=error.limit) from None
+        except SongAlreadyQueued:
+            raise self.refuse("request.duplicate", song=self.say.song(ref)) from None
+        song_text = self.say.song(ref)
+        if result.position is None or result.eta_seconds is None:
+            text = self.say("request.queued.paused", song=song_text)
+        elif result.position == 1:
+            text = self.say("request.queued.next", song=song_text, wait=self.say.wait(result.eta_seconds))
+        else:
+            text = self.say("request.queued.place", song=song_text, place=self.say.ordinal(result.position),
+                            wait=self.say.wait(result.eta_seconds))
+        if result.already_sung_tonight:
+            text += self.say("request.sung_before")
+        return [self.announce(event, text)]
+
+    async def withdraw(self, event: ChatEvent, state: ShowState, request_id: str) -> list[Reply]:
+        """Take back one of the asker's own waiting songs."""
+        singer = await self.singer(event.person)
+        request = state.requests.get(request_id)
+        try:
+            await self.rotation.execute(state.show_id, WithdrawRequest(command_id(event), singer, request_id))
+        except RotationError as error:
+            if error.code in ("not-found", "conflict"):
+                raise self.refuse("cancel.gone") from None
+            raise
+        title = self.say.song(request.song) if request else self.say("cancel.your_song")
+        return [self.tell(event, self.say("cancel.done", song=title))]
+
+    async def give_up_turn(self, event: ChatEvent, state: ShowState, request_id: str, suffix: str = "") -> None:
+        """The asker sits this round out for ``request_id``, keeping the song."""
+        singer = await self.singer(event.person)
+        try:
+            await self.rotation.execute(state.show_id, SkipMyTurn(command_id(event) + suffix, singer, request_id))
+        except RotationError as error:
+            if error.code in ("not-found", "conflict"):
+                raise self.refuse("cancel.gone") from None
+            raise
+
+    async def skip_called(self, event: ChatEvent, state: ShowState, request_id: str) -> list[Reply]:
+        """Skip the called singer of ``request_id`` (/skip, or Skip on a no-show prompt) and say what happened."""
+        result = await self.rotation.execute(state.show_id, SkipSinger(command_id(event), request_id))
+        if not isinstance(result, QueueMoved):
+            raise TypeError(f"the rotation answered {result!r}")
+        after = await self.rotation.state(state.show_id)
+        text = ""
+        if result.skipped_request_id is not None:
+            skipped = after.requests[result.skipped_request_id]
+            text = self.say("skip.done", name=after.singers[skipped.singer_id].name, title=skipped.song.title)
+        if result.started_request_id is None:
+            return [self.announce(event, text + self.say("skip.nobody_else"))]
+        view = await self.rotation.queue(state.show_id)
+        return [self.announce(event, text + self.now_singing(after, result.started_request_id, view))]
+
+    def now_singing(self, state: ShowState, request_id: str, view: QueueView) -> str:
+        """Who sings now, and who is up next."""
+        request = state.requests[request_id]
+        text = self.say("now_singing", entry=self.say.entry(state.singers[request.singer_id].name, request.song))
+        if view.upcoming:
+            text += self.say("now_singing.up_next", name=view.upcoming[0].singer.name)
+        return text
