@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -20,7 +20,7 @@ from core.delivery import Outgoing
 from core.reminders import DueNotice, FailedMessage
 from core.rotation import Notice
 from storage.delivery import _enqueue
-from storage.tables import notices, outbox
+from storage.tables import UtcDateTime, notices, outbox
 
 
 class SqlNoticeStore:
@@ -115,22 +115,51 @@ class SqlNoticeStore:
             return [dict(r._mapping) for r in (await conn.execute(query)).all()]
 
 
+# Every column a stored notice has, in the order the statements below list them.
+NOTICE_COLUMNS = ("key", "show_id", "request_id", "kind", "status", "due_at", "available_at", "attempts", "detail",
+                  "created_at", "settled_at")
+_TIMES = frozenset({"due_at", "available_at", "created_at", "settled_at"})
+
+
+def on_conflict(reschedules: bool) -> str:
+    """What storing a notice under a key already taken does (SQLite and PostgreSQL alike): nothing, or, for
+    a notice that ``reschedules`` (a show's timer row), move the stored row to the new time, pending again."""
+    if not reschedules:
+        return "ON CONFLICT (key) DO NOTHING"
+    return ("ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, available_at = excluded.available_at,"
+            " status = 'pending', settled_at = NULL")
+
+
+def notice_values(notice: Notice, now: datetime) -> dict[str, Any]:
+    """The row of a newly stored notice, by column."""
+    return {"key": notice.key, "show_id": notice.show_id, "request_id": notice.request_id, "kind": notice.kind,
+            "status": notice.status, "due_at": notice.due_at, "available_at": notice.due_at, "attempts": 0,
+            "detail": notice.detail, "created_at": now,
+            "settled_at": None if notice.status == "pending" else now}
+
+
+def by_rescheduling(new: Sequence[Notice]) -> list[tuple[bool, list[Notice]]]:
+    """``new`` split into the notices stored once and those that reschedule (each group non-empty)."""
+    groups = [(flag, [n for n in new if n.reschedules is flag]) for flag in (False, True)]
+    return [(flag, group) for flag, group in groups if group]
+
+
 async def insert_notices(conn: AsyncConnection, new: Sequence[Notice], now: datetime) -> None:
-    """Store notices in ``conn``'s transaction: a key already taken stays as it is, a scan row moves."""
-    if not new:
-        return
-    rows = [
-        {"key": n.key, "show_id": n.show_id, "request_id": n.request_id, "kind": n.kind, "status": n.status,
-         "due_at": n.due_at, "available_at": n.due_at, "attempts": 0, "detail": n.detail, "created_at": now,
-         "settled_at": None if n.status == "pending" else now}
-        for n in new
-    ]
-    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(notices).values(rows)
-    statement = statement.on_conflict_do_update(
-        index_elements=["key"],
-        set_={"due_at": statement.excluded.due_at, "available_at": statement.excluded.available_at,
-              "status": "pending", "settled_at": None},
-        where=notices.c.kind == "scan",
-    )
-    await conn.execute(statement)
+    """Store notices in ``conn``'s transaction; a key already taken is treated as ``on_conflict`` says."""
+    for reschedules, group in by_rescheduling(new):
+        params: dict[str, Any] = {}
+        binds = []
+        rows = []
+        for i, notice in enumerate(group):
+            names = []
+            for column, value in notice_values(notice, now).items():
+                name = f"{column}_{i}"
+                params[name] = value
+                names.append(f":{name}")
+                if column in _TIMES:
+                    binds.append(bindparam(name, type_=UtcDateTime))
+            rows.append(f"({', '.join(names)})")
+        statement = text(
+            f"INSERT INTO notices ({', '.join(NOTICE_COLUMNS)}) VALUES {', '.join(rows)} {on_conflict(reschedules)}"
+        ).bindparams(*binds)
+        await conn.execute(statement, params)

@@ -24,7 +24,7 @@ from core.rotation import (
     event_to_dict,
 )
 from core.rotation.events import ShowClosed, ShowOpened
-from storage.notices import insert_notices
+from storage.notices import NOTICE_COLUMNS, by_rescheduling, insert_notices, on_conflict
 from storage.tables import show_events, shows
 
 logger = logging.getLogger(__name__)
@@ -163,28 +163,27 @@ class SqlShowStore:
         if closed is not None:
             closing = ", status = 'closed', closed_at = :closed_at"
             params["closed_at"] = closed.occurred_at
+        # Stored only if the version bump happened; a key already taken is treated as ``on_conflict`` says.
         noticing = ""
         if notices:
-            # Stored only if the version bump happened; a key already taken is left alone, except a
-            # show's scan row, which moves to its new due time.
-            notice_values = []
-            for i, notice in enumerate(notices):
-                notice_values.append(
-                    f"(CAST(:nk{i} AS varchar), CAST(:nr{i} AS varchar), CAST(:nt{i} AS varchar),"
-                    f" CAST(:ns{i} AS varchar), CAST(:nd{i} AS timestamptz))"
-                )
-                params |= {f"nk{i}": notice.key, f"nr{i}": notice.request_id, f"nt{i}": notice.kind,
-                           f"ns{i}": notice.status, f"nd{i}": notice.due_at}
             params["noticed_at"] = rows[-1]["occurred_at"]
-            noticing = (
-                ", noticed AS (INSERT INTO notices (key, show_id, request_id, kind, status, due_at, available_at,"
-                " attempts, created_at, settled_at)"
+        for group_no, (reschedules, group) in enumerate(by_rescheduling(notices)):
+            notice_values = []
+            for i, notice in enumerate(group):
+                p = f"n{group_no}_{i}_"
+                notice_values.append(
+                    f"(CAST(:{p}k AS varchar), CAST(:{p}r AS varchar), CAST(:{p}t AS varchar),"
+                    f" CAST(:{p}s AS varchar), CAST(:{p}d AS timestamptz), CAST(:{p}x AS varchar))"
+                )
+                params |= {f"{p}k": notice.key, f"{p}r": notice.request_id, f"{p}t": notice.kind,
+                           f"{p}s": notice.status, f"{p}d": notice.due_at, f"{p}x": notice.detail}
+            noticing += (
+                f", noticed{group_no} AS (INSERT INTO notices ({', '.join(NOTICE_COLUMNS)})"
                 " SELECT n.key, CAST(bump.show_id AS varchar), n.request_id, n.kind, n.status, n.due, n.due, 0,"
-                " CAST(:noticed_at AS timestamptz),"
+                " n.detail, CAST(:noticed_at AS timestamptz),"
                 " CASE WHEN n.status = 'pending' THEN NULL ELSE CAST(:noticed_at AS timestamptz) END"
-                f" FROM bump, (VALUES {', '.join(notice_values)}) AS n(key, request_id, kind, status, due)"
-                " ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, available_at = excluded.available_at,"
-                " status = 'pending', settled_at = NULL WHERE notices.kind = 'scan')"
+                f" FROM bump, (VALUES {', '.join(notice_values)}) AS n(key, request_id, kind, status, due, detail)"
+                f" {on_conflict(reschedules)})"
             )
         statement = text(
             f"WITH bump AS (UPDATE shows SET version = :last{closing}"

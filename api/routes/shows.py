@@ -19,6 +19,7 @@ from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope,
 from api.schemas import UtcTimestamp
 from core.catalog import CatalogError, CatalogService, checked_text
 from core.rotation import (
+    SETTING_BOUNDS,
     AdvanceQueue,
     BumpSinger,
     ChangeShowSettings,
@@ -28,6 +29,7 @@ from core.rotation import (
     MoveRequest,
     NotFound,
     PauseSinger,
+    Policy,
     QueueView,
     RemoveRequest,
     ResumeSinger,
@@ -99,17 +101,23 @@ def _command_id(kind: str, key: str | None) -> str:
 # ---- wire shapes -------------------------------------------------------------------------------
 
 
+def _bounded(name: str) -> Any:
+    """An optional whole-number setting within the range the rotation allows (``SETTING_BOUNDS``)."""
+    bounds = SETTING_BOUNDS[name]
+    return Field(default=None, ge=bounds.low, le=bounds.high)
+
+
 class SettingsBody(BaseModel):
     """Per-show rules; every field optional, defaults as shown."""
 
     model_config = ConfigDict(extra="forbid")
-    policy: Literal["round_robin", "fifo"] | None = None
-    max_pending: StrictInt | None = Field(default=None, ge=1, le=50)
-    default_song_seconds: StrictInt | None = Field(default=None, ge=30, le=3600)
-    changeover_seconds: StrictInt | None = Field(default=None, ge=0, le=1800)
-    heads_up_position: StrictInt | None = Field(default=None, ge=1, le=50)
-    reminder_minutes: StrictInt | None = Field(default=None, ge=0, le=240)
-    no_show_timeout_seconds: StrictInt | None = Field(default=None, ge=10, le=3600)
+    policy: Policy | None = None
+    max_pending: StrictInt | None = _bounded("max_pending")
+    default_song_seconds: StrictInt | None = _bounded("default_song_seconds")
+    changeover_seconds: StrictInt | None = _bounded("changeover_seconds")
+    heads_up_position: StrictInt | None = _bounded("heads_up_position")
+    reminder_minutes: StrictInt | None = _bounded("reminder_minutes")
+    no_show_timeout_seconds: StrictInt | None = _bounded("no_show_timeout_seconds")
     auto_skip: StrictBool | None = None
 
     def apply_to(self, settings: ShowSettings) -> ShowSettings:
@@ -120,7 +128,7 @@ class SettingsBody(BaseModel):
 
 
 class SettingsOut(BaseModel):
-    policy: Literal["round_robin", "fifo"]
+    policy: Policy
     max_pending: int
     default_song_seconds: int
     changeover_seconds: int
@@ -393,8 +401,7 @@ async def request_song(
     song = await catalog.get_song(str(body.song_id))
     if song is None:
         raise not_found("Song")
-    # A catalog duration of 0 means "unknown" to the rotation, which then estimates a default.
-    ref = SongRef(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration or None)
+    ref = SongRef(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration)
     try:
         accepted = await rotation.request_song(str(show_id), _command_id("request", key), singer, ref)
     except RotationError as error:

@@ -19,7 +19,15 @@ from api.errors import (
 )
 from api.schemas import UtcTimestamp
 from core.catalog import (
+    BUCKET_MAX,
     DURATION_MAX,
+    EXTERNAL_ID_MAX,
+    KEY_MAX,
+    LANGUAGE_MAX,
+    TAGS_MAX,
+    TEXT_MAX,
+    YEAR_MAX,
+    YEAR_MIN,
     CatalogError,
     CatalogService,
     ExternalIdTaken,
@@ -47,8 +55,8 @@ CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 
 class MediaFileBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    bucket: str = Field(min_length=1, max_length=200)
-    key: str = Field(min_length=1, max_length=1024)
+    bucket: str = Field(min_length=1, max_length=BUCKET_MAX)
+    key: str = Field(min_length=1, max_length=KEY_MAX)
 
     @field_validator("bucket", "key")
     @classmethod
@@ -59,16 +67,20 @@ class MediaFileBody(BaseModel):
 
 
 Duration = Annotated[StrictInt, Field(ge=0, le=DURATION_MAX, description="Length in whole seconds")]
-Year = Annotated[StrictInt, Field(ge=1000, le=2999)]
+Year = Annotated[StrictInt, Field(ge=YEAR_MIN, le=YEAR_MAX)]
 
 
-def _clean(field: str, value: Any, maximum: int = 200) -> Any:
+def _clean(field: str, value: Any, maximum: int = TEXT_MAX) -> Any:
     if value is None or not isinstance(value, str):
         return value
     try:
         return checked_text(field, value, maximum=maximum)
     except CatalogError as error:
         raise ValueError(error.reason) from None
+
+
+def _maximum(info: ValidationInfo) -> int:
+    return {"language": LANGUAGE_MAX, "external_id": EXTERNAL_ID_MAX}.get(str(info.field_name), TEXT_MAX)
 
 
 def _clean_tags(value: list[str]) -> list[str]:
@@ -87,16 +99,16 @@ class SongCreate(BaseModel):
     duration: Duration | None = None
     media_file: MediaFileBody | None = None
     year: Year | None = None
-    language: str | None = Field(default=None, max_length=100)
-    tags: list[str] = Field(default_factory=list, max_length=30)
+    language: str | None = Field(default=None, max_length=LANGUAGE_MAX)
+    tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
     duet: StrictBool = False
     explicit: StrictBool = False
-    external_id: str | None = Field(default=None, min_length=1, max_length=200)
+    external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
 
     @field_validator("title", "artist", "language", "external_id")
     @classmethod
     def _cleaned(cls, value: Any, info: ValidationInfo) -> Any:
-        return _clean(str(info.field_name), value, 100 if info.field_name == "language" else 200)
+        return _clean(str(info.field_name), value, _maximum(info))
 
     @field_validator("tags")
     @classmethod
@@ -132,15 +144,15 @@ class SongUpdate(BaseModel):
     duration: Duration | None = None
     media_file: MediaFileBody | None = None
     year: Year | None = None
-    language: str | None = Field(default=None, max_length=100)
-    tags: list[str] = Field(default=_ABSENT, max_length=30)
+    language: str | None = Field(default=None, max_length=LANGUAGE_MAX)
+    tags: list[str] = Field(default=_ABSENT, max_length=TAGS_MAX)
     duet: StrictBool = Field(default=_ABSENT)
     explicit: StrictBool = Field(default=_ABSENT)
 
     @field_validator("title", "artist", "language")
     @classmethod
     def _cleaned(cls, value: Any, info: ValidationInfo) -> Any:
-        return _clean(str(info.field_name), value, 100 if info.field_name == "language" else 200)
+        return _clean(str(info.field_name), value, _maximum(info))
 
     @field_validator("tags")
     @classmethod
@@ -215,7 +227,9 @@ def _query_text(value: str | None) -> str | None:
 @router.get("", response_model=SongList)
 async def list_songs(
     catalog: CatalogDep,
-    q: Annotated[str | None, Query(max_length=200, description="Case-insensitive contains on title or artist")] = None,
+    q: Annotated[
+        str | None, Query(max_length=TEXT_MAX, description="Case-insensitive contains on title or artist")
+    ] = None,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     sort: Literal["title", "artist", "created_at", "updated_at", "duration"] = "title",

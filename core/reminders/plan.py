@@ -94,7 +94,8 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
             first_crossing = slot.eta_seconds - threshold
     if first_crossing is not None:
         due = now + timedelta(seconds=first_crossing)
-        notices.append(Notice(f"{state.show_id}:-:{SCAN}:0", state.show_id, None, SCAN, due))
+        # One timer row per show, moved (not added) every time it is planned.
+        notices.append(Notice(f"{state.show_id}:-:{SCAN}:0", state.show_id, None, SCAN, due, reschedules=True))
     return notices
 
 

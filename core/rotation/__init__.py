@@ -76,15 +76,18 @@ from core.rotation.results import (
     SongRequestAccepted,
 )
 from core.rotation.service import RotationService
-from core.rotation.settings import ShowSettings
+from core.rotation.settings import POLICIES, SETTING_BOUNDS, Bounds, Policy, ShowSettings
 from core.rotation.state import HistoryEntry, ShowState, evolve, fold
 from core.rotation.values import SingerRef, SongRef
 
 __all__ = [
+    "POLICIES",
+    "SETTING_BOUNDS",
     "Accepted",
     "ActionUndone",
     "AdvanceQueue",
     "AppendResult",
+    "Bounds",
     "BumpSinger",
     "ChangeShowSettings",
     "CloseShow",
@@ -107,6 +110,7 @@ __all__ = [
     "OpenShow",
     "OwnRequest",
     "PauseSinger",
+    "Policy",
     "QueueMoved",
     "QueueView",
     "RandomSource",

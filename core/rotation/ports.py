@@ -61,8 +61,9 @@ class RecordedCommand:
 class Notice:
     """Something to tell someone about a show, stored in the same transaction as the events causing it.
 
-    ``key`` is unique forever: storing the same key again changes nothing, except for a ``scan``
-    row, whose due time moves. ``status`` is ``"pending"`` (to be looked at from ``due_at``) or
+    ``key`` is unique forever: storing the same key again changes nothing, unless the notice
+    ``reschedules`` (a show's one timer row), whose stored row then moves to the new due time and is
+    pending again. ``status`` is ``"pending"`` (to be looked at from ``due_at``) or
     ``"suppressed"`` (recorded only so that the key is taken and the notice never goes out). The
     rotation does not interpret notices; ``core.reminders`` plans and delivers them.
     """
@@ -74,6 +75,7 @@ class Notice:
     due_at: datetime
     status: str = "pending"
     detail: str | None = None
+    reschedules: bool = False
 
 
 class NoticePlanner(Protocol):
@@ -116,8 +118,8 @@ class ShowStore(Protocol):
     ) -> AppendResult:
         """Atomically append ``events`` (non-empty) at seqs ``expected_version + 1 ...``.
 
-        ``notices`` are stored in the same transaction (a key already stored is left as it is, a
-        ``scan`` row gets the new due time); a failed append stores none of them.
+        ``notices`` are stored in the same transaction (a key already stored is left as it is, unless
+        the notice ``reschedules``); a failed append stores none of them.
 
         ``command_id`` is recorded on the first event of the batch. Raises
         ``core.rotation.errors.ConcurrencyConflict`` and writes nothing if the show's version is not

@@ -41,8 +41,8 @@ from core.rotation.values import SingerRef, SongRef
 # Show ids derive from the opening command id so that a retried OpenShow lands on the same show.
 _SHOW_NAMESPACE = uuid.UUID("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a")
 _CODE_ATTEMPTS = 50
-# ETAs are estimates in whole seconds; a show's scan row moving by less than this is not rewritten.
-_SCAN_SLACK = timedelta(seconds=15)
+# ETAs are estimates in whole seconds; a show's timer row moving by less than this is not rewritten.
+_RESCHEDULE_SLACK = timedelta(seconds=15)
 
 
 class _Stream:
@@ -207,12 +207,12 @@ class RotationService:
             return []
         # Planned at the events' own time, so a notice due "now" is due exactly when its cause happened.
         planned = self._plan_notices(after, events, now)
-        # Keys this process already stored for the show would be ignored by the store anyway; a scan
+        # Keys this process already stored for the show would be ignored by the store anyway; a timer
         # row (which the store moves) is sent again only when its time moved by more than a little.
         fresh = []
         for notice in planned:
             stored = stream.noticed.get(notice.key)
-            if stored is None or (notice.kind == "scan" and abs(notice.due_at - stored) > _SCAN_SLACK):
+            if stored is None or (notice.reschedules and abs(notice.due_at - stored) > _RESCHEDULE_SLACK):
                 fresh.append(notice)
         return fresh
 

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Final, Literal, get_args
 
 from core.rotation.errors import InvalidSettings
 
 Policy = Literal["round_robin", "fifo"]
 POLICIES: tuple[str, ...] = get_args(Policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Bounds:
+    """The whole numbers a setting may take: ``low``..``high``, both included."""
+
+    low: int
+    high: int
+
+
+# The one statement of every numeric setting's range; the API's schema and the bot's /settings read it.
+SETTING_BOUNDS: Final[Mapping[str, Bounds]] = {
+    "max_pending": Bounds(1, 50),
+    "default_song_seconds": Bounds(30, 3600),
+    "changeover_seconds": Bounds(0, 1800),
+    "heads_up_position": Bounds(1, 50),
+    "reminder_minutes": Bounds(0, 240),
+    "no_show_timeout_seconds": Bounds(10, 3600),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,17 +51,13 @@ class ShowSettings:
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:
             raise InvalidSettings(f"policy must be one of {', '.join(POLICIES)}, not {self.policy!r}")
-        _check_range("max_pending", self.max_pending, 1, 50)
-        _check_range("default_song_seconds", self.default_song_seconds, 30, 3600)
-        _check_range("changeover_seconds", self.changeover_seconds, 0, 1800)
-        _check_range("heads_up_position", self.heads_up_position, 1, 50)
-        _check_range("reminder_minutes", self.reminder_minutes, 0, 240)
-        _check_range("no_show_timeout_seconds", self.no_show_timeout_seconds, 10, 3600)
+        for name, bounds in SETTING_BOUNDS.items():
+            _check_range(name, getattr(self, name), bounds)
         if not isinstance(self.auto_skip, bool):
             raise InvalidSettings("auto_skip must be true or false")
 
 
-def _check_range(name: str, value: int, low: int, high: int) -> None:
+def _check_range(name: str, value: object, bounds: Bounds) -> None:
     # bool is an int subclass; True as a limit is almost certainly a caller bug.
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidSettings(f"{name} must be a whole number from {low} to {high}, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not bounds.low <= value <= bounds.high:
+        raise InvalidSettings(f"{name} must be a whole number from {bounds.low} to {bounds.high}, not {value!r}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from typing import Any
 
 import httpx
 import pytest
 
+from core.rotation import SETTING_BOUNDS, ShowSettings
 from tests.api.test_songs_contract import assert_envelope
 
 SHOWS = "/api/v1/shows"
@@ -242,3 +244,11 @@ async def test_unknown_shows_songs_and_singers_are_404(client: httpx.AsyncClient
     assert_envelope(await client.post(f"{night.url}/requests", json=body, headers=admin), 404, "not-found")
     assert_envelope(await night.kj(f"singers/{uuid.uuid4()}/pause"), 404, "not-found")
     assert_envelope(await client.get(f"{SHOWS}/not-a-uuid/queue"), 400, "validation-error")
+
+
+async def test_the_schema_states_the_rotations_own_setting_ranges(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]["SettingsBody"]["properties"]
+    for name, bounds in SETTING_BOUNDS.items():
+        number = next(option for option in schema[name]["anyOf"] if option.get("type") == "integer")
+        assert (number["minimum"], number["maximum"]) == (bounds.low, bounds.high), name
+    assert set(schema) == {f.name for f in dataclasses.fields(ShowSettings)}

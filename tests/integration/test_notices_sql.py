@@ -22,7 +22,8 @@ SHOW = "00000000-0000-0000-0000-0000000000a1"
 
 def notice(kind: str, request: str = "r1", due: datetime = NOW, status: str = "pending") -> Notice:
     key = f"{SHOW}:{'-' if kind == 'scan' else request}:{kind}:0"
-    return Notice(key, SHOW, None if kind == "scan" else request, kind, due, status)
+    # As the planner makes them: the show's scan row is its timer, moved rather than added.
+    return Notice(key, SHOW, None if kind == "scan" else request, kind, due, status, reschedules=kind == "scan")
 
 
 async def opened_show(container: Container) -> None:

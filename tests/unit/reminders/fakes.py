@@ -27,7 +27,7 @@ class Row:
 
 @dataclass
 class InMemoryNoticeStore:
-    """The rows a ``notices`` table would hold: the first row per key wins, except a scan row moves."""
+    """The rows a ``notices`` table would hold: the first row per key wins, except a rescheduling one moves."""
 
     shows: InMemoryShowStore
     rows: dict[str, Row] = field(default_factory=dict)
@@ -40,7 +40,7 @@ class InMemoryNoticeStore:
         if row is None:
             self.rows[notice.key] = Row(notice, next(self.ids), notice.status, notice.due_at, detail=notice.detail,
                                         seen=notice)
-        elif notice.kind == "scan" and row.seen is not notice:
+        elif notice.reschedules and row.seen is not notice:
             row.notice, row.status, row.available_at, row.seen = notice, "pending", notice.due_at, notice
 
     def _sync(self) -> None:

@@ -56,7 +56,7 @@ class InMemoryShowStore:
             kind, payload = event_to_dict(event)
             rows.append((expected_version + index + 1, kind, payload, command_id if index == 0 else None))
         for notice in notices:
-            if notice.key not in self.notices or notice.kind == "scan":
+            if notice.key not in self.notices or notice.reschedules:
                 self.notices[notice.key] = notice
         self.appends += 1
         return AppendResult(expected_version + 1, expected_version + len(events))
