@@ -1,1 +1,1 @@
-"""The HTTP API (FastAPI): ``api.app.create_app`` builds it around a wired ``Container``."""
+"""The HTTP API (FastAPI): ``api.app.create_app`` builds it around the services in ``api.deps.ApiServices``."""

@@ -1,31 +1,32 @@
-"""Building the FastAPI application around an already wired container."""
+"""Building the FastAPI application around the services the composition root wired."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 
+from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
 from api.routes import health, notices, shows, songs, stream
 
-if TYPE_CHECKING:
-    from karaoke.bootstrap import Container
 
+def create_app(
+    services: ApiServices, extra_routers: Sequence[APIRouter] = (), *, telegram_username: str | None = None
+) -> FastAPI:
+    """The HTTP app. It holds ``services``; it creates nothing itself.
 
-def create_app(container: Container, extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
-    """The HTTP app. It holds the container; it creates nothing itself.
-
-    ``extra_routers`` are the chat platforms' inbound endpoints (Telegram webhook, Slack events).
+    ``extra_routers`` are the chat platforms' inbound endpoints (Telegram webhook, Slack events);
+    ``telegram_username`` names the bot the venue screen's QR code opens.
     """
     app = FastAPI(
         title="Karaoke",
         version="0.1.0",
         description="Song catalog, rotation and admin API of the chat-bot karaoke service.",
     )
-    app.state.container = container
+    app.state.services = services
+    app.state.telegram_username = telegram_username
     install_error_handlers(app)
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(health.router)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.deps import ServicesDep
 from api.errors import ApiError
 
 ADMIN_COOKIE = "karaoke_admin"
@@ -17,14 +18,15 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _bearer = HTTPBearer(auto_error=False, description="The admin token (KARAOKE_ADMIN_TOKEN)")
 
 
-def is_admin_token(request: Request, given: str) -> bool:
-    """Whether ``given`` is the admin token; compared in constant time."""
-    expected: str = request.app.state.container.admin_token
+def is_admin_token(expected: str, given: str) -> bool:
+    """Whether ``given`` is the admin token ``expected``; compared in constant time."""
     return hmac.compare_digest(given.encode(), expected.encode())
 
 
 async def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     """Let the request through only with the admin token: as a bearer token, or as the dashboard's cookie.
 
@@ -32,11 +34,11 @@ async def require_admin(
     carry the custom ``X-Karaoke-CSRF`` header, which no other site can add without our CORS consent.
     """
     if credentials is not None:
-        if is_admin_token(request, credentials.credentials):
+        if is_admin_token(services.admin_token, credentials.credentials):
             return
     else:
         cookie = request.cookies.get(ADMIN_COOKIE, "")
-        if is_admin_token(request, cookie):
+        if is_admin_token(services.admin_token, cookie):
             if request.method in _SAFE_METHODS or request.headers.get(CSRF_HEADER) == "1":
                 return
             raise ApiError(403, "forbidden", f"Cookie-authenticated writes need the header {CSRF_HEADER}: 1.")

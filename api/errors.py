@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.envelope import error_body
+
 logger = logging.getLogger(__name__)
 
 _CODES = {
@@ -74,10 +76,7 @@ def envelope(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """A JSON response carrying the error envelope."""
-    body: dict[str, Any] = {"code": code, "message": message}
-    if field_errors:
-        body["details"] = {"fieldErrors": [{"field": f, "reason": r} for f, r in field_errors]}
-    return JSONResponse({"error": body}, status_code=status, headers=headers)
+    return JSONResponse(error_body(code, message, field_errors), status_code=status, headers=headers)
 
 
 def not_found(what: str) -> ApiError:

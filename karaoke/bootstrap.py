@@ -22,7 +22,7 @@ from core.catalog.search import CatalogSearch
 from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
-from core.reminders import ReminderTicker, plan_notices
+from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.rotation import RotationService
 from karaoke.settings import Settings
 from storage import migrate
@@ -74,6 +74,7 @@ class Container:
     inbox: SqlInbox
     outbox: SqlOutbox
     notices: SqlNoticeStore
+    notice_log: NoticeLog
     reminders: ReminderTicker
     admin_token: str
     admin_token_generated: bool
@@ -127,6 +128,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             inbox=SqlInbox(engine, clock),
             outbox=SqlOutbox(engine),
             notices=notices,
+            notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock),
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,

@@ -7,8 +7,10 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+from tqdm import tqdm
 
 from core.catalog import ImportReport
 from core.catalog.importers import (
@@ -22,7 +24,6 @@ from core.catalog.importers import (
 from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
 from karaoke.platforms import platforms
-from karaoke.progress import lines_with_progress
 from karaoke.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -102,6 +103,14 @@ async def _db(settings: Settings, command: str) -> int:
         revision = await migrate.current_revision(container.engine)
         print(f"database at revision {revision or '(none)'}; newest is {migrate.head_revision()}")
     return 0
+
+
+def lines_with_progress(lines: Iterable[str], total_bytes: int, *, label: str) -> Iterator[str]:
+    """Yield ``lines`` unchanged, with a progress bar by bytes read on stderr when it is a terminal (tqdm)."""
+    with tqdm(total=total_bytes, desc=label, unit="B", unit_scale=True, unit_divisor=1024, disable=None) as bar:
+        for line in lines:
+            bar.update(len(line.encode("utf-8", "surrogatepass")))
+            yield line
 
 
 async def import_file(container: Container, path: Path) -> ImportReport:
@@ -216,9 +225,8 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
                   flush=True)
         print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
         async with platforms(container) as chat:
-            app = create_app(container, chat.routers)
             # The venue screen's QR code opens the bot by its username, known once Telegram answered getMe.
-            app.state.telegram_username = chat.telegram_username
+            app = create_app(container, chat.routers, telegram_username=chat.telegram_username)
             config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
             async with background(container, chat.senders, chat.tasks):
                 await uvicorn.Server(config).serve()

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.delivery import Outgoing
-from core.reminders import DueNotice, FailedMessage
+from core.reminders import DueNotice, FailedMessage, StoredNotice
 from core.rotation import Notice
 from storage.delivery import _enqueue
 from storage.tables import UtcDateTime, notices, outbox
@@ -108,11 +108,11 @@ class SqlNoticeStore:
             rows = (await conn.execute(query)).all()
         return [FailedMessage(r.key, dict(r.context), r.last_error or "") for r in rows]
 
-    async def all(self, show_id: str) -> list[dict[str, Any]]:
-        """Every notice of a show as stored (for the KJ dashboard, tests and operators)."""
+    async def of_show(self, show_id: str) -> list[StoredNotice]:
         query = select(notices).where(notices.c.show_id == show_id).order_by(notices.c.notice_id)
         async with self._engine.connect() as conn:
-            return [dict(r._mapping) for r in (await conn.execute(query)).all()]
+            rows = (await conn.execute(query)).all()
+        return [StoredNotice(r.kind, r.request_id, r.status, r.due_at, r.settled_at, r.detail) for r in rows]
 
 
 # Every column a stored notice has, in the order the statements below list them.

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import func, insert, select, text, true, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,12 +18,15 @@ from core.rotation import (
     ConcurrencyConflict,
     Event,
     Notice,
+    ShowPage,
     ShowSummary,
     StoredEvent,
     event_from_dict,
     event_to_dict,
+    settings_from_dict,
+    settings_to_dict,
 )
-from core.rotation.events import ShowClosed, ShowOpened
+from core.rotation.events import ShowClosed, ShowOpened, ShowSettingsChanged
 from storage.notices import NOTICE_COLUMNS, by_rescheduling, insert_notices, on_conflict
 from storage.tables import show_events, shows
 
@@ -93,8 +96,10 @@ class SqlShowStore:
                 }
             )
         closed = next((e for e in events if isinstance(e, ShowClosed)), None)
+        changed = next((e for e in reversed(events) if isinstance(e, ShowSettingsChanged)), None)
+        settings = settings_to_dict(changed.settings) if changed is not None else None
         if expected_version > 0 and self._engine.dialect.name == "postgresql":
-            await self._append_in_one_statement(show_id, expected_version, last, rows, closed, notices)
+            await self._append_in_one_statement(show_id, expected_version, last, rows, closed, settings, notices)
             return AppendResult(first_seq=expected_version + 1, last_seq=last)
         try:
             async with self._write_turn, self._engine.begin() as conn:
@@ -110,6 +115,7 @@ class SqlShowStore:
                             status="open",
                             version=last,
                             created_at=opened.occurred_at,
+                            settings=settings_to_dict(opened.settings),
                         )
                     )
                 else:
@@ -126,6 +132,8 @@ class SqlShowStore:
                         .where(shows.c.show_id == show_id)
                         .values(status="closed", closed_at=closed.occurred_at)
                     )
+                if settings is not None:
+                    await conn.execute(update(shows).where(shows.c.show_id == show_id).values(settings=settings))
                 await conn.execute(insert(show_events), rows)
                 await insert_notices(conn, notices, events[-1].occurred_at)
         except IntegrityError as error:
@@ -144,6 +152,7 @@ class SqlShowStore:
         last: int,
         rows: list[dict[str, Any]],
         closed: ShowClosed | None,
+        settings: dict[str, Any] | None,
         notices: Sequence[Notice],
     ) -> None:
         # One statement, one round trip, its own transaction: the version bump and the inserts
@@ -163,6 +172,9 @@ class SqlShowStore:
         if closed is not None:
             closing = ", status = 'closed', closed_at = :closed_at"
             params["closed_at"] = closed.occurred_at
+        if settings is not None:
+            closing += ", settings = CAST(:settings AS json)"
+            params["settings"] = json.dumps(settings)
         # Stored only if the version bump happened; a key already taken is treated as ``on_conflict`` says.
         noticing = ""
         if notices:
@@ -208,19 +220,27 @@ class SqlShowStore:
             found = (await conn.execute(query)).scalar()
         return str(found) if found is not None else None
 
-    async def list_shows(self) -> list[ShowSummary]:
-        query = select(shows).order_by(shows.c.created_at.desc(), shows.c.show_id)
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [
+    async def list_shows(self, status: str | None = None, *, limit: int = 50, offset: int = 0) -> ShowPage:
+        condition = shows.c.status == status if status is not None else true()
+        listing = (
+            select(shows).where(condition).order_by(shows.c.created_at.desc(), shows.c.show_id)
+            .limit(limit).offset(offset)
+        )
+        counting = select(func.count()).select_from(shows).where(condition)
+        async with self._autocommit.connect() as conn:
+            rows = (await conn.execute(listing)).all()
+            total = int((await conn.execute(counting)).scalar_one())
+        items = [
             ShowSummary(
-                show_id=str(r.show_id), name=r.name, code=r.code, opened_at=r.created_at, closed=r.status == "closed"
+                show_id=str(r.show_id), name=r.name, code=r.code, opened_at=r.created_at,
+                closed=r.status == "closed", version=r.version, settings=settings_from_dict(r.settings),
             )
             for r in rows
         ]
+        return ShowPage(items, total)
 
     async def version(self, show_id: str) -> int | None:
         """The show's current version (its last seq), or None for an unknown show. One indexed read."""
-        async with self._engine.connect() as conn:
+        async with self._autocommit.connect() as conn:
             found = (await conn.execute(select(shows.c.version).where(shows.c.show_id == show_id))).scalar()
         return int(found) if found is not None else None

@@ -106,6 +106,9 @@ shows = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
+    # The current settings (from ShowOpened and ShowSettingsChanged), so listing shows folds no stream.
+    # Always set; nullable only because SQLite adds a NOT NULL column to a table only with a default.
+    Column("settings", JSON, nullable=True),
     # Two open shows never share a join code; closed shows free theirs.
     Index(
         "uq_shows_open_code",
@@ -115,6 +118,7 @@ shows = Table(
         postgresql_where=text("status = 'open'"),
     ),
     Index(None, "created_at"),
+    Index(None, "status", "created_at"),
 )
 
 show_events = Table(

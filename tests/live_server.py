@@ -50,8 +50,7 @@ def live_server(
                 if asyncio.iscoroutine(result):
                     await result
             async with platforms(container) as chat:
-                app = create_app(container, chat.routers)
-                app.state.telegram_username = chat.telegram_username
+                app = create_app(container, chat.routers, telegram_username=chat.telegram_username)
                 if configure is not None:
                     configure(app)
                 config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

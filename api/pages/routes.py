@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qs, quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.auth import ADMIN_COOKIE, AdminDep, is_admin_token
+from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
 from api.pages.qr import qr_svg, telegram_link
 from api.pages.render import Markup, json_script, render, template
 from core.rotation import NotFound, QueueView, RotationService, ShowState, Slot
@@ -32,14 +33,6 @@ _COOKIE_SECONDS = 12 * 3600
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _rotation(request: Request) -> RotationService:
-    service: RotationService = request.app.state.container.rotation
-    return service
-
-
-RotationDep = Annotated[RotationService, Depends(_rotation)]
-
-
 async def _show(rotation: RotationService, code: str) -> ShowState | None:
     if not _CODE.match(code):
         return None
@@ -50,12 +43,6 @@ async def _show(rotation: RotationService, code: str) -> ShowState | None:
         return await rotation.state(show_id)
     except NotFound:
         return None
-
-
-def _telegram_username(request: Request) -> str | None:
-    # Known only once the bot has asked Telegram who it is; the composition root sets it then.
-    name = getattr(request.app.state, "telegram_username", None)
-    return name if isinstance(name, str) and name else None
 
 
 def _page(body: str, status: int = 200) -> HTMLResponse:
@@ -98,13 +85,12 @@ def _upcoming_rows(view: QueueView) -> Markup:
 
 
 @router.get("/display/{code}", response_class=HTMLResponse)
-async def display(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+async def display(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTMLResponse:
     """The venue screen: now singing, the next five with ETAs, and how to join."""
     state = await _show(rotation, code)
     if state is None:
         return _not_found(code)
     view = await rotation.queue(state.show_id)
-    bot = _telegram_username(request)
     link = telegram_link(bot, state.code) if bot else None
     now = view.now
     return _page(render(
@@ -125,12 +111,11 @@ async def display(code: str, request: Request, rotation: RotationDep) -> HTMLRes
 
 
 @router.get("/songbook/{code}", response_class=HTMLResponse)
-async def songbook(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+async def songbook(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTMLResponse:
     """The singers' catalog search, for a phone: every song with the chat command that requests it."""
     state = await _show(rotation, code)
     if state is None:
         return _not_found(code)
-    bot = _telegram_username(request)
     return _page(render(
         "songbook.html",
         css=Markup(template("base.css")),
@@ -141,8 +126,8 @@ async def songbook(code: str, request: Request, rotation: RotationDep) -> HTMLRe
     ))
 
 
-def _has_admin_cookie(request: Request) -> bool:
-    return is_admin_token(request, request.cookies.get(ADMIN_COOKIE, ""))
+def _has_admin_cookie(request: Request, services: ApiServices) -> bool:
+    return is_admin_token(services.admin_token, request.cookies.get(ADMIN_COOKIE, ""))
 
 
 def _login(state: ShowState, error: str = "", status: int = 200) -> HTMLResponse:
@@ -152,12 +137,12 @@ def _login(state: ShowState, error: str = "", status: int = 200) -> HTMLResponse
 
 
 @router.get("/kj/{code}", response_class=HTMLResponse)
-async def kj_dashboard(code: str, request: Request, rotation: RotationDep) -> HTMLResponse:
+async def kj_dashboard(code: str, request: Request, services: ServicesDep) -> HTMLResponse:
     """The KJ dashboard, or its login form without the admin cookie."""
-    state = await _show(rotation, code)
+    state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
-    if not _has_admin_cookie(request):
+    if not _has_admin_cookie(request, services):
         return _login(state)
     return _page(render(
         "kj.html",
@@ -173,15 +158,15 @@ async def kj_dashboard(code: str, request: Request, rotation: RotationDep) -> HT
 
 
 @router.post("/kj/{code}/login", response_class=HTMLResponse)
-async def kj_login(code: str, request: Request, rotation: RotationDep) -> Response:
+async def kj_login(code: str, request: Request, services: ServicesDep) -> Response:
     """Check the admin token from the form; right: a cookie and back to the dashboard, wrong: the form again."""
-    state = await _show(rotation, code)
+    state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
     body = await request.body()
     fields = parse_qs(body[:_LOGIN_BODY_LIMIT].decode("utf-8", "replace"))
     token = (fields.get("token") or [""])[0].strip()
-    if not token or not is_admin_token(request, token):
+    if not token or not is_admin_token(services.admin_token, token):
         return _login(state, "That token is not right. Try again.", 401)
     response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
     https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
+from api.deps import ServicesDep
 from api.errors import ApiError, ErrorEnvelope
 
 logger = logging.getLogger(__name__)
@@ -28,9 +29,9 @@ async def healthz() -> Status:
     response_model=Status,
     responses={503: {"model": ErrorEnvelope, "description": "Not ready"}},
 )
-async def readyz(request: Request) -> Status:
+async def readyz(services: ServicesDep) -> Status:
     """Ready when the database answers, its schema is at head, and search has its index."""
-    problem = await request.app.state.container.readiness_problem()
+    problem = await services.readiness_problem()
     if problem:
         raise ApiError(503, "unavailable", problem)
     return Status(status="ready")

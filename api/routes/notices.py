@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.auth import AdminDep
+from api.deps import NoticeLogDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ErrorEnvelope, not_found
 from api.schemas import UtcTimestamp
-from core.rotation import NotFound, RotationService
-from storage.notices import SqlNoticeStore
+from core.reminders import NoticeEntry
+from core.rotation import NotFound
 
 router = APIRouter(
     prefix="/shows",
     tags=["reminders"],
     responses={**ERROR_RESPONSES, 404: {"model": ErrorEnvelope, "description": "No such show"}},
 )
-
-
-def _notices(request: Request) -> SqlNoticeStore:
-    store: SqlNoticeStore = request.app.state.container.notices
-    return store
-
-
-def _rotation(request: Request) -> RotationService:
-    service: RotationService = request.app.state.container.rotation
-    return service
 
 
 class NoticeOut(BaseModel):
@@ -43,6 +34,15 @@ class NoticeOut(BaseModel):
     settled_at: UtcTimestamp | None
     detail: str | None
 
+    @classmethod
+    def of(cls, entry: NoticeEntry) -> NoticeOut:
+        song = entry.song
+        return cls(
+            kind=entry.kind, request_id=entry.request_id, singer=entry.singer,
+            song=f"{song.title} — {song.artist}" if song else None, status=entry.status,
+            due_at=entry.due_at, settled_at=entry.settled_at, detail=entry.detail,
+        )
+
 
 class NoticeList(BaseModel):
     """Every reminder of a show, in the order they were planned."""
@@ -51,27 +51,10 @@ class NoticeList(BaseModel):
 
 
 @router.get("/{show_id}/notices", response_model=NoticeList, dependencies=[AdminDep], responses=AUTH_RESPONSES)
-async def show_notices(
-    show_id: uuid.UUID,
-    rotation: Annotated[RotationService, Depends(_rotation)],
-    store: Annotated[SqlNoticeStore, Depends(_notices)],
-) -> NoticeList:
+async def show_notices(show_id: uuid.UUID, log: NoticeLogDep) -> NoticeList:
     """The show's reminders (KJ only: it says who was reached and who could not be)."""
     try:
-        state = await rotation.state(str(show_id))
+        entries = await log.of_show(str(show_id))
     except NotFound:
         raise not_found("show") from None
-    items = []
-    for row in await store.all(str(show_id)):
-        request = state.requests.get(row["request_id"]) if row["request_id"] else None
-        items.append(NoticeOut(
-            kind=row["kind"],
-            request_id=row["request_id"],
-            singer=state.singers[request.singer_id].name if request else None,
-            song=f"{request.song.title} — {request.song.artist}" if request else None,
-            status=row["status"],
-            due_at=row["due_at"],
-            settled_at=row["settled_at"],
-            detail=row["detail"],
-        ))
-    return NoticeList(items=items)
+    return NoticeList(items=[NoticeOut.of(entry) for entry in entries])

@@ -11,13 +11,14 @@ import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from api.auth import AdminDep
+from api.deps import CatalogDep, RotationDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
 from api.schemas import UtcTimestamp
-from core.catalog import CatalogError, CatalogService, checked_text
+from core.catalog import CatalogError, checked_text
 from core.rotation import (
     SETTING_BOUNDS,
     AdvanceQueue,
@@ -37,6 +38,7 @@ from core.rotation import (
     RotationService,
     ShowSettings,
     ShowState,
+    ShowSummary,
     SingerRef,
     SkipSinger,
     Slot,
@@ -66,18 +68,6 @@ router = APIRouter(
 )
 
 
-def _rotation(request: Request) -> RotationService:
-    service: RotationService = request.app.state.container.rotation
-    return service
-
-
-def _catalog(request: Request) -> CatalogService:
-    service: CatalogService = request.app.state.container.catalog
-    return service
-
-
-RotationDep = Annotated[RotationService, Depends(_rotation)]
-CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 Key = Annotated[
     str | None,
     Header(
@@ -183,9 +173,25 @@ class ShowOut(BaseModel):
             version=state.version,
         )
 
+    @classmethod
+    def listed(cls, summary: ShowSummary) -> ShowOut:
+        return cls(
+            show_id=uuid.UUID(summary.show_id),
+            code=summary.code,
+            name=summary.name,
+            status="closed" if summary.closed else "open",
+            settings=SettingsOut(**dataclasses.asdict(summary.settings)),
+            created_at=summary.opened_at,
+            version=summary.version,
+        )
+
 
 class ShowList(BaseModel):
     items: list[ShowOut]
+    page: int
+    limit: int
+    total: int
+    has_next: bool
 
 
 class SingerBody(BaseModel):
@@ -345,15 +351,20 @@ async def open_show(body: ShowCreate, rotation: RotationDep, response: Response,
 
 @router.get("", response_model=ShowList)
 async def list_shows(
-    rotation: RotationDep, status: Annotated[Literal["open", "closed"] | None, Query()] = None
+    rotation: RotationDep,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ShowList:
-    """Shows, newest first; ``status`` filters open or closed ones."""
-    items = []
-    for summary in await rotation.list_shows():
-        if status is not None and (summary.closed != (status == "closed")):
-            continue
-        items.append(ShowOut.of(await rotation.state(summary.show_id)))
-    return ShowList(items=items)
+    """Shows, newest first, a page at a time; ``status`` filters open or closed ones."""
+    found = await rotation.list_shows(status, page=page, limit=limit)
+    return ShowList(
+        items=[ShowOut.listed(summary) for summary in found.items],
+        page=page,
+        limit=limit,
+        total=found.total,
+        has_next=page * limit < found.total,
+    )
 
 
 @router.get("/{show_id}", response_model=ShowOut)
@@ -397,7 +408,8 @@ async def request_song(
 ) -> RequestOut:
     """Queue a song for a singer (a chat user by platform and user_id, or a walk-in by name)."""
     singer = body.singer.ref()
-    await _state(rotation, show_id)
+    if await rotation.version(str(show_id)) is None:
+        raise not_found("Show")
     song = await catalog.get_song(str(body.song_id))
     if song is None:
         raise not_found("Song")
@@ -406,12 +418,10 @@ async def request_song(
         accepted = await rotation.request_song(str(show_id), _command_id("request", key), singer, ref)
     except RotationError as error:
         raise rotation_error(error) from None
-    state = await rotation.state(str(show_id))
-    request = state.requests[accepted.request_id]
     return RequestOut(
         request_id=accepted.request_id,
-        singer=SingerOut(singer_id=accepted.singer_id, name=state.singers[accepted.singer_id].name),
-        song=SongBrief(song_id=request.song.song_id, title=request.song.title, artist=request.song.artist),
+        singer=SingerOut(singer_id=accepted.singer_id, name=accepted.singer_name),
+        song=SongBrief(song_id=accepted.song.song_id, title=accepted.song.title, artist=accepted.song.artist),
         status="pending",
         position=accepted.position,
         already_sung_tonight=accepted.already_sung_tonight,

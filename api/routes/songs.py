@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationInfo, field_validator
 
 from api.auth import AdminDep
+from api.deps import CatalogDep, SearchDep
 from api.errors import (
     AUTH_RESPONSES,
     ERROR_RESPONSES,
@@ -29,7 +30,6 @@ from core.catalog import (
     YEAR_MAX,
     YEAR_MIN,
     CatalogError,
-    CatalogService,
     ExternalIdTaken,
     MediaFile,
     Song,
@@ -40,17 +40,9 @@ from core.catalog import (
     checked_text,
     has_control_characters,
 )
-from core.catalog.search import MAX_QUERY, CatalogSearch, SearchNotReady
+from core.catalog.search import MAX_QUERY, SearchNotReady
 
 router = APIRouter(prefix="/songs", tags=["songs"], responses=ERROR_RESPONSES)
-
-
-def _catalog(request: Request) -> CatalogService:
-    service: CatalogService = request.app.state.container.catalog
-    return service
-
-
-CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 
 
 class MediaFileBody(BaseModel):
@@ -263,18 +255,13 @@ class SearchOut(BaseModel):
     confident: bool = Field(description="The first item is sure enough to take without asking")
 
 
-def _search(request: Request) -> CatalogSearch:
-    search: CatalogSearch = request.app.state.container.search
-    return search
-
-
 @router.get(
     "/search",
     response_model=SearchOut,
     responses={503: {"model": ErrorEnvelope, "description": "The search index is still being built"}},
 )
 async def search_songs(
-    search: Annotated[CatalogSearch, Depends(_search)],
+    search: SearchDep,
     q: Annotated[str, Query(description="What the singer typed: title, artist or both, typos welcome")],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchOut:

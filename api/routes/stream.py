@@ -1,8 +1,9 @@
 """Live queue changes as Server-Sent Events, for the venue screen and the KJ dashboard.
 
-The stream polls the show's version (one indexed read) rather than listening in-process, so a
+The stream looks at the show's version (one indexed read) rather than listening in-process, so a
 change made through any instance of the service reaches every screen. Clients refetch the queue
-on each ``queue`` event; the event carries only the version.
+on each ``queue`` event; the event carries only the version. sse-starlette does the protocol: its
+pings keep proxies from closing an idle stream, and it stops the loop when the browser goes away.
 """
 
 from __future__ import annotations
@@ -13,77 +14,47 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from api.deps import RotationDep, StreamTiming, StreamTimingDep
 from api.errors import ERROR_RESPONSES, NOT_FOUND_RESPONSES, not_found
-from storage.shows import SqlShowStore
+from core.rotation import RotationService
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/shows", tags=["shows"], responses={**ERROR_RESPONSES, **NOT_FOUND_RESPONSES})
 
 
-@dataclass(frozen=True)
-class StreamTiming:
-    """How often the stream looks for changes, says it is alive, and how long one connection lasts.
-
-    Set ``app.state.stream_timing`` to change them (tests shorten them). A connection ends after
-    ``max_seconds`` and the browser's EventSource reconnects by itself, so no stream holds up a
-    graceful shutdown for long.
-    """
-
-    poll_seconds: float = 0.5
-    keep_alive_seconds: float = 15.0
-    max_seconds: float = 30.0
-    retry_millis: int = 1000
-
-
-def _timing(request: Request) -> StreamTiming:
-    timing = getattr(request.app.state, "stream_timing", None)
-    return timing if isinstance(timing, StreamTiming) else StreamTiming()
-
-
-def _store(request: Request) -> SqlShowStore:
-    store: SqlShowStore = request.app.state.container.shows
-    return store
-
-
-def queue_event(version: int) -> str:
+def queue_event(version: int) -> ServerSentEvent:
     """One SSE ``queue`` event carrying the show's version."""
-    return f"event: queue\ndata: {json.dumps({'version': version})}\n\n"
+    return ServerSentEvent(data=json.dumps({"version": version}), event="queue", sep="\n")
 
 
-async def _events(request: Request, store: SqlShowStore, show_id: str, timing: StreamTiming) -> AsyncIterator[str]:
+async def _events(rotation: RotationService, show_id: str, timing: StreamTiming) -> AsyncIterator[ServerSentEvent]:
     # The browser waits this long before reconnecting after the stream ends or the server restarts.
-    yield f"retry: {timing.retry_millis}\n\n"
-    started = last_sent = time.monotonic()
+    yield ServerSentEvent(retry=timing.retry_millis, sep="\n")
+    started = time.monotonic()
     sent: int | None = None
-    while not await request.is_disconnected():
+    while True:
         try:
-            version = await store.version(show_id)
+            version = await rotation.version(show_id)
         except Exception:
-            # A database hiccup must not end the screen's stream; the next poll tries again.
+            # A database hiccup must not end the screen's stream; the next look tries again.
             logger.warning("reading the version of show %s failed", show_id, exc_info=True)
             version = sent
-        now = time.monotonic()
         if version is not None and version != sent:
             yield queue_event(version)
-            sent, last_sent = version, now
-        elif now - last_sent >= timing.keep_alive_seconds:
-            yield ": keep-alive\n\n"
-            last_sent = now
-        if now - started >= timing.max_seconds:
+            sent = version
+        if time.monotonic() - started >= timing.max_seconds:
             return
         await asyncio.sleep(timing.poll_seconds)
 
 
 @router.get(
     "/{show_id}/stream",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={
         200: {
             "description": "Server-Sent Events: `queue` with `{\"version\": N}` now and on every change; "
@@ -92,17 +63,14 @@ async def _events(request: Request, store: SqlShowStore, show_id: str, timing: S
         }
     },
 )
-async def stream(
-    show_id: uuid.UUID,
-    request: Request,
-    store: Annotated[SqlShowStore, Depends(_store)],
-    timing: Annotated[StreamTiming, Depends(_timing)],
-) -> StreamingResponse:
+async def stream(show_id: uuid.UUID, rotation: RotationDep, timing: StreamTimingDep) -> EventSourceResponse:
     """Follow the show live: an event when it changes, refetch its queue then."""
-    if await store.version(str(show_id)) is None:
+    if await rotation.version(str(show_id)) is None:
         raise not_found("Show")
-    return StreamingResponse(
-        _events(request, store, str(show_id), timing),
-        media_type="text/event-stream",
+    return EventSourceResponse(
+        _events(rotation, str(show_id), timing),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        ping=timing.keep_alive_seconds,
+        ping_message_factory=lambda: ServerSentEvent(comment="keep-alive", sep="\n"),
+        sep="\n",
     )

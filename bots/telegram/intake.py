@@ -22,9 +22,9 @@ from fastapi.responses import JSONResponse, Response
 from telegram import Bot, Update
 from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, TelegramError
 
-from api.errors import envelope
 from bots.telegram.translate import ALLOWED_UPDATES, context_of, event_from_update
 from core.chat import ChatEvent
+from core.envelope import error_body
 
 logger = logging.getLogger(__name__)
 
@@ -230,6 +230,11 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
         return JSONResponse({"ok": True})
 
     return router
+
+
+def envelope(status: int, code: str, message: str) -> JSONResponse:
+    """An error answer in the service's one envelope."""
+    return JSONResponse(error_body(code, message), status_code=status)
 
 
 def _update_object(body: bytes) -> dict[str, Any] | None:

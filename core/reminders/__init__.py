@@ -5,6 +5,7 @@ them with the batch. ``ReminderTicker`` settles the due ones into outbox message
 that no longer hold. Stdlib and ``core`` only.
 """
 
+from core.reminders.log import NoticeEntry, NoticeLog
 from core.reminders.plan import (
     HEADS_UP,
     KJ_KINDS,
@@ -19,7 +20,7 @@ from core.reminders.plan import (
     plan_notices,
     stale_reason,
 )
-from core.reminders.ports import DueNotice, FailedMessage, NoticeStore
+from core.reminders.ports import DueNotice, FailedMessage, NoticeStore, StoredNotice
 from core.reminders.ticker import MESSAGE_PREFIX, ReminderTicker
 
 __all__ = [
@@ -35,8 +36,11 @@ __all__ = [
     "UP",
     "DueNotice",
     "FailedMessage",
+    "NoticeEntry",
+    "NoticeLog",
     "NoticeStore",
     "ReminderTicker",
+    "StoredNotice",
     "notice_key",
     "plan_notices",
     "stale_reason",

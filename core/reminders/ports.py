@@ -25,6 +25,18 @@ class DueNotice:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredNotice:
+    """A notice as stored, however it ended: for KJs and operators to read back."""
+
+    kind: str
+    request_id: str | None
+    status: str
+    due_at: datetime
+    settled_at: datetime | None
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FailedMessage:
     """An outbox message the platform refused for good, with the context it was queued with."""
 
@@ -75,4 +87,8 @@ class NoticeStore(Protocol):
 
     async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
         """Outbox messages whose key starts with ``prefix`` that failed for good since ``since``."""
+        ...
+
+    async def of_show(self, show_id: str) -> list[StoredNotice]:
+        """Every notice of a show, in the order they were planned."""
         ...

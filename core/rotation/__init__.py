@@ -21,7 +21,13 @@ Design decisions (details in each module):
   re-runs policy code; the same holds for the next-up lock and the KJ's manual order.
 """
 
-from core.rotation.codec import EventCodecError, event_from_dict, event_to_dict
+from core.rotation.codec import (
+    EventCodecError,
+    event_from_dict,
+    event_to_dict,
+    settings_from_dict,
+    settings_to_dict,
+)
 from core.rotation.commands import (
     AdvanceQueue,
     BumpSinger,
@@ -62,6 +68,7 @@ from core.rotation.ports import (
     NoticePlanner,
     RandomSource,
     RecordedCommand,
+    ShowPage,
     ShowStore,
     ShowSummary,
     StoredEvent,
@@ -121,6 +128,7 @@ __all__ = [
     "RotationError",
     "RotationService",
     "ShowIsClosed",
+    "ShowPage",
     "ShowSettings",
     "ShowStarted",
     "ShowState",
@@ -145,6 +153,8 @@ __all__ = [
     "fold",
     "history",
     "queue_view",
+    "settings_from_dict",
+    "settings_to_dict",
     "singer_requests",
     "upcoming",
 ]

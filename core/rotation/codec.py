@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from core.rotation.events import EVENT_TYPES, Event
+from core.rotation.settings import ShowSettings
 
 JsonValue = Any
 _BY_NAME: dict[str, type[Event]] = {cls.__name__: cls for cls in EVENT_TYPES}
@@ -42,6 +43,21 @@ def event_from_dict(type_name: str, payload: dict[str, JsonValue]) -> Event:
     except (KeyError, TypeError, ValueError) as error:
         raise EventCodecError(f"bad {type_name} payload: {error}") from error
     return typing.cast(Event, event)
+
+
+def settings_to_dict(settings: ShowSettings) -> dict[str, JsonValue]:
+    """A show's settings as JSON types, as they appear inside ``ShowOpened`` and ``ShowSettingsChanged``."""
+    payload = _encode(settings)
+    assert isinstance(payload, dict)
+    return payload
+
+
+def settings_from_dict(payload: dict[str, JsonValue]) -> ShowSettings:
+    """Settings ``settings_to_dict`` wrote; raises ``EventCodecError`` on bad data."""
+    try:
+        return typing.cast(ShowSettings, _decoder(ShowSettings)(payload))
+    except (KeyError, TypeError, ValueError) as error:
+        raise EventCodecError(f"bad settings: {error}") from error
 
 
 def format_datetime(value: datetime) -> str:

@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core.rotation.events import Event
+from core.rotation.settings import ShowSettings
 
 if TYPE_CHECKING:
     from core.rotation.state import ShowState
@@ -88,13 +89,23 @@ class NoticePlanner(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ShowSummary:
-    """A show as listed for KJs and join-code lookup."""
+    """A show as listed, read without folding its stream: a store keeps these beside the events."""
 
     show_id: str
     name: str
     code: str
     opened_at: datetime
     closed: bool
+    version: int
+    settings: ShowSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPage:
+    """One page of shows, most recently opened first, and how many there are in all."""
+
+    items: Sequence[ShowSummary]
+    total: int
 
 
 class ShowStore(Protocol):
@@ -132,8 +143,12 @@ class ShowStore(Protocol):
         """The id of the open (not closed) show whose join code is ``code`` (case-insensitive), or None."""
         ...
 
-    async def list_shows(self) -> list[ShowSummary]:
-        """Every show, most recently opened first."""
+    async def list_shows(self, status: str | None = None, *, limit: int = 50, offset: int = 0) -> ShowPage:
+        """Shows most recently opened first (ties by id), ``status`` "open" or "closed" or either."""
+        ...
+
+    async def version(self, show_id: str) -> int | None:
+        """The show's current version (its last seq), or None for an unknown show; one cheap read."""
         ...
 
 

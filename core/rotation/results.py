@@ -22,6 +22,7 @@ from core.rotation.events import (
 )
 from core.rotation.queue import upcoming_slots
 from core.rotation.state import ShowState
+from core.rotation.values import SongRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +49,16 @@ class SongRequestAccepted:
     """A request was queued; ``position`` is its 1-based place in the upcoming list and ``eta_seconds`` the
     wait until it starts, as of the moment it was queued (both None while the singer is paused).
 
-    ``already_sung_tonight`` warns that the same song was already performed in this show.
+    ``already_sung_tonight`` warns that the same song was already performed in this show;
+    ``singer_name`` is the name the show knows the singer by (from when they joined).
     """
 
     command_id: str
     version: int
     request_id: str
     singer_id: str
+    singer_name: str
+    song: SongRef
     joined: bool
     already_sung_tonight: bool
     position: int | None
@@ -103,6 +107,8 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
             version,
             requested.request_id,
             requested.singer_id,
+            after.singers[requested.singer_id].name,
+            after.requests[requested.request_id].song,
             any(isinstance(e, SingerJoined) for e in events),
             sung,
             slot.position if slot else None,

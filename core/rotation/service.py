@@ -28,8 +28,8 @@ from core.rotation.ports import (
     NoticePlanner,
     RandomSource,
     RecordedCommand,
+    ShowPage,
     ShowStore,
-    ShowSummary,
     StoredEvent,
 )
 from core.rotation.queue import OwnRequest, QueueView, history, queue_view, singer_requests
@@ -247,9 +247,13 @@ class RotationService:
         """The id of the open show with this join code (typed loosely), or None."""
         return await self._store.find_show_by_code(normalize_join_code(code))
 
-    async def list_shows(self) -> list[ShowSummary]:
-        """All shows, most recent first."""
-        return await self._store.list_shows()
+    async def list_shows(self, status: str | None = None, *, page: int = 1, limit: int = 50) -> ShowPage:
+        """A page of shows, most recently opened first, read without folding any of them."""
+        return await self._store.list_shows(status, limit=limit, offset=(page - 1) * limit)
+
+    async def version(self, show_id: str) -> int | None:
+        """How many events the show has (it changed when this grows), None for an unknown show."""
+        return await self._store.version(show_id)
 
     async def _refresh(self, show_id: str) -> _Stream:
         stream = self._streams.get(show_id)

@@ -252,3 +252,25 @@ async def test_the_schema_states_the_rotations_own_setting_ranges(client: httpx.
         number = next(option for option in schema[name]["anyOf"] if option.get("type") == "integer")
         assert (number["minimum"], number["maximum"]) == (bounds.low, bounds.high), name
     assert set(schema) == {f.name for f in dataclasses.fields(ShowSettings)}
+
+
+async def test_shows_are_listed_a_page_at_a_time_newest_first_with_their_current_settings(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    nights = [await open_night(client, admin) for _ in range(5)]
+    changed = await client.patch(nights[1].url, json={"settings": {"max_pending": 7}}, headers=admin)
+    assert changed.status_code == 200, changed.text
+    await client.post(f"{nights[0].url}/close", headers=admin)
+    first = (await client.get(SHOWS, params={"limit": 2})).json()
+    second = (await client.get(SHOWS, params={"limit": 2, "page": 2})).json()
+    last = (await client.get(SHOWS, params={"limit": 2, "page": 3})).json()
+    listed = [s["show_id"] for page in (first, second, last) for s in page["items"]]
+    assert listed == [n.show["show_id"] for n in reversed(nights)]
+    assert (first["total"], first["has_next"], last["has_next"], len(last["items"])) == (5, True, False, 1)
+    by_id = {s["show_id"]: s for page in (first, second, last) for s in page["items"]}
+    assert by_id[nights[1].show["show_id"]]["settings"]["max_pending"] == 7
+    assert by_id[nights[1].show["show_id"]] == (await client.get(nights[1].url)).json()
+    assert by_id[nights[0].show["show_id"]]["status"] == "closed"
+    open_only = (await client.get(SHOWS, params={"status": "open"})).json()
+    assert open_only["total"] == 4 and nights[0].show["show_id"] not in [s["show_id"] for s in open_only["items"]]
+    assert_envelope(await client.get(SHOWS, params={"limit": 0}), 400, "validation-error")

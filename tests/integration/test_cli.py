@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from karaoke.cli import lines_with_progress
 from storage import migrate
 
 REPO = Path(__file__).resolve().parents[2]
@@ -110,3 +111,11 @@ def test_search_answers_one_query_or_a_batch_with_the_index_built_once(tmp_path:
     assert answers[2][0]["artist"] == "Queen"
     refused = karaoke(url, "catalog", "search", "x", "--limit", "99")
     assert refused.returncode == 2 and "--limit" in refused.stderr
+
+
+def test_the_import_progress_bar_passes_lines_through_and_stays_silent_off_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = [f"line {n}\n" for n in range(1000)]
+    assert list(lines_with_progress(iter(lines), sum(len(x) for x in lines), label="Importing x")) == lines
+    assert capsys.readouterr().err == ""

@@ -29,11 +29,38 @@ def imported_roots(path: Path) -> set[str]:
 
 
 CORE_FILES = sorted((REPO / "core").rglob("*.py"))
+# Arrows point inward: the edges know core and nothing of each other; only karaoke/ knows everything.
+EDGE_RULES = {
+    "api": {"storage", "bots", "karaoke"},
+    "bots": {"api", "storage", "karaoke"},
+    "storage": {"api", "bots", "karaoke"},
+}
+EDGE_FILES = [(edge, path) for edge in EDGE_RULES for path in sorted((REPO / edge).rglob("*.py"))]
 
 
 @pytest.mark.parametrize("path", CORE_FILES, ids=[str(p.relative_to(REPO)) for p in CORE_FILES])
 def test_core_imports_no_platform_framework_orm_or_adapter(path: Path) -> None:
     assert not imported_roots(path) & FORBIDDEN_IN_CORE
+
+
+@pytest.mark.parametrize(("edge", "path"), EDGE_FILES, ids=[str(p.relative_to(REPO)) for _, p in EDGE_FILES])
+def test_each_edge_depends_only_inward(edge: str, path: Path) -> None:
+    # Type-checking-only imports count too: they are a dependency all the same.
+    assert not imported_roots(path) & EDGE_RULES[edge]
+
+
+def test_importing_an_edge_loads_no_other_edge() -> None:
+    for edge, forbidden in EDGE_RULES.items():
+        modules = sorted(
+            p.relative_to(REPO).with_suffix("").as_posix().replace("/", ".").removesuffix(".__init__")
+            for p in (REPO / edge).rglob("*.py") if "migrations" not in p.parts
+        )
+        code = (
+            "import sys\n" + "".join(f"import {m}\n" for m in modules)
+            + f"print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {sorted(forbidden)!r})))\n"
+        )
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+        assert result.stdout.strip() == "", f"importing {edge} loaded {result.stdout.strip()}"
 
 
 def test_the_import_check_would_catch_a_forbidden_import(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.delivery import Outgoing
-from core.reminders import DueNotice, FailedMessage, ReminderTicker, plan_notices
+from core.reminders import DueNotice, FailedMessage, ReminderTicker, StoredNotice, plan_notices
 from core.rotation import Notice
 from tests.unit.chat.fakes import Night
 from tests.unit.rotation.fakes import InMemoryShowStore
@@ -23,6 +23,7 @@ class Row:
     attempts: int = 0
     detail: str | None = None
     seen: Notice | None = None
+    settled_at: datetime | None = None
 
 
 @dataclass
@@ -62,7 +63,7 @@ class InMemoryNoticeStore:
         row = next(r for r in self.rows.values() if r.notice_id == notice_id)
         if row.status != "pending":
             return
-        row.status, row.detail = status, detail
+        row.status, row.detail, row.settled_at = status, detail, now
         for message in messages:
             self.outbox.setdefault(message.key, message)
         for notice in follow_ups:
@@ -82,11 +83,17 @@ class InMemoryNoticeStore:
         for row in self.rows.values():
             n = row.notice
             if (n.show_id, n.request_id, n.kind, row.status) == (show_id, request_id, "no_show", "pending"):
-                row.status, hit = "confirmed", True
+                row.status, row.settled_at, hit = "confirmed", now, True
         return hit
 
     async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
         return [m for m in self.failed if m.key.startswith(prefix)]
+
+    async def of_show(self, show_id: str) -> list[StoredNotice]:
+        self._sync()
+        rows = sorted((r for r in self.rows.values() if r.notice.show_id == show_id), key=lambda r: r.notice_id)
+        return [StoredNotice(r.notice.kind, r.notice.request_id, r.status, r.notice.due_at, r.settled_at, r.detail)
+                for r in rows]
 
     def statuses(self, kind: str | None = None) -> list[tuple[str, str]]:
         """(kind, status) of every row, optionally of one kind, in the order they were stored."""

@@ -10,12 +10,13 @@ from core.rotation import (
     ConcurrencyConflict,
     Event,
     Notice,
+    ShowPage,
     ShowSummary,
     StoredEvent,
     event_from_dict,
     event_to_dict,
+    fold,
 )
-from core.rotation.events import ShowClosed, ShowOpened
 
 
 class InMemoryShowStore:
@@ -62,19 +63,27 @@ class InMemoryShowStore:
         return AppendResult(expected_version + 1, expected_version + len(events))
 
     async def find_show_by_code(self, code: str) -> str | None:
-        for summary in await self.list_shows():
+        for summary in (await self.list_shows(limit=len(self.rows) or 1)).items:
             if summary.code.upper() == code.upper() and not summary.closed:
                 return summary.show_id
         return None
 
-    async def list_shows(self) -> list[ShowSummary]:
+    async def list_shows(self, status: str | None = None, *, limit: int = 50, offset: int = 0) -> ShowPage:
         summaries = []
         for show_id in self.rows:
-            events = [s.event for s in (await self.load(show_id))[0]]
-            opened = next(e for e in events if isinstance(e, ShowOpened))
-            closed = any(isinstance(e, ShowClosed) for e in events)
-            summaries.append(ShowSummary(show_id, opened.name, opened.code, opened.opened_at, closed))
-        return sorted(summaries, key=lambda s: s.opened_at, reverse=True)
+            state = fold(s.event for s in (await self.load(show_id))[0])
+            assert state.opened_at is not None
+            summary = ShowSummary(show_id, state.name, state.code, state.opened_at, state.closed, state.version,
+                                  state.settings)
+            if status is None or summary.closed == (status == "closed"):
+                summaries.append(summary)
+        summaries.sort(key=lambda s: s.show_id)
+        summaries.sort(key=lambda s: s.opened_at, reverse=True)
+        return ShowPage(summaries[offset : offset + limit], len(summaries))
+
+    async def version(self, show_id: str) -> int | None:
+        rows = self.rows.get(show_id)
+        return len(rows) if rows else None
 
 
 class ConflictingStore(InMemoryShowStore):

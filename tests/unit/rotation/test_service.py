@@ -51,7 +51,7 @@ async def test_opening_a_show_gives_a_join_code_singers_can_type() -> None:
     assert set(started.code) <= set(ALPHABET)
     assert not set("01OI") & set(started.code)
     assert await service.find_show(started.code.lower()) == started.show_id
-    assert [s.name for s in await service.list_shows()] == ["Friday night"]
+    assert [s.name for s in (await service.list_shows()).items] == ["Friday night"]
 
 
 async def test_opening_twice_with_the_same_command_id_returns_the_same_show() -> None:

@@ -1,0 +1,94 @@
+"""Migrations on SQLite and PostgreSQL: the schema at head is the one the code declares, and data moves up."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Integer, String, Uuid, column, insert, table, text
+from sqlalchemy.engine import Connection, make_url
+
+from core.rotation import ShowSettings, event_to_dict
+from core.rotation.events import ShowOpened, ShowSettingsChanged
+from storage import migrate
+from storage.db import create_engine
+from storage.shows import SqlShowStore
+from storage.tables import UtcDateTime, metadata, show_events
+
+NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
+# The shows table as revision 0004 had it: no settings column yet.
+SHOWS_AT_0004 = table(
+    "shows", column("show_id", Uuid(as_uuid=False)), column("code", String), column("name", String),
+    column("status", String), column("version", Integer), column("created_at", UtcDateTime),
+)
+SHOW = "00000000-0000-0000-0000-00000000e001"
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables at all, dropped afterwards."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    server_url: str = request.getfixturevalue("pg_url")
+    name = f"karaoke_migrate_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def _differences(connection: Connection) -> list[object]:
+    return list(compare_metadata(MigrationContext.configure(connection), metadata))
+
+
+async def test_the_migrated_schema_is_the_one_the_code_declares(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_differences) == []
+    finally:
+        await engine.dispose()
+
+
+async def test_shows_opened_before_settings_were_kept_beside_them_are_listed_with_their_latest(
+    empty_url: str,
+) -> None:
+    engine = create_engine(empty_url)
+    try:
+        await migrate.upgrade(engine, "0004")
+        opened = ShowOpened(SHOW, "Old night", "OLDNT", ShowSettings(max_pending=2), NOW, NOW)
+        changed = ShowSettingsChanged(ShowSettings(max_pending=5, policy="fifo"), NOW + timedelta(minutes=1))
+        async with engine.begin() as conn:
+            await conn.execute(insert(SHOWS_AT_0004).values(
+                show_id=SHOW, code="OLDNT", name="Old night", status="open", version=2, created_at=NOW,
+            ))
+            for seq, event in enumerate([opened, changed], start=1):
+                kind, payload = event_to_dict(event)
+                await conn.execute(insert(show_events).values(
+                    show_id=SHOW, seq=seq, type=kind, payload=payload, command_id=f"c{seq}",
+                    occurred_at=event.occurred_at,
+                ))
+        await migrate.upgrade(engine)
+        listed = (await SqlShowStore(engine).list_shows()).items
+        assert [(s.name, s.version, s.settings) for s in listed] == [("Old night", 2, changed.settings)]
+    finally:
+        await engine.dispose()
