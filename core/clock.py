@@ -5,7 +5,7 @@ The composition root passes the real ones in; tests pass clocks that move only w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -28,3 +28,19 @@ class Sleeper(Protocol):
 
 Monotonic = Callable[[], float]
 """Seconds from an arbitrary start that never go backwards (``time.monotonic`` in production)."""
+
+
+class Scheduler(Protocol):
+    """Runs jobs on a timetable (APScheduler in production)."""
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[None]], *, name: str) -> None:
+        """Run ``job`` every ``seconds`` from ``start()`` on; a run still going makes the next one skip."""
+        ...
+
+    def start(self) -> None:
+        """Begin running the jobs."""
+        ...
+
+    def stop(self) -> None:
+        """Stop running them (a run in progress finishes on its own)."""
+        ...

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -24,6 +23,7 @@ from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.rotation import RotationService
+from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
 from storage import migrate
 from storage.chat_directory import SqlChatDirectory
@@ -76,6 +76,10 @@ class Container:
     notices: SqlNoticeStore
     notice_log: NoticeLog
     reminders: ReminderTicker
+    inbox_worker: InboxWorker
+    scheduler: ApschedulerScheduler
+    # Set whenever this process queued messages (replies, settled reminders): the dispatcher wakes.
+    messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
 
@@ -114,6 +118,10 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
         notices = SqlNoticeStore(engine)
+        inbox = SqlInbox(engine, clock)
+        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
+        scheduler = ApschedulerScheduler()
+        queued = asyncio.Event()
         container = Container(
             settings=settings,
             engine=engine,
@@ -124,12 +132,18 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             shows=show_store,
             rotation=rotation,
             directory=directory,
-            chat=ChatBot(rotation, search, song_store, directory, clock, confirmations=notices),
-            inbox=SqlInbox(engine, clock),
+            chat=chat,
+            inbox=inbox,
             outbox=SqlOutbox(engine),
             notices=notices,
             notice_log=NoticeLog(notices, rotation),
-            reminders=ReminderTicker(notices, rotation, directory, clock),
+            reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
+                                     tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
+                                     messages_queued=queued),
+            inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
+                                     poll_seconds=settings.inbox_poll_seconds),
+            scheduler=scheduler,
+            messages_queued=queued,
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )
@@ -138,121 +152,66 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         await engine.dispose()
 
 
+class _Guarded:
+    """A platform's own loop (a poller) run in a task; if it ever ends by an error, the log says so."""
+
+    def __init__(self, loop: Callable[[], Awaitable[None]]) -> None:
+        self._loop = loop
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=getattr(self._loop, "__qualname__", "platform-loop"))
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _run(self) -> None:
+        try:
+            await self._loop()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("background loop %s stopped", getattr(self._loop, "__qualname__", self._loop))
+
+
 @asynccontextmanager
 async def background(
     container: Container,
     senders: Mapping[str, Sender] | None = None,
     extra: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> AsyncIterator[None]:
-    """Run the service's background work: the search index (built, then following catalog changes),
-    the inbox worker, the outbox dispatcher for ``senders``, and ``extra`` loops (platform pollers)."""
+    """Run the service's background work, each part a named object started here and stopped on exit.
 
-    async def follow_catalog() -> None:
-        try:
-            await container.search.build()
-        except Exception:
-            logger.exception("building the search index failed; search stays unavailable")
-            return
-        while True:
-            await asyncio.sleep(container.settings.catalog_poll_seconds)
-            try:
-                await container.search.follow()
-            except Exception:
-                # A database hiccup must not end the follower; the next poll picks up where this left off.
-                logger.warning("following catalog changes failed; retrying", exc_info=True)
-
+    Always: the search index (built, then following catalog changes) and the inbox worker. With
+    ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
+    instance, plus settling at once when this process stored notices due now). ``extra`` are the
+    platforms' own loops (pollers).
+    """
+    settings = container.settings
+    # One instance at a time sends for each platform, so the bot's limits hold across instances.
     sending_turn = SqlSendingTurn(container.engine, time.monotonic)
-    # Set when this process queued messages (replies, settled reminders), so the dispatcher need not wait for its poll.
-    messages_queued = asyncio.Event()
-
-    async def handle_updates() -> None:
-        worker = InboxWorker(container.inbox, container.chat, container.clock)
-        while True:
-            try:
-                handled = await worker.run_once()
-            except Exception:
-                logger.warning("handling stored chat updates failed; retrying", exc_info=True)
-                handled = 0
-            if handled:
-                messages_queued.set()  # their replies are in the outbox now
-                continue
-            # Idle: wake when this process stores an update, or poll for other instances' updates.
-            container.inbox.arrived.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(container.inbox.arrived.wait(), container.settings.inbox_poll_seconds)
-
-    async def send_replies() -> None:
-        # One instance at a time sends for each platform, so the bot's limits hold across instances.
-        dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
-                                limits=None if container.settings.rate_limits else {}, turn=sending_turn)
-        while True:
-            messages_queued.clear()
-            try:
-                sent = await dispatcher.run_once()
-            except Exception:
-                logger.warning("sending queued replies failed; retrying", exc_info=True)
-                sent = 0
-            if not sent:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(messages_queued.wait(), container.settings.outbox_poll_seconds)
-
-    reminders_turn = asyncio.Lock()
-
-    async def settle_due_notices() -> None:
-        # In-process runs take turns; across instances the store's leases keep notices apart.
-        async with reminders_turn:
-            try:
-                while True:
-                    claimed = await container.reminders.run_once()
-                    if claimed:
-                        messages_queued.set()
-                    if claimed < 100:
-                        break
-            except Exception:
-                logger.warning("settling due reminders failed; retrying", exc_info=True)
-
-    async def tick() -> None:
-        # The scheduled job. A run already going (woken by this process's own appends) covers this
-        # tick, so the job returns at once rather than queueing behind it.
-        if not reminders_turn.locked():
-            await settle_due_notices()
-
-    async def follow_notices() -> None:
-        # Notices due at once (a performance started) go out without waiting for the next tick.
-        while True:
-            await container.shows.notices_due.wait()
-            container.shows.notices_due.clear()
-            await settle_due_notices()
-
-    async def guarded(loop: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await loop()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("background loop %s stopped", getattr(loop, "__qualname__", loop))
-
-    tasks = [
-        asyncio.create_task(follow_catalog(), name="catalog-follower"),
-        asyncio.create_task(handle_updates(), name="inbox-worker"),
-    ]
-    scheduler: AsyncIOScheduler | None = None
+    dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
+                            limits=None if settings.rate_limits else {}, turn=sending_turn,
+                            queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
+    container.search.start(settings.catalog_poll_seconds)
+    parts: list[_Guarded | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
-        # The database is the source of truth; the scheduler only runs the short claim-and-settle
-        # job in every instance (time-based reminders, no-show checks, other instances' notices).
-        scheduler = AsyncIOScheduler(timezone=UTC)
-        scheduler.add_job(tick, "interval", seconds=container.settings.reminder_tick_seconds,
-                          id="reminders", max_instances=1, coalesce=True, misfire_grace_time=None)
-        scheduler.start()
-        tasks.append(asyncio.create_task(follow_notices(), name="reminders-follower"))
-        tasks.append(asyncio.create_task(send_replies(), name="outbox-dispatcher"))
-    tasks += [asyncio.create_task(guarded(loop)) for loop in extra]
+        # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
+        parts += [container.reminders, dispatcher]
+    parts += [_Guarded(loop) for loop in extra]
+    for part in parts:
+        part.start()
+    if senders:
+        container.scheduler.start()
     try:
         yield
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        container.scheduler.stop()
+        for part in reversed(parts):
+            await part.stop()
+        await container.search.stop()
         await sending_turn.close()

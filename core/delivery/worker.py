@@ -1,4 +1,9 @@
-"""The two loops of delivery: handle stored updates, and send queued replies."""
+"""The two loops of delivery: handle stored updates, and send queued replies.
+
+Each is a named object the composition root builds once and starts and stops: ``InboxWorker`` wakes
+when this process stores an update (and looks every ``poll_seconds`` for other instances' updates);
+``Dispatcher`` wakes when replies were queued here, and looks every ``poll_seconds`` too.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from core.delivery.ports import (
     Sender,
     SendingTurn,
 )
+from core.repeat import Repeat
 
 logger = logging.getLogger(__name__)
 
@@ -112,12 +118,37 @@ def _settle(batch: Sequence[tuple[object, asyncio.Future[None]]], error: Excepti
 class InboxWorker:
     """Hands stored updates to the bot and queues its replies, each update once."""
 
-    def __init__(self, inbox: Inbox, handler: ChatHandler, clock: Clock) -> None:
-        """Work ``inbox`` with ``handler``."""
+    def __init__(
+        self,
+        inbox: Inbox,
+        handler: ChatHandler,
+        clock: Clock,
+        *,
+        arrived: asyncio.Event | None = None,
+        replies_queued: asyncio.Event | None = None,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work."""
         self._inbox = inbox
         self._handler = handler
         self._clock = clock
+        self._queued = replies_queued
         self._finish: GroupWrite[tuple[int, Sequence[Outgoing]]] = GroupWrite(self._finish_many)
+        self._loop = Repeat("inbox-worker", self._work, idle_seconds=poll_seconds, wake=arrived)
+
+    def start(self) -> None:
+        """Handle stored updates from now on, as they arrive."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        """Stop handling updates (one in hand is given back when its lease runs out)."""
+        await self._loop.stop()
+
+    async def _work(self) -> bool:
+        handled = await self.run_once()
+        if handled and self._queued is not None:
+            self._queued.set()  # their replies are in the outbox now
+        return handled > 0
 
     async def _finish_many(self, finished: list[tuple[int, Sequence[Outgoing]]]) -> None:
         await self._inbox.finish_many(finished, self._clock.now())
@@ -166,10 +197,13 @@ class Dispatcher:
         limits: Mapping[str, PlatformLimits] | None = None,
         lease_seconds: float = 60.0,
         turn: SendingTurn | None = None,
+        queued: asyncio.Event | None = None,
+        poll_seconds: float = 0.2,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
         With ``turn``, only the instance holding a platform's turn sends for it (others leave its rows).
+        ``queued`` (set when this process queued messages) wakes the loop before its next look.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -180,6 +214,18 @@ class Dispatcher:
         self._lease = lease_seconds
         self._turn = turn
         self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
+        self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued)
+
+    def start(self) -> None:
+        """Send queued replies from now on."""
+        self._loop.start()
+
+    async def stop(self) -> None:
+        """Stop sending (claimed rows not sent go back when their lease runs out)."""
+        await self._loop.stop()
+
+    async def _work(self) -> bool:
+        return await self.run_once() > 0
 
     async def _delivered_many(self, item_ids: list[int]) -> None:
         # Stamped when written, no earlier than any of the sends: other instances' limits stay on the safe side.

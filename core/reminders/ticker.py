@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Messages, Person, Reach, Reply, Room
 from core.chat.buttons import new_token
-from core.clock import Clock
+from core.clock import Clock, Scheduler
 from core.delivery import DIRECT_MESSAGES, Outgoing
 from core.reminders.plan import (
     HEADS_UP,
@@ -33,6 +33,7 @@ from core.reminders.plan import (
     stale_reason,
 )
 from core.reminders.ports import DueNotice, NoticeStore
+from core.repeat import Repeat
 from core.rotation import (
     NotFound,
     Notice,
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 MESSAGE_PREFIX = "notice:"
 FAILURE_LOOKBACK = timedelta(minutes=10)
+BATCH = 100
 
 
 class ReminderTicker:
@@ -64,8 +66,17 @@ class ReminderTicker:
         new_token: Callable[[], str] = new_token,
         button_lifetime: timedelta = timedelta(hours=2),
         messages: Messages | None = None,
+        scheduler: Scheduler | None = None,
+        tick_seconds: float = 1.0,
+        due: asyncio.Event | None = None,
+        messages_queued: asyncio.Event | None = None,
     ) -> None:
-        """``direct_platforms`` can message a person who never opened a private chat (Slack DMs)."""
+        """``direct_platforms`` can message a person who never opened a private chat (Slack DMs).
+
+        Once started, ``scheduler`` settles due notices every ``tick_seconds`` (time-based reminders,
+        no-show checks, other instances' notices), ``due`` (set when this process stored a notice due at
+        once) settles them without waiting for the tick, and ``messages_queued`` is set after settling.
+        """
         self._notices = notices
         self._rotation = rotation
         self._directory = directory
@@ -74,8 +85,50 @@ class ReminderTicker:
         self._buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=button_lifetime)
         self._say = messages or Messages()
         self._reported: set[str] = set()
+        self._scheduler = scheduler
+        self._tick_seconds = tick_seconds
+        self._queued = messages_queued
+        # In-process runs take turns; across instances the store's leases keep notices apart.
+        self._turn = asyncio.Lock()
+        self._follower = Repeat("reminders-follower", self._follow, idle_seconds=None, wake=due) if due else None
 
-    async def run_once(self, limit: int = 100) -> int:
+    def start(self) -> None:
+        """Settle due notices from now on: on every tick, and at once when told some are due."""
+        if self._scheduler is not None:
+            self._scheduler.every(self._tick_seconds, self._tick, name="reminders")
+        if self._follower is not None:
+            self._follower.start()
+
+    async def stop(self) -> None:
+        """Stop following due notices (the scheduler's owner stops the ticks)."""
+        if self._follower is not None:
+            await self._follower.stop()
+
+    async def settle_due(self) -> None:
+        """Settle every notice due now, a batch at a time."""
+        async with self._turn:
+            while True:
+                claimed = await self.run_once(BATCH)
+                if claimed and self._queued is not None:
+                    self._queued.set()
+                if claimed < BATCH:
+                    return
+
+    async def _tick(self) -> None:
+        # A run already going (woken by this process's own appends) covers this tick, so the job
+        # returns at once rather than queueing behind it.
+        if self._turn.locked():
+            return
+        try:
+            await self.settle_due()
+        except Exception:
+            logger.warning("settling due reminders failed; retrying at the next tick", exc_info=True)
+
+    async def _follow(self) -> bool:
+        await self.settle_due()
+        return False
+
+    async def run_once(self, limit: int = BATCH) -> int:
         """Settle up to ``limit`` due notices; returns how many were claimed."""
         now = self._clock.now()
         await self._report_failures(now)

@@ -6,6 +6,8 @@ changes made by other instances arrive through the catalog's change feed, which 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import Protocol, TypeVar
 from core.catalog.search.index import CatalogEntry, SearchIndex
 from core.catalog.song import Song
 from core.clock import Monotonic
+from core.repeat import Repeat
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +94,33 @@ class CatalogSearch:
         self._index: SearchIndex | None = None
         self._seen = 0
         self._gaps: dict[int, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, poll_seconds: float) -> None:
+        """Build the index in the background, then follow catalog changes every ``poll_seconds``."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._build_then_follow(poll_seconds), name="search-index")
+
+    async def stop(self) -> None:
+        """Stop building or following."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _build_then_follow(self, poll_seconds: float) -> None:
+        try:
+            await self.build()
+        except Exception:
+            logger.exception("building the search index failed; search stays unavailable")
+            return
+
+        async def follow() -> bool:
+            await self.follow()
+            return False  # look again after the poll interval, changes or not
+
+        await Repeat("catalog-follower", follow, idle_seconds=poll_seconds).run()
 
     @property
     def ready(self) -> bool:
