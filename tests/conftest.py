@@ -94,16 +94,21 @@ async def _truncate(url: str) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database for one test, on each backend."""
-    if request.param == "sqlite":
+def fresh_database(request: pytest.FixtureRequest, kind: str, tmp_path: Path) -> str:
+    """The URL of a migrated, empty database of ``kind`` ("sqlite" or "postgresql") for one test."""
+    if kind == "sqlite":
         path = tmp_path / "karaoke.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url: str = request.getfixturevalue("pg_url")
     asyncio.run(_truncate(url))
     return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database for one test, on each backend."""
+    return fresh_database(request, request.param, tmp_path)
 
 
 def settings_for(url: str, **overrides: object) -> Settings:

@@ -39,7 +39,8 @@ async def catalog(client: httpx.AsyncClient, admin: dict[str, str]) -> dict[str,
 async def top(client: httpx.AsyncClient, q: str, **params: Any) -> dict[str, Any]:
     response = await client.get(SEARCH, params={"q": q, **params})
     assert response.status_code == 200, response.text
-    return response.json()
+    found: dict[str, Any] = response.json()
+    return found
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,8 @@ async def create(client: httpx.AsyncClient, admin: dict[str, str], **fields: Any
     body = {"title": "Bohemian Rhapsody", "artist": "Queen", "duration": 355} | fields
     response = await client.post(BASE, json=body, headers=admin)
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -28,7 +29,8 @@ def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[st
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert "Traceback" not in response.text and "SELECT" not in response.text
-    return body["error"]
+    error: dict[str, Any] = body["error"]
+    return error
 
 
 async def test_health_answers_without_the_database(client: httpx.AsyncClient) -> None:

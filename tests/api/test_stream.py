@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from api.routes.stream import StreamTiming
+from api.deps import StreamTiming
 from karaoke.bootstrap import Container
 from tests.api.test_songs_contract import assert_envelope
 

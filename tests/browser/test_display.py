@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import httpx
 from fastapi import FastAPI
 
-from api.routes.stream import StreamTiming
+from api.deps import StreamTiming
 from tests.browser.support import ADMIN, Night, app_server, free_port, segno_modules, svg_modules
 from tests.conftest import settings_for
 from tests.live_server import live_server

@@ -348,7 +348,7 @@ async def test_a_burst_of_a_hundred_singers_keeps_the_rate_limits_and_delivers_e
         current, first, third = queue["now"], queue["upcoming"][0], queue["upcoming"][2]
 
         def chat_of(slot: dict[str, Any]) -> int:
-            return next(s["id"] for s in singers if s["first_name"] == slot["singer"]["name"])
+            return int(next(s["id"] for s in singers if s["first_name"] == slot["singer"]["name"]))
 
         await eventually(said(tg, chat_of(current), "You're up now"), within=30, what="the last singer up hears it")
         await eventually(said(tg, chat_of(first), "You're next"), within=30, what="the next singer hears it")

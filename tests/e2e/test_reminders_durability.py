@@ -18,10 +18,9 @@ doing (claimed notices, half-settled batches, claimed and held outbox rows, unha
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,8 +41,16 @@ from tests.e2e.waiting import eventually as eventually_within
 from tests.e2e.waiting import texts
 from tests.service_process import DoorTelegram, ServiceProcess, free_port
 
+
 # Starting and killing a real process takes longer than a call in-process: a longer default wait.
-eventually = functools.partial(eventually_within, within=20.0)
+async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str = "", *, within: float = 20.0) -> None:
+    """``tests.e2e.waiting.eventually`` with the patience several processes on one database need."""
+    await eventually_within(check, what, within=within)
+
+
+def shown(tg: Any, chat: int, needle: str, skip: int = 0) -> Callable[[], bool]:
+    """Whether ``needle`` is in a message the stand-in Telegram got for ``chat`` (past the first ``skip``)."""
+    return lambda: any(needle in text for text in texts(tg, chat)[skip:])
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -208,11 +215,11 @@ async def test_reminders_survive_kill_9_mid_burst_mid_outage_and_mid_update(
         for singer in singers:
             tg.push_message(None, singer, f"/start {code}")
         for singer in singers:
-            await eventually(lambda s=singer: any("Durable Night" in t for t in texts(tg, s["id"])), "joined")
+            await eventually(shown(tg, singer["id"], "Durable Night"), "joined")
         # One after another, so the rotation order (and who hears what after each /next) is always the same.
         for singer, (title, artist) in zip(singers, SONGS, strict=True):
             tg.push_message(None, singer, f"/request {title} {artist}")
-            await eventually(lambda s=singer, t=title: any(t in x for x in texts(tg, s["id"])[1:]), "queued")
+            await eventually(shown(tg, singer["id"], title, skip=1), "queued")
 
         async def next_song() -> dict[str, Any]:
             return tg.push_message(bar, kj, "/next")
@@ -371,7 +378,7 @@ async def test_two_instances_on_one_database_send_each_notice_once_and_share_the
         for n in range(shows):
             await say(bars[n], kjs[n], f"/open Night {n}")
         for n in range(shows):
-            await eventually(lambda n=n: any("Join code" in t for t in texts(tg, bars[n]["id"])), "join code")
+            await eventually(shown(tg, bars[n]["id"], "Join code"), "join code")
         codes = [next(t for t in texts(tg, bars[n]["id"]) if "Join code" in t).split("Join code: ")[1][:5]
                  for n in range(shows)]
         for n in range(shows):
@@ -379,13 +386,12 @@ async def test_two_instances_on_one_database_send_each_notice_once_and_share_the
                 await say(None, singer, f"/start {codes[n]}")
         for n in range(shows):
             for singer in singers[n]:
-                await eventually(lambda s=singer, n=n: any(f"Night {n}" in t for t in texts(tg, s["id"])), "joined")
+                await eventually(shown(tg, singer["id"], f"Night {n}"), "joined")
         for i, (title, artist) in enumerate(SONGS):
             for n in range(shows):
                 await say(None, singers[n][i], f"/request {title} {artist}")
             for n in range(shows):
-                await eventually(lambda s=singers[n][i], t=title: any(t in x for x in texts(tg, s["id"])[1:]),
-                                 "queued")
+                await eventually(shown(tg, singers[n][i]["id"], title, skip=1), "queued")
         # The KJs run their nights at once, each /next to whichever instance is next in line.
         for _ in range(7):
             for n in range(shows):

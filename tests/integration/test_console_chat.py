@@ -52,7 +52,7 @@ def test_a_night_in_the_console(tmp_path: Path) -> None:
     try:
         console.stdin.write(":as kim\n:room bar\n/open Friday Night\n")
         console.stdin.flush()
-        opening = []
+        opening: list[str] = []
         while not any("Join code:" in line for line in opening):
             line = console.stdout.readline()
             assert line, "the console ended early: " + "".join(opening)
@@ -104,7 +104,11 @@ def test_a_console_singers_reminders_are_printed_into_the_console(tmp_path: Path
     assert console.stdin is not None and console.stdout is not None
     lines: queue.Queue[str] = queue.Queue()
     output = console.stdout
-    threading.Thread(target=lambda: [lines.put(line) for line in output], daemon=True).start()
+    def pump() -> None:
+        for line in output:
+            lines.put(line)
+
+    threading.Thread(target=pump, daemon=True).start()
     seen: list[str] = []
 
     def say(*script: str) -> None:

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Integer, String, Uuid, column, insert, table, text
 from sqlalchemy.engine import Connection, make_url
 
-from core.rotation import ShowSettings, event_to_dict
+from core.rotation import Event, ShowSettings, event_to_dict
 from core.rotation.events import ShowOpened, ShowSettingsChanged
 from storage import migrate
 from storage.db import create_engine
@@ -81,7 +81,8 @@ async def test_shows_opened_before_settings_were_kept_beside_them_are_listed_wit
             await conn.execute(insert(SHOWS_AT_0004).values(
                 show_id=SHOW, code="OLDNT", name="Old night", status="open", version=2, created_at=NOW,
             ))
-            for seq, event in enumerate([opened, changed], start=1):
+            history: list[Event] = [opened, changed]
+            for seq, event in enumerate(history, start=1):
                 kind, payload = event_to_dict(event)
                 await conn.execute(insert(show_events).values(
                     show_id=SHOW, seq=seq, type=kind, payload=payload, command_id=f"c{seq}",

@@ -33,6 +33,12 @@ def test_mypy_on_the_adapters() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_mypy_on_the_tests_and_benchmarks() -> None:
+    # The fakes and the tests are code we lean on too: a fake that drifts from its port is caught here.
+    result = run(str(BIN / "mypy"), "tests", "benchmarks")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_the_dockerfile_passes_hadolint() -> None:
     hadolint = shutil.which("hadolint", path=str(BIN)) or shutil.which("hadolint")
     if hadolint is None:

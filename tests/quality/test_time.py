@@ -60,10 +60,10 @@ def test_the_clock_check_would_catch_every_way_of_reading_the_time(tmp_path: Pat
 # the outer run holds the PostgreSQL test database). The whole suite was run this way by hand as well.
 SHIFTED = [
     "tests/unit",
+    "tests/contracts",
     "tests/integration/test_delivery_sql.py",
     "tests/integration/test_notices_sql.py",
     "tests/integration/test_show_store.py",
-    "tests/integration/test_chat_directory_sql.py",
 ]
 
 

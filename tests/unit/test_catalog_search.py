@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from core.catalog import Song
-from core.catalog.search import CatalogEntry, CatalogSearch, QueryTooLong, SearchNotReady
+from core.catalog.search import CatalogSearch, QueryTooLong, SearchNotReady
+from tests.unit.fakes import InMemorySongStore
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -18,15 +19,15 @@ def song(n: int, title: str, artist: str) -> Song:
     return Song(f"id-{n}", title, artist, None, None, NOW, NOW)
 
 
-class FakeFeed:
-    """A catalog with a change feed whose commits can become visible out of order."""
+class FakeFeed(InMemorySongStore):
+    """The in-memory catalog, whose changes can become visible out of order as PostgreSQL commits them."""
 
     def __init__(self) -> None:
-        self.songs: dict[str, Song] = {}
-        self.changes: list[tuple[int, str]] = []
+        super().__init__()
         self.invisible: set[int] = set()
 
     def write(self, seq: int, item: Song | str, *, visible: bool = True) -> None:
+        """Store (or, given an id, delete) a song as the change numbered ``seq``, seen by readers or not yet."""
         if isinstance(item, Song):
             self.songs[item.song_id] = item
             song_id = item.song_id
@@ -37,14 +38,8 @@ class FakeFeed:
         if not visible:
             self.invisible.add(seq)
 
-    async def index_entries(self) -> list[CatalogEntry]:
-        return [CatalogEntry(s.song_id, s.title, s.artist) for s in list(self.songs.values())]
-
-    async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
-        return [self.songs[i] for i in song_ids if i in self.songs]
-
     async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
-        return sorted(c for c in self.changes if (c[0] > seq or c[0] in also) and c[0] not in self.invisible)
+        return [c for c in await super().changes_since(seq, also) if c[0] not in self.invisible]
 
     async def last_change(self) -> int:
         return max((s for s, _ in self.changes if s not in self.invisible), default=0)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from core.chat import Person, Reply, Room, Said
-from core.delivery import Delivered, InboxItem, OutboxItem, Outgoing, PermanentFailure, RetryLater, SendOutcome
+from core.chat import ChatEvent, Person, Reply, Room, Said
+from core.delivery import Delivered, InboxItem, OutboxItem, PermanentFailure, RetryLater, SendOutcome
 from core.delivery.limits import RateLimiter
 from core.delivery.worker import MAX_SEND_ATTEMPTS, Dispatcher, GroupWrite, InboxWorker, outgoing_for
-from tests.unit.fakes import FakeClock
+from tests.unit.fakes import FakeClock, InMemoryInbox, InMemoryOutbox
 
 ANN = Person("telegram", "1", "Ann")
 GROUP = Room("telegram", "-100", private=False)
@@ -49,43 +49,6 @@ def test_one_chat_gets_at_most_one_message_a_second_and_a_group_twenty_a_minute(
     assert limiter.wait("telegram", "room:-100", True, now) > 30, "the 21st group message waits for the minute"
 
 
-class FakeOutbox:
-    def __init__(self, items: list[OutboxItem]) -> None:
-        self.items = items
-        self.delivered_ids: list[int] = []
-        self.delivered_batches: list[list[int]] = []
-        self.history_reads = 0
-        self.retried: list[tuple[int, datetime]] = []
-        self.failed_ids: list[tuple[int, str]] = []
-        self.postponed: list[tuple[int, datetime]] = []
-        self.sends: list[tuple[str, bool, datetime]] = []
-
-    async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
-        claimed, self.items = self.items[:limit], self.items[limit:]
-        return claimed
-
-    async def delivered(self, item_id: int, now: datetime) -> None:
-        await self.delivered_many([item_id], now)
-
-    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
-        await asyncio.sleep(0)  # a real write waits on the database; other sends finish meanwhile
-        self.delivered_ids += item_ids
-        self.delivered_batches.append(list(item_ids))
-
-    async def retry(self, item_id: int, at: datetime, reason: str) -> None:
-        self.retried.append((item_id, at))
-
-    async def failed(self, item_id: int, reason: str, now: datetime) -> None:
-        self.failed_ids.append((item_id, reason))
-
-    async def postpone(self, item_id: int, at: datetime) -> None:
-        self.postponed.append((item_id, at))
-
-    async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
-        self.history_reads += 1
-        return list(self.sends)
-
-
 class ScriptedSender:
     platform = "telegram"
 
@@ -100,6 +63,20 @@ class ScriptedSender:
         return self.outcomes.get(item.item_id, Delivered())
 
 
+def outbox_of(items: Sequence[OutboxItem], clock: FakeClock) -> InMemoryOutbox:
+    """An outbox holding ``items``, queued before ``clock``'s now."""
+    outbox = InMemoryOutbox()
+    outbox.seed(items, clock.now())
+    return outbox
+
+
+def inbox_of(items: Sequence[InboxItem], clock: FakeClock) -> InMemoryInbox:
+    """An inbox holding ``items``, stored before ``clock``'s now."""
+    inbox = InMemoryInbox(clock)
+    inbox.seed(items)
+    return inbox
+
+
 def item(item_id: int, attempts: int = 1, chat: str = "room:-100") -> OutboxItem:
     return OutboxItem(item_id, f"k{item_id}", "telegram", Reply(GROUP, ANN, f"message {item_id}"), {}, attempts,
                       chat, True)
@@ -109,7 +86,7 @@ async def test_a_burst_to_one_group_is_spread_out_not_dropped() -> None:
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({})
     sender.clock = seconds
-    outbox = FakeOutbox([item(n) for n in range(5)])
+    outbox = outbox_of([item(n) for n in range(5)], clock)
     dispatcher = Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds)
     assert await dispatcher.run_once() == 5
     assert outbox.delivered_ids == [0, 1, 2, 3, 4]
@@ -123,7 +100,7 @@ async def test_replies_whose_turn_comes_after_the_lease_are_given_back_untried()
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({})
     sender.clock = seconds
-    outbox = FakeOutbox([item(n) for n in range(25)])
+    outbox = outbox_of([item(n) for n in range(25)], clock)
     await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, lease_seconds=60).run_once()
     assert outbox.delivered_ids == list(range(20))
     assert [i for i, _ in outbox.postponed] == [20, 21, 22, 23, 24]
@@ -144,10 +121,10 @@ class Turn:
 async def test_only_the_instance_holding_the_sending_turn_claims_and_sends() -> None:
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({})
-    outbox = FakeOutbox([item(n) for n in range(3)])
+    outbox = outbox_of([item(n) for n in range(3)], clock)
     elsewhere = Turn(mine=False)
     assert await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, turn=elsewhere).run_once() == 0
-    assert sender.sent == [] and len(outbox.items) == 3 and elsewhere.asked == ["telegram"]
+    assert sender.sent == [] and outbox.waiting() == 3 and elsewhere.asked == ["telegram"]
     assert await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, turn=Turn(mine=True)).run_once() == 3
 
 
@@ -155,43 +132,20 @@ async def test_retry_after_puts_a_message_back_and_a_permanent_failure_is_record
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({1: RetryLater(7, "429"), 2: PermanentFailure("bot was blocked"),
                              3: RetryLater(1, "network")})
-    outbox = FakeOutbox([item(1), item(2, chat="private:9"), item(3, attempts=MAX_SEND_ATTEMPTS, chat="private:8")])
+    items = [item(1), item(2, chat="private:9"), item(3, attempts=MAX_SEND_ATTEMPTS, chat="private:8")]
+    outbox = outbox_of(items, clock)
     await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds).run_once()
     assert [(i, (at - clock.now()).total_seconds()) for i, at in outbox.retried] == [(1, 7.0)]
     assert [i for i, _ in outbox.failed_ids] == [2, 3]
     assert "gave up" in outbox.failed_ids[1][1]
 
 
-class FakeInbox:
-    def __init__(self, items: list[InboxItem]) -> None:
-        self.items = items
-        self.finished: dict[int, list[Outgoing]] = {}
-        self.finish_batches: list[list[int]] = []
-        self.released: list[int] = []
-
-    async def put(self, event: object, context: Mapping[str, str] | None = None) -> bool:
-        raise NotImplementedError
-
-    async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
-        return [i for i in self.items if i.item_id not in self.finished][:limit]
-
-    async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
-        await self.finish_many([(item_id, replies)], now)
-
-    async def finish_many(self, finished: Sequence[tuple[int, Sequence[Outgoing]]], now: datetime) -> None:
-        await asyncio.sleep(0)  # a real write waits on the database; other rooms finish meanwhile
-        self.finished.update((item_id, list(replies)) for item_id, replies in finished)
-        self.finish_batches.append([item_id for item_id, _ in finished])
-
-    async def release(self, item_id: int, error: str, retry_at: datetime) -> None:
-        self.released.append(item_id)
-
-
 class Echo:
     def __init__(self) -> None:
         self.fail_once = True
 
-    async def handle(self, event: Said) -> list[Reply]:  # type: ignore[override]
+    async def handle(self, event: ChatEvent) -> list[Reply]:
+        assert isinstance(event, Said)
         if event.text == "boom" and self.fail_once:
             self.fail_once = False
             raise RuntimeError("database went away")
@@ -206,10 +160,13 @@ async def test_replies_are_keyed_by_the_update_so_handling_it_again_queues_nothi
 
 
 async def test_a_failing_update_is_given_back_and_handled_on_a_later_round() -> None:
-    inbox = FakeInbox([InboxItem(1, Said(ANN, GROUP, "boom", "u1")), InboxItem(2, Said(ANN, GROUP, "hi", "u2"))])
-    worker = InboxWorker(inbox, Echo(), FakeClock())  # type: ignore[arg-type]
+    clock = FakeClock()
+    inbox = inbox_of([InboxItem(1, Said(ANN, GROUP, "boom", "u1")), InboxItem(2, Said(ANN, GROUP, "hi", "u2"))], clock)
+    worker = InboxWorker(inbox, Echo(), clock)
     await worker.run_once()
     assert inbox.released == [1] and list(inbox.finished) == [2]
+    assert await worker.run_once() == 0, "given back for a while, not at once"
+    clock.advance(2)
     await worker.run_once()
     assert [o.reply.text for o in inbox.finished[1]] == ["you said boom", "psst"]
 
@@ -218,16 +175,17 @@ async def test_what_another_instance_sent_a_moment_ago_counts_against_the_limit(
     seconds, clock = Seconds(), FakeClock()
     sender = ScriptedSender({})
     sender.clock = seconds
-    outbox = FakeOutbox([item(1)])
-    outbox.sends = [("room:-100", True, clock.now() - timedelta(seconds=0.25))]
+    outbox = outbox_of([item(1)], clock)
+    outbox.seed_sent("telegram", "room:-100", True, clock.now() - timedelta(seconds=0.25))
     await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds).run_once()
     assert seconds.slept == [pytest.approx(0.80)]
 
 
 async def test_updates_of_many_rooms_handled_at_once_are_finished_in_a_few_writes_not_one_each() -> None:
     rooms = [Room("telegram", str(n), private=True) for n in range(20)]
-    inbox = FakeInbox([InboxItem(n, Said(ANN, room, "hi", f"u{n}")) for n, room in enumerate(rooms)])
-    assert await InboxWorker(inbox, Echo(), FakeClock()).run_once() == 20  # type: ignore[arg-type]
+    clock = FakeClock()
+    inbox = inbox_of([InboxItem(n, Said(ANN, room, "hi", f"u{n}")) for n, room in enumerate(rooms)], clock)
+    assert await InboxWorker(inbox, Echo(), clock).run_once() == 20
     assert sorted(inbox.finished) == list(range(20))
     assert [o.reply.text for o in inbox.finished[7]] == ["you said hi", "psst"]
     assert sorted(i for batch in inbox.finish_batches for i in batch) == list(range(20)), "each finished once"
@@ -236,7 +194,7 @@ async def test_updates_of_many_rooms_handled_at_once_are_finished_in_a_few_write
 
 async def test_sends_to_many_chats_are_marked_delivered_in_a_few_writes_not_one_each() -> None:
     seconds, clock = Seconds(), FakeClock()
-    outbox = FakeOutbox([item(n, chat=f"private:{n}") for n in range(30)])
+    outbox = outbox_of([item(n, chat=f"private:{n}") for n in range(30)], clock)
     dispatcher = Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds)
     assert await dispatcher.run_once() == 30
     assert sorted(outbox.delivered_ids) == list(range(30))
@@ -245,7 +203,7 @@ async def test_sends_to_many_chats_are_marked_delivered_in_a_few_writes_not_one_
 
 async def test_with_the_limits_lifted_the_send_history_is_not_read() -> None:
     seconds, clock = Seconds(), FakeClock()
-    outbox = FakeOutbox([item(1), item(2)])
+    outbox = outbox_of([item(1), item(2)], clock)
     await Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds, limits={}).run_once()
     assert outbox.history_reads == 0 and seconds.slept == []
     assert outbox.delivered_ids == [1, 2]

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from core.catalog import Song
-from core.catalog.search import CatalogEntry, CatalogSearch
+from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, Choice, Confirmations, Person, Pressed, Reach, Reply, Room, Said
 from core.rotation import NoticePlanner, RotationService
+from tests.unit.fakes import InMemorySongStore
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
 PLATFORM = "test"
@@ -109,23 +110,14 @@ class InMemoryChatDirectory:
         return self.choices.get(token)
 
 
-class FakeFeed:
-    """A fixed catalog; also the bot's ``SongLookup``."""
+class FakeFeed(InMemorySongStore):
+    """A fixed catalog: the in-memory song store (held to the SQL store's contract), seeded; also the bot's
+    ``SongLookup``."""
 
     def __init__(self, songs: Sequence[tuple[str, str, int]] = SONGS) -> None:
-        self.songs = {f"song-{i}": Song(f"song-{i}", t, a, d, None, NOW, NOW) for i, (t, a, d) in enumerate(songs)}
-
-    async def index_entries(self) -> list[CatalogEntry]:
-        return [CatalogEntry(s.song_id, s.title, s.artist) for s in list(self.songs.values())]
-
-    async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
-        return [self.songs[i] for i in song_ids if i in self.songs]
-
-    async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
-        return []
-
-    async def last_change(self) -> int:
-        return 0
+        super().__init__()
+        for i, (title, artist, duration) in enumerate(songs):
+            self.songs[f"song-{i}"] = Song(f"song-{i}", title, artist, duration, None, NOW, NOW)
 
 
 class Night:
@@ -195,7 +187,6 @@ class Night:
         return text
 
     async def queue_titles(self) -> list[str]:
-        show_id = self.store.rows and next(iter(self.store.rows))
-        assert show_id
+        show_id = next(iter(self.store.rows))
         view = await self.rotation.queue(show_id)
         return [s.song.title for s in ([view.now] if view.now else []) + list(view.upcoming)]

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import pytest
 
-from core.chat import ChatBot, Person, Said
+from core.chat import ChatBot, ChatDirectory, Person, Said
 from tests.unit.chat.conversation import play
 from tests.unit.chat.fakes import PLATFORM, Night
 
@@ -93,7 +94,7 @@ async def test_an_unexpected_failure_is_apologised_for_and_logged_not_shown(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     night = await Night().start()
-    bot = ChatBot(night.rotation, night.search, night.feed, BrokenDirectory(), night.clock)
+    bot = ChatBot(night.rotation, night.search, night.feed, cast(ChatDirectory, BrokenDirectory()), night.clock)
     with caplog.at_level(logging.ERROR):
         replies = await bot.handle(Said(night.person("ann"), night.room("dm"), "/queue", "u1"))
     assert [r.text for r in replies] == ["Sorry, something went wrong on our side. Please try again."]

@@ -11,6 +11,7 @@ from core.delivery import Outgoing
 from core.reminders import DueNotice, FailedMessage, ReminderTicker, StoredNotice, plan_notices
 from core.rotation import Notice
 from tests.unit.chat.fakes import Night
+from tests.unit.fakes import InMemoryOutbox
 from tests.unit.rotation.fakes import InMemoryShowStore
 
 
@@ -31,9 +32,8 @@ class InMemoryNoticeStore:
     """The rows a ``notices`` table would hold: the first row per key wins, except a rescheduling one moves."""
 
     shows: InMemoryShowStore
+    outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
     rows: dict[str, Row] = field(default_factory=dict)
-    outbox: dict[str, Outgoing] = field(default_factory=dict)
-    failed: list[FailedMessage] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def _take(self, notice: Notice) -> None:
@@ -60,18 +60,18 @@ class InMemoryNoticeStore:
 
     async def settle(self, notice_id: int, status: str, messages: Sequence[Outgoing], follow_ups: Sequence[Notice],
                      now: datetime, detail: str | None = None) -> None:
-        row = next(r for r in self.rows.values() if r.notice_id == notice_id)
-        if row.status != "pending":
+        row = next((r for r in self.rows.values() if r.notice_id == notice_id), None)
+        if row is None or row.status != "pending":
             return
         row.status, row.detail, row.settled_at = status, detail, now
-        for message in messages:
-            self.outbox.setdefault(message.key, message)
+        await self.outbox.enqueue(messages, now)
         for notice in follow_ups:
             self._take(notice)
 
     async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
-        row = next(r for r in self.rows.values() if r.notice_id == notice_id)
-        row.available_at, row.detail = retry_at, error
+        row = next((r for r in self.rows.values() if r.notice_id == notice_id), None)
+        if row is not None and row.status == "pending":
+            row.available_at, row.detail = retry_at, error[:500]
 
     async def add(self, notices: Sequence[Notice], now: datetime) -> None:
         for notice in notices:
@@ -87,7 +87,7 @@ class InMemoryNoticeStore:
         return hit
 
     async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
-        return [m for m in self.failed if m.key.startswith(prefix)]
+        return [FailedMessage(key, context, reason) for key, context, reason in self.outbox.failures(prefix, since)]
 
     async def of_show(self, show_id: str) -> list[StoredNotice]:
         self._sync()
@@ -103,7 +103,8 @@ class InMemoryNoticeStore:
 
     def texts(self) -> list[tuple[str, str]]:
         """(recipient user id, text) of every queued message, in order."""
-        return [(m.reply.to_person.user_id if m.reply.to_person else "?", m.reply.text) for m in self.outbox.values()]
+        return [(m.reply.to_person.user_id if m.reply.to_person else "?", m.reply.text)
+                for m in self.outbox.messages()]
 
 
 class ReminderNight(Night):
@@ -119,11 +120,11 @@ class ReminderNight(Night):
     async def tick(self, seconds: float = 0) -> list[tuple[str, str]]:
         """Move the clock, run the ticker until nothing is due, and return (user id, text) of what it queued."""
         self.clock.tick(seconds)
-        before = len(self.notices.outbox)
+        before = len(self.notices.outbox.messages())
         while await self.ticker.run_once():
             pass
         return self.notices.texts()[before:]
 
     def message(self, index: int = -1) -> Outgoing:
         """A queued message by position (the last one by default)."""
-        return list(self.notices.outbox.values())[index]
+        return self.notices.outbox.messages()[index]

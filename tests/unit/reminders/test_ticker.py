@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from core.reminders import FailedMessage
 from tests.unit.reminders.fakes import ReminderNight
 
 
@@ -90,7 +89,8 @@ async def test_on_my_way_settles_the_no_show_check_and_the_kj_is_not_prompted() 
         await night.say(who, "dm", f"/request {song}")
     await night.say("kim", "bar", "/next")
     await night.tick()
-    night.last = [m.reply for m in night.notices.outbox.values() if m.reply.to_person.user_id == "u-bob"]  # type: ignore[union-attr]
+    night.last = [m.reply for m in night.notices.outbox.messages()
+                  if m.reply.to_person and m.reply.to_person.user_id == "u-bob"]
     assert await night.press("bob", "dm", "On my way") == "Great, see you at the stage!"
     assert await night.tick(181) == []
     assert night.notices.statuses("no_show") == [("no_show", "confirmed")]
@@ -148,7 +148,8 @@ async def test_skip_me_this_round_and_cancel_my_song_act_through_the_rotation() 
         await night.say(who, "dm", f"/request {song}")
     await night.say("kim", "bar", "/next")
     await night.tick()
-    bob_next = next(m.reply for m in night.notices.outbox.values() if m.reply.to_person.user_id == "u-bob")  # type: ignore[union-attr]
+    bob_next = next(m.reply for m in night.notices.outbox.messages()
+                    if m.reply.to_person and m.reply.to_person.user_id == "u-bob")
     night.last = [bob_next]
     assert "sit this round out" in await night.press("bob", "dm", "Skip me")
     assert await night.queue_titles() == ["Africa", "Waterloo", "Zombie"]
@@ -168,7 +169,7 @@ async def test_a_permanent_delivery_failure_is_reported_to_the_kjs_once() -> Non
     await night.say("kim", "bar", "/next")
     await night.tick()
     up = night.message(0)
-    night.notices.failed.append(FailedMessage(up.key, dict(up.context), "Forbidden: bot was blocked by the user"))
+    night.notices.outbox.refuse(up.key, "Forbidden: bot was blocked by the user", night.clock.now())
     report = await night.tick(1)
     assert report == [("u-kim", "I couldn't deliver a reminder to Ann (Forbidden: bot was blocked by the user). "
                                 "Call them by name when it's their turn.")]

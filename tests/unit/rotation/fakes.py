@@ -17,6 +17,7 @@ from core.rotation import (
     event_to_dict,
     fold,
 )
+from core.rotation.events import ShowOpened
 
 
 class InMemoryShowStore:
@@ -53,6 +54,9 @@ class InMemoryShowStore:
         if any(cid == command_id for _, _, _, cid in rows):
             raise ConcurrencyConflict(f"command {command_id} already recorded")
         assert events, "a batch is never empty"
+        first = events[0]
+        if expected_version == 0 and isinstance(first, ShowOpened) and await self.find_show_by_code(first.code):
+            raise ConcurrencyConflict(f"an open show already has the code {first.code}")
         for index, event in enumerate(events):
             kind, payload = event_to_dict(event)
             rows.append((expected_version + index + 1, kind, payload, command_id if index == 0 else None))
@@ -70,7 +74,9 @@ class InMemoryShowStore:
 
     async def list_shows(self, status: str | None = None, *, limit: int = 50, offset: int = 0) -> ShowPage:
         summaries = []
-        for show_id in self.rows:
+        for show_id, rows in self.rows.items():
+            if not rows:
+                continue
             state = fold(s.event for s in (await self.load(show_id))[0])
             assert state.opened_at is not None
             summary = ShowSummary(show_id, state.name, state.code, state.opened_at, state.closed, state.version,

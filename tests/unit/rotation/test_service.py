@@ -13,11 +13,13 @@ from core.rotation import (
     AppendResult,
     Event,
     NotFound,
+    Notice,
     QueueMoved,
     RotationService,
     ShowSettings,
     SingerRef,
     SongRef,
+    StoredEvent,
     TooBusy,
     Undo,
 )
@@ -28,10 +30,11 @@ from .fakes import ConflictingStore, CountingIds, InMemoryShowStore, RecordingSl
 
 
 def service_over(
-    store: InMemoryShowStore, ids: str = "id", **kwargs: int
+    store: InMemoryShowStore, ids: str = "id", max_attempts: int = 20, cached_shows: int = 256
 ) -> tuple[RotationService, RecordingSleeper]:
     sleeper = RecordingSleeper()
-    service = RotationService(store, SteppingClock(), CountingIds(ids), random.Random(7), sleeper, **kwargs)
+    service = RotationService(store, SteppingClock(), CountingIds(ids), random.Random(7), sleeper,
+                              max_attempts=max_attempts, cached_shows=cached_shows)
     return service, sleeper
 
 
@@ -127,13 +130,14 @@ async def test_the_service_gives_up_after_too_many_conflicts() -> None:
 class InterleavingStore(InMemoryShowStore):
     """Yields to other tasks between reading and writing, as a real database would."""
 
-    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list, int]:  # type: ignore[type-arg]
+    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         result = await super().load(show_id, after_seq)
         await asyncio.sleep(0)
         return result
 
     async def append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str, notices: Sequence = ()
+        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str,
+        notices: Sequence[Notice] = (),
     ) -> AppendResult:
         await asyncio.sleep(0)
         return await super().append(show_id, expected_version, events, command_id, notices)
@@ -206,7 +210,7 @@ class GatedStore(InMemoryShowStore):
         self.gate = asyncio.Event()
         self.gate.set()
 
-    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list, int]:  # type: ignore[type-arg]
+    async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         result = await super().load(show_id, after_seq)
         await self.gate.wait()
         return result

@@ -1,28 +1,16 @@
-"""The ``ChatDirectory`` contract, checked on the test fake here and on SQL in
-``tests/integration/test_chat_directory_sql.py``, which reuses these tests.
-"""
+"""The ``ChatDirectory`` contract on the fake, SQLite and PostgreSQL: rooms, people, KJs, stage names,
+private chats, muting and button choices."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-import pytest
-
 from core.chat import ChatDirectory, Choice, Person, Room
-from tests.unit.chat.fakes import InMemoryChatDirectory
 
-DIRECTORIES: list[Callable[[], ChatDirectory]] = [InMemoryChatDirectory]
 ANN = Person("tg", "1", "Ann", "AnnSings")
 ANN_RENAMED = Person("tg", "1", "Ann B", "annb")
 BOB = Person("tg", "2", "Bob", None)
 ANN_ON_SLACK = Person("slack", "1", "Ann", "annsings")
-
-
-@pytest.fixture(params=DIRECTORIES, ids=lambda d: d.__name__)
-def directory(request: pytest.FixtureRequest) -> ChatDirectory:
-    make: Callable[[], ChatDirectory] = request.param
-    return make()
 
 
 async def test_rooms_bind_to_the_latest_show(directory: ChatDirectory) -> None:

@@ -1,0 +1,124 @@
+"""The ``Inbox`` and ``Outbox`` contracts on the fakes, SQLite and PostgreSQL: stored once, leased, handed
+out once, never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from core.chat import Person, Reply, Room, Said
+from core.delivery import Inbox, Outbox, Outgoing
+from storage.delivery import SqlOutbox
+from tests.contracts.conftest import NOW
+from tests.unit.fakes import InMemoryOutbox
+
+ANN = Person("telegram", "1", "Ann", "ann")
+GROUP = Room("telegram", "-100", private=False)
+
+
+def said(key: str, text: str = "/queue") -> Said:
+    return Said(ANN, GROUP, text, key)
+
+
+async def queue(outbox: Outbox, replies: list[Outgoing]) -> None:
+    # Queueing outside an inbound update (reminders) is each outbox's own ``enqueue``, not part of the port.
+    assert isinstance(outbox, InMemoryOutbox | SqlOutbox)
+    await outbox.enqueue(replies, NOW)
+
+
+async def test_an_update_is_stored_once_however_often_it_arrives(inbox: Inbox) -> None:
+    assert await inbox.put(said("u1"), {"response_url": "http://x"}) is True
+    assert await inbox.put(said("u1")) is False
+    assert await inbox.put(Said(ANN, Room("slack", "C1", False), "/queue", "u1")) is True, "keys are per platform"
+    claimed = await inbox.claim(10, NOW)
+    assert [i.event.update_key for i in claimed] == ["u1", "u1"]
+    assert claimed[0].event == said("u1") and claimed[0].context == {"response_url": "http://x"}
+
+
+async def test_a_claimed_update_comes_back_when_its_holder_dies(inbox: Inbox) -> None:
+    await inbox.put(said("u1"))
+    assert len(await inbox.claim(10, NOW, lease_seconds=30)) == 1
+    assert await inbox.claim(10, NOW + timedelta(seconds=5)) == [], "leased to the first worker"
+    again = await inbox.claim(10, NOW + timedelta(seconds=31))
+    assert len(again) == 1 and again[0].attempts == 2
+    await inbox.finish(again[0].item_id, [], NOW)
+    assert await inbox.claim(10, NOW + timedelta(hours=1)) == []
+
+
+async def test_a_released_update_is_claimable_again_at_its_retry_time(inbox: Inbox) -> None:
+    await inbox.put(said("u1"))
+    (claimed,) = await inbox.claim(10, NOW)
+    await inbox.release(claimed.item_id, "RuntimeError('boom')", NOW + timedelta(seconds=4))
+    assert await inbox.claim(10, NOW + timedelta(seconds=3)) == []
+    (again,) = await inbox.claim(10, NOW + timedelta(seconds=4))
+    assert again.item_id == claimed.item_id and again.attempts == 2
+
+
+async def test_finishing_queues_replies_once_even_if_the_update_is_handled_twice(inbox: Inbox, outbox: Outbox) -> None:
+    await inbox.put(said("u1"))
+    item = (await inbox.claim(1, NOW))[0]
+    replies = [Outgoing("telegram:u1:0", "telegram", Reply(GROUP, ANN, "Queued!")),
+               Outgoing("telegram:u1:1", "telegram", Reply(None, ANN, "You're next"))]
+    await inbox.finish(item.item_id, replies, NOW)
+    await inbox.finish(item.item_id, replies, NOW)
+    queued = await outbox.claim("telegram", 10, NOW)
+    assert [(q.key, q.chat, q.group, q.reply.text) for q in queued] == [
+        ("telegram:u1:0", "room:-100", True, "Queued!"), ("telegram:u1:1", "private:1", False, "You're next")]
+    assert await outbox.claim("slack", 10, NOW) == []
+
+
+async def test_a_batch_of_updates_is_stored_in_one_step_each_once(inbox: Inbox) -> None:
+    assert await inbox.put(said("u2")) is True
+    batch = [(said("u1"), {"callback_query_id": "q1"}), (said("u2"), {}), (said("u3"), {}), (said("u1"), {})]
+    assert await inbox.put_many(batch) == [True, False, True, False], "stored before, or earlier in the batch"
+    assert await inbox.put_many(batch) == [False] * 4, "the whole batch redelivered"
+    assert await inbox.put_many([]) == []
+    claimed = await inbox.claim(10, NOW)
+    assert [i.event.update_key for i in claimed] == ["u2", "u1", "u3"]
+    assert claimed[1].context == {"callback_query_id": "q1"}
+
+
+async def test_finishing_many_marks_them_all_handled_and_queues_every_reply_once(inbox: Inbox, outbox: Outbox) -> None:
+    await inbox.put_many([(said(f"u{n}"), {}) for n in range(3)])
+    items = await inbox.claim(10, NOW)
+    finished = [(i.item_id, [Outgoing(f"telegram:{i.event.update_key}:0", "telegram", Reply(None, ANN, "ok")),
+                             Outgoing(f"telegram:{i.event.update_key}:1", "telegram", Reply(GROUP, ANN, "ok"))])
+                for i in items]
+    await inbox.finish_many(finished, NOW)
+    await inbox.finish_many(finished[:1], NOW)  # handled again after a lost lease: nothing new is queued
+    assert await inbox.claim(10, NOW + timedelta(hours=1)) == []
+    queued = await outbox.claim("telegram", 10, NOW)
+    assert [q.key for q in queued] == [f"telegram:u{n}:{k}" for n in range(3) for k in range(2)]
+
+
+async def test_sent_failed_and_retried_replies(outbox: Outbox) -> None:
+    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(3)])
+    await queue(outbox, [Outgoing("k0", "telegram", Reply(GROUP, ANN, "again"))])  # a key is queued once
+    first, second, third = await outbox.claim("telegram", 10, NOW)
+    await outbox.delivered(first.item_id, NOW)
+    await outbox.failed(second.item_id, "Forbidden: bot was blocked by the user", NOW)
+    await outbox.retry(third.item_id, NOW + timedelta(seconds=30), "429")
+    assert await outbox.claim("telegram", 10, NOW + timedelta(seconds=29)) == []
+    later = await outbox.claim("telegram", 10, NOW + timedelta(seconds=30))
+    assert [(i.key, i.attempts) for i in later] == [("k2", 2)]
+
+
+async def test_a_postponed_reply_comes_back_later_without_counting_a_try(outbox: Outbox) -> None:
+    await queue(outbox, [Outgoing("k0", "telegram", Reply(GROUP, ANN, "m0"))])
+    (claimed,) = await outbox.claim("telegram", 10, NOW)
+    await outbox.postpone(claimed.item_id, NOW + timedelta(seconds=50))
+    assert await outbox.claim("telegram", 10, NOW + timedelta(seconds=49)) == []
+    (again,) = await outbox.claim("telegram", 10, NOW + timedelta(seconds=50))
+    assert again.attempts == claimed.attempts == 1
+
+
+async def test_many_sends_are_marked_delivered_in_one_step_and_counted_for_the_limits(outbox: Outbox) -> None:
+    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(4)])
+    claimed = await outbox.claim("telegram", 10, NOW)
+    await outbox.delivered_many([i.item_id for i in claimed[:3]], NOW)
+    await outbox.delivered_many([], NOW)
+    sends = await outbox.recent_sends("telegram", NOW - timedelta(seconds=1))
+    assert sends == [("room:-100", True, NOW)] * 3
+    assert await outbox.recent_sends("telegram", NOW + timedelta(seconds=1)) == []
+    assert await outbox.recent_sends("slack", NOW - timedelta(seconds=1)) == []
+    later = await outbox.claim("telegram", 10, NOW + timedelta(minutes=2))
+    assert [i.key for i in later] == ["k3"], "sent ones are never claimed again"
