@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import Query
 from pydantic import PlainSerializer, WithJsonSchema
 
 
@@ -12,6 +13,9 @@ def utc_z(moment: datetime) -> str:
     """ISO 8601 in UTC ending in ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
+
+PageNumber = Annotated[int, Query(ge=1, le=1_000_000, description="Which page, from 1")]
+"""The ``page`` of a paged listing."""
 
 UtcTimestamp = Annotated[
     datetime,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -22,6 +21,7 @@ from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
+from core.repeat import Repeat
 from core.rotation import RotationService
 from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
@@ -152,30 +152,14 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         await engine.dispose()
 
 
-class _Guarded:
-    """A platform's own loop (a poller) run in a task; if it ever ends by an error, the log says so."""
+def _platform_loop(loop: Callable[[], Awaitable[None]]) -> Repeat:
+    """A platform's own endless loop (a poller), started again a second later should it ever fail."""
 
-    def __init__(self, loop: Callable[[], Awaitable[None]]) -> None:
-        self._loop = loop
-        self._task: asyncio.Task[None] | None = None
+    async def run() -> bool:
+        await loop()
+        return False
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=getattr(self._loop, "__qualname__", "platform-loop"))
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        try:
-            await self._loop()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("background loop %s stopped", getattr(self._loop, "__qualname__", self._loop))
+    return Repeat(getattr(loop, "__qualname__", "platform-loop"), run, idle_seconds=1.0)
 
 
 @asynccontextmanager
@@ -198,11 +182,11 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
     container.search.start(settings.catalog_poll_seconds)
-    parts: list[_Guarded | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
+    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
         parts += [container.reminders, dispatcher]
-    parts += [_Guarded(loop) for loop in extra]
+    parts += [_platform_loop(loop) for loop in extra]
     for part in parts:
         part.start()
     if senders:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from karaoke.bootstrap import Container, build
@@ -40,17 +41,21 @@ def pg_server() -> Iterator[PgServer | None]:
         server.stop()
 
 
-async def _create_database(admin_url: str, name: str) -> str:
-    engine = create_engine(admin_url)
+async def run_outside_transactions(url: str, *statements: str) -> None:
+    """Run statements a transaction may not hold (CREATE/DROP DATABASE) on the server at ``url``."""
+    engine = create_engine(url)
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+            for statement in statements:
+                await conn.execute(text(statement))
     finally:
         await engine.dispose()
-    url = engine.url.set(database=name)
-    return url.render_as_string(hide_password=False)
+
+
+async def _create_database(admin_url: str, name: str) -> str:
+    await run_outside_transactions(admin_url, f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 async def _migrate(url: str) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 from api.auth import AdminDep
 from api.deps import CatalogDep, RotationDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
-from api.schemas import UtcTimestamp
+from api.schemas import PageNumber, UtcTimestamp
 from core.catalog import CatalogError, checked_text
 from core.rotation import (
     SETTING_BOUNDS,
@@ -162,16 +162,7 @@ class ShowOut(BaseModel):
 
     @classmethod
     def of(cls, state: ShowState) -> ShowOut:
-        assert state.opened_at is not None
-        return cls(
-            show_id=uuid.UUID(state.show_id),
-            code=state.code,
-            name=state.name,
-            status="closed" if state.closed else "open",
-            settings=SettingsOut(**dataclasses.asdict(state.settings)),
-            created_at=state.opened_at,
-            version=state.version,
-        )
+        return cls.listed(state.summary())
 
     @classmethod
     def listed(cls, summary: ShowSummary) -> ShowOut:
@@ -353,7 +344,7 @@ async def open_show(body: ShowCreate, rotation: RotationDep, response: Response,
 async def list_shows(
     rotation: RotationDep,
     status: Annotated[Literal["open", "closed"] | None, Query()] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ShowList:
     """Shows, newest first, a page at a time; ``status`` filters open or closed ones."""

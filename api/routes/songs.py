@@ -18,7 +18,7 @@ from api.errors import (
     ErrorEnvelope,
     not_found,
 )
-from api.schemas import UtcTimestamp
+from api.schemas import PageNumber, UtcTimestamp
 from core.catalog import (
     BUCKET_MAX,
     DURATION_MAX,
@@ -222,7 +222,7 @@ async def list_songs(
     q: Annotated[
         str | None, Query(max_length=TEXT_MAX, description="Case-insensitive contains on title or artist")
     ] = None,
-    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page: PageNumber = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     sort: Literal["title", "artist", "created_at", "updated_at", "duration"] = "title",
     order: Literal["asc", "desc"] = "asc",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from core.chat.buttons import ButtonOption
 from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
 from core.chat.routing import Asked, CommandSpec, Who
-from core.chat.steps import Steps, number, song_ref
+from core.chat.steps import Found, Steps, number, song_ref
 from core.chat.vocabulary import Reply, Said
 
 JOIN_CODE_MAX = 16
@@ -66,11 +66,7 @@ class SingerCommands:
     async def request(self, ask: Asked) -> list[Reply]:
         """``/request words``: a confident match is queued at once (one rotation call), else choices."""
         steps = self._steps
-        if not ask.args:
-            raise steps.refuse("request.usage")
-        found = await steps.find(ask.args)
-        if not found.items:
-            raise steps.refuse("search.none", query=steps.say.quoted(ask.args))
+        found = await self._found(ask, "request.usage")
         if found.confident:
             return await steps.queue_song(ask.event, ask.show, found.items[0].song)
         await steps.open_state(ask.show)  # no buttons for a closed show
@@ -80,11 +76,7 @@ class SingerCommands:
     async def search(self, ask: Asked) -> list[Reply]:
         """``/search words``: buttons to sign up in an open show, else a plain list."""
         steps = self._steps
-        if not ask.args:
-            raise steps.refuse("search.usage")
-        found = await steps.find(ask.args)
-        if not found.items:
-            raise steps.refuse("search.none", query=steps.say.quoted(ask.args))
+        found = await self._found(ask, "search.usage")
         show_id = await steps.show_id(ask.event)
         state = await steps.rotation.state(show_id) if show_id else None
         if state is None or state.closed:
@@ -94,6 +86,16 @@ class SingerCommands:
             return [steps.tell(ask.event, text)]
         buttons = await steps.choices(ask.event, state.show_id, found.items)
         return [steps.tell(ask.event, steps.say("search.pick", query=steps.say.quoted(ask.args)), buttons)]
+
+    async def _found(self, ask: Asked, usage: str) -> Found:
+        """The songs the words after the command match; refuses no words (saying ``usage``) and no match."""
+        steps = self._steps
+        if not ask.args:
+            raise steps.refuse(usage)
+        found = await steps.find(ask.args)
+        if not found.items:
+            raise steps.refuse("search.none", query=steps.say.quoted(ask.args))
+        return found
 
     async def queue(self, ask: Asked) -> list[Reply]:
         """``/queue``: who sings now and who comes next, with waits."""

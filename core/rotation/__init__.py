@@ -68,9 +68,7 @@ from core.rotation.ports import (
     NoticePlanner,
     RandomSource,
     RecordedCommand,
-    ShowPage,
     ShowStore,
-    ShowSummary,
     StoredEvent,
 )
 from core.rotation.queue import OwnRequest, QueueView, SingerInfo, Slot, history, queue_view, singer_requests
@@ -85,7 +83,7 @@ from core.rotation.results import (
 from core.rotation.service import RotationService
 from core.rotation.settings import POLICIES, SETTING_BOUNDS, Bounds, Policy, ShowSettings
 from core.rotation.state import HistoryEntry, ShowState, evolve, fold
-from core.rotation.values import SingerRef, SongRef
+from core.rotation.values import ShowPage, ShowSummary, SingerRef, SongRef
 
 __all__ = [
     "POLICIES",

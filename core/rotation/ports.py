@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from core.rotation.events import Event
-from core.rotation.settings import ShowSettings
+from core.rotation.values import ShowPage
 
 if TYPE_CHECKING:
     from core.rotation.state import ShowState
@@ -87,25 +87,6 @@ class NoticePlanner(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class ShowSummary:
-    """A show as listed, read without folding its stream: a store keeps these beside the events."""
-
-    show_id: str
-    name: str
-    code: str
-    opened_at: datetime
-    closed: bool
-    version: int
-    settings: ShowSettings
-
-
-@dataclass(frozen=True, slots=True)
-class ShowPage:
-    """One page of shows, most recently opened first, and how many there are in all."""
-
-    items: Sequence[ShowSummary]
-    total: int
 
 
 class ShowStore(Protocol):

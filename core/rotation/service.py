@@ -28,7 +28,6 @@ from core.rotation.ports import (
     NoticePlanner,
     RandomSource,
     RecordedCommand,
-    ShowPage,
     ShowStore,
     StoredEvent,
 )
@@ -36,7 +35,7 @@ from core.rotation.queue import OwnRequest, QueueView, history, queue_view, sing
 from core.rotation.results import CommandResult, ShowStarted, SongRequestAccepted, describe
 from core.rotation.settings import ShowSettings
 from core.rotation.state import HistoryEntry, ShowState, evolve, fold
-from core.rotation.values import SingerRef, SongRef
+from core.rotation.values import ShowPage, SingerRef, SongRef
 
 # Show ids derive from the opening command id so that a retried OpenShow lands on the same show.
 _SHOW_NAMESPACE = uuid.UUID("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a")

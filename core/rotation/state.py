@@ -32,7 +32,7 @@ from core.rotation.events import (
     UndoPoint,
 )
 from core.rotation.settings import ShowSettings
-from core.rotation.values import SongRef
+from core.rotation.values import ShowSummary, SongRef
 
 RequestStatus = Literal["pending", "performing", "done", "withdrawn"]
 
@@ -115,6 +115,13 @@ class ShowState:
     def opened(self) -> bool:
         """True once the show's ``ShowOpened`` event has been applied."""
         return self.opened_at is not None
+
+    def summary(self) -> ShowSummary:
+        """The show as listed (raises ``ValueError`` before it was opened)."""
+        if self.opened_at is None:
+            raise ValueError("a show is listed only once opened")
+        return ShowSummary(self.show_id, self.name, self.code, self.opened_at, self.closed, self.version,
+                           self.settings)
 
     def pending_of(self, singer_id: str) -> list[str]:
         """The singer's pending request ids in their personal order."""

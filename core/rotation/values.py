@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+
+from core.rotation.settings import ShowSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +44,24 @@ class SingerRef:
         if self.platform is None:
             return (None, self.name.strip().casefold())
         return (self.platform, self.user_id or "")
+
+
+@dataclass(frozen=True, slots=True)
+class ShowSummary:
+    """A show as listed, read without folding its stream: a store keeps these beside the events."""
+
+    show_id: str
+    name: str
+    code: str
+    opened_at: datetime
+    closed: bool
+    version: int
+    settings: ShowSettings
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPage:
+    """One page of shows, most recently opened first, and how many there are in all."""
+
+    items: Sequence[ShowSummary]
+    total: int

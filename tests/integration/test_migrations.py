@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Integer, String, Uuid, column, insert, table, text
+from sqlalchemy import Integer, String, Uuid, column, insert, table
 from sqlalchemy.engine import Connection, make_url
 
 from core.rotation import Event, ShowSettings, event_to_dict
@@ -20,6 +20,7 @@ from storage import migrate
 from storage.db import create_engine
 from storage.shows import SqlShowStore
 from storage.tables import UtcDateTime, metadata, show_events
+from tests.conftest import run_outside_transactions
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 # The shows table as revision 0004 had it: no settings column yet.
@@ -30,16 +31,6 @@ SHOWS_AT_0004 = table(
 SHOW = "00000000-0000-0000-0000-00000000e001"
 
 
-async def _admin(server_url: str, statement: str) -> None:
-    engine = create_engine(server_url)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no tables at all, dropped afterwards."""
@@ -48,11 +39,11 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     server_url: str = request.getfixturevalue("pg_url")
     name = f"karaoke_migrate_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_outside_transactions(server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(run_outside_transactions(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def _differences(connection: Connection) -> list[object]:

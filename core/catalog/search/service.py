@@ -6,8 +6,6 @@ changes made by other instances arrive through the catalog's change feed, which 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -94,33 +92,29 @@ class CatalogSearch:
         self._index: SearchIndex | None = None
         self._seen = 0
         self._gaps: dict[int, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._loop: Repeat | None = None
 
     def start(self, poll_seconds: float) -> None:
-        """Build the index in the background, then follow catalog changes every ``poll_seconds``."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._build_then_follow(poll_seconds), name="search-index")
+        """Build the index in the background, then follow catalog changes every ``poll_seconds``.
+
+        A build that fails (the database is not up yet) is tried again after ``poll_seconds``.
+        """
+        if self._loop is None:
+            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds)
+            self._loop.start()
 
     async def stop(self) -> None:
         """Stop building or following."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if self._loop is not None:
+            await self._loop.stop()
+            self._loop = None
 
-    async def _build_then_follow(self, poll_seconds: float) -> None:
-        try:
+    async def _keep_up(self) -> bool:
+        if self._index is None:
             await self.build()
-        except Exception:
-            logger.exception("building the search index failed; search stays unavailable")
-            return
-
-        async def follow() -> bool:
+        else:
             await self.follow()
-            return False  # look again after the poll interval, changes or not
-
-        await Repeat("catalog-follower", follow, idle_seconds=poll_seconds).run()
+        return False  # look again after the poll interval, changes or not
 
     @property
     def ready(self) -> bool:

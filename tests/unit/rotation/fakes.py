@@ -11,7 +11,6 @@ from core.rotation import (
     Event,
     Notice,
     ShowPage,
-    ShowSummary,
     StoredEvent,
     event_from_dict,
     event_to_dict,
@@ -77,10 +76,7 @@ class InMemoryShowStore:
         for show_id, rows in self.rows.items():
             if not rows:
                 continue
-            state = fold(s.event for s in (await self.load(show_id))[0])
-            assert state.opened_at is not None
-            summary = ShowSummary(show_id, state.name, state.code, state.opened_at, state.closed, state.version,
-                                  state.settings)
+            summary = fold(s.event for s in (await self.load(show_id))[0]).summary()
             if status is None or summary.closed == (status == "closed"):
                 summaries.append(summary)
         summaries.sort(key=lambda s: s.show_id)
