@@ -21,7 +21,7 @@ import asyncio
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -151,17 +151,20 @@ async def outlive_leases(engine: AsyncEngine) -> None:
     """Stand in for the service staying down longer than its leases (outbox and inbox 60 s, notices 30 s).
 
     Only leases move; a message waiting out a platform failure keeps its (few seconds of) back-off.
+    Times are the service's clock, as this process reads it, not the database server's: the two need not
+    agree (under faketime they are a year apart).
     """
+    now = datetime.now(UTC)
+    times = {"now": now, "soon": now + timedelta(seconds=10)}
     async with engine.begin() as conn:
         await conn.execute(text(
-            "UPDATE outbox SET available_at = now() WHERE sent_at IS NULL AND failed_at IS NULL"
-            " AND available_at > now() + interval '10 seconds'"))
+            "UPDATE outbox SET available_at = :now WHERE sent_at IS NULL AND failed_at IS NULL"
+            " AND available_at > :soon"), times)
         await conn.execute(text(
-            "UPDATE notices SET available_at = now() WHERE status = 'pending' AND attempts > 0"
-            " AND available_at > due_at AND available_at > now() + interval '10 seconds'"))
+            "UPDATE notices SET available_at = :now WHERE status = 'pending' AND attempts > 0"
+            " AND available_at > due_at AND available_at > :soon"), times)
         await conn.execute(text(
-            "UPDATE inbox SET available_at = now() WHERE handled_at IS NULL"
-            " AND available_at > now() + interval '10 seconds'"))
+            "UPDATE inbox SET available_at = :now WHERE handled_at IS NULL AND available_at > :soon"), times)
 
 
 async def assert_each_notice_delivered_exactly_once(engine: AsyncEngine, tg: DoorTelegram) -> int:
