@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
@@ -20,10 +21,15 @@ def create_app(
     ``extra_routers`` are the chat platforms' inbound endpoints (Telegram webhook, Slack events);
     ``telegram_username`` names the bot the venue screen's QR code opens.
     """
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from this process (fastapi-offline bundles them), not a CDN:
+    # a venue's laptop without internet still has its API docs.
+    app = FastAPIOffline(
         title="Karaoke",
         version="0.1.0",
         description="Song catalog, rotation and admin API of the chat-bot karaoke service.",
+        static_url="/docs-assets",
+        # Swagger UI would show a badge image fetched from validator.swagger.io for a non-local address.
+        swagger_ui_parameters={"validatorUrl": None},
     )
     app.state.services = services
     app.state.telegram_username = telegram_username
