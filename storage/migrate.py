@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,26 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _HERE = Path(__file__).resolve().parent
+
+
+class _SetupLinesAtDebug(logging.Filter):
+    """Alembic says at INFO which database dialect it drives and whether its DDL is transactional each time
+    a migration context is made: on every readiness check, twice a probe. Those two lines go to DEBUG; what an
+    upgrade ran ("Running upgrade a -> b") stays at INFO."""
+
+    _SETUP = frozenset({"Context impl %s.", "Will assume %s DDL."})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and record.msg in self._SETUP:
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def _quiet_setup_lines() -> None:
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _SetupLinesAtDebug) for f in migration_log.filters):
+        migration_log.addFilter(_SetupLinesAtDebug())
 
 
 def alembic_config(url: str = "") -> Config:
@@ -28,7 +49,8 @@ def head_revision() -> str | None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database up to ``revision`` (head by default)."""
+    """Bring the database up to ``revision`` (head by default); each migration run is logged at INFO."""
+    _quiet_setup_lines()
     config = alembic_config()
 
     def run(connection: Connection) -> None:
@@ -40,7 +62,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at, ``None`` when it was never migrated."""
+    """The revision the database is at, ``None`` when it was never migrated. Logs nothing at INFO."""
+    _quiet_setup_lines()
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
 
