@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -25,6 +26,9 @@ from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
 from karaoke.platforms import platforms
 from karaoke.settings import Settings
+
+if TYPE_CHECKING:
+    import uvicorn
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +77,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _AtDebug(logging.Filter):
+    """Turns the INFO records with these message formats into DEBUG ones, shown only when DEBUG is on."""
+
+    def __init__(self, *formats: str) -> None:
+        super().__init__()
+        self.formats = frozenset(formats)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and record.msg in self.formats:
+            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``; INFO says what happened, not every tick of a background job."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler reports each run of the one-second reminder job at INFO: two lines a second saying nothing.
+    runs = logging.getLogger("apscheduler.executors.default")
+    if not any(isinstance(f, _AtDebug) for f in runs.filters):
+        runs.addFilter(_AtDebug('Running job "%s" (scheduled at %s)', 'Job "%s" executed successfully'))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command; returns the process exit code."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level)
     try:
         if args.command == "serve":
             return asyncio.run(_serve(settings, args))
@@ -209,6 +234,12 @@ async def _search_one(container: Container, query: str, limit: int, *, as_json: 
     return 0
 
 
+def local_url(host: str, port: int) -> str:
+    """Where a person on this machine opens a server listening on ``host``: any-address binds answer on loopback."""
+    shown = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{shown}]:{port}/" if ":" in shown else f"http://{shown}:{port}/"
+
+
 async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -219,30 +250,68 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     async with build(settings) as container:
         if args.demo:
             await _load_demo(container)
-        if container.admin_token_generated:
-            # Printed once, on purpose: a newcomer without KARAOKE_ADMIN_TOKEN can still make writes.
-            print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
-                  flush=True)
-        print(f"Karaoke is up: http://{host}:{port}/docs", flush=True)
         async with platforms(container) as chat:
             # The venue screen's QR code opens the bot by its username, known once Telegram answered getMe.
             app = create_app(container, chat.routers, telegram_username=chat.telegram_username)
-            config = uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on")
+            config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+            server = uvicorn.Server(config)
             async with background(container, chat.senders, chat.tasks):
-                await uvicorn.Server(config).serve()
+                print(f"Building the search index of {await container.songs.count():,} songs…", flush=True)
+                serving = asyncio.create_task(server.serve())
+                await _announce_when_ready(container, server, serving, host)
+                await serving
     return 0
+
+
+_READY_POLL_SECONDS = 0.05
+# Between database probes while one says the service is not ready (a failed probe logs its error).
+_READY_RETRY_SECONDS = 1.0
+_SAY_WHY_AFTER_SECONDS = 5.0
+
+
+async def _announce_when_ready(
+    container: Container, server: uvicorn.Server, serving: asyncio.Task[None], host: str
+) -> None:
+    """Print the address once the server listens and ``/api/v1/readyz`` would answer 200, not before.
+
+    A wait longer than a few seconds says what it waits for, each time that changes.
+    """
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    said: str | None = None
+    while not serving.done():
+        # The cheap checks first; the database is probed once the server listens and the index is built.
+        probed = server.started and container.search.ready
+        if not server.started:
+            problem: str | None = "The server is not listening yet."
+        elif not container.search.ready:
+            problem = "The search index is still being built."
+        else:
+            problem = await container.readiness_problem()
+        if problem is None:
+            port = server.servers[0].sockets[0].getsockname()[1]
+            if container.admin_token_generated:
+                # Printed once, on purpose: a newcomer without KARAOKE_ADMIN_TOKEN can still make writes.
+                print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
+                      flush=True)
+            print(f"Karaoke is up: {local_url(host, port)}", flush=True)
+            return
+        if problem != said and loop.time() - began >= _SAY_WHY_AFTER_SECONDS:
+            print(f"Not ready yet: {problem}", flush=True)
+            said = problem
+        await asyncio.sleep(_READY_RETRY_SECONDS if probed else _READY_POLL_SECONDS)
 
 
 async def _load_demo(container: Container) -> None:
     count = await container.songs.count()
     if count > 0:
-        logger.info("catalog already has %d songs; demo catalog not loaded", count)
+        print(f"The catalog has {count:,} songs; the demo catalog is not loaded.", flush=True)
         return
     path = container.settings.demo_catalog
     if not path.is_file():
         logger.warning("demo catalog %s not found; starting with an empty catalog", path)
         return
-    logger.info("loading the demo catalog from %s", path)
+    print(f"Loading the demo catalog from {path}…", flush=True)
     _print_report(await import_file(container, path))
 
 

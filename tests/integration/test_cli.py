@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import queue
+import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
+from karaoke.bootstrap import build
 from karaoke.cli import lines_with_progress
 from storage import migrate
+from storage.db import create_engine
+from tests.conftest import settings_for
 
 REPO = Path(__file__).resolve().parents[2]
 KARAFUN = REPO / "data" / "karafun-catalog-2022.csv"
@@ -119,3 +130,141 @@ def test_the_import_progress_bar_passes_lines_through_and_stays_silent_off_a_ter
     lines = [f"line {n}\n" for n in range(1000)]
     assert list(lines_with_progress(iter(lines), sum(len(x) for x in lines), label="Importing x")) == lines
     assert capsys.readouterr().err == ""
+
+
+class _Running:
+    """A ``karaoke`` process whose stdout is read line by line as it comes; stderr (the log) goes to a file."""
+
+    def __init__(self, tmp_path: Path, env: dict[str, str], *args: str, stdin: bool = False) -> None:
+        self.log = tmp_path / "stderr.log"
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "karaoke.cli", *args], stdout=subprocess.PIPE, stderr=log,
+                stdin=subprocess.PIPE if stdin else subprocess.DEVNULL, text=True, env=env, cwd=REPO,
+            )
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def until(self, predicate: Callable[[str], bool], within: float = 120) -> str:
+        """The first line of stdout that ``predicate`` accepts; every line read so far is in ``seen``."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.1)
+            except queue.Empty:
+                if self.process.poll() is not None and self.lines.empty():
+                    break
+                continue
+            self.seen.append(line)
+            if predicate(line):
+                return line
+        raise AssertionError(f"no such line; stdout was {self.seen}; log:\n{self.log.read_text()}")
+
+    def stop(self) -> str:
+        """End the process as Ctrl-C would; returns its log."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log.read_text()
+
+
+def _env(**settings: str) -> dict[str, str]:
+    # Only the settings given: a KARAOKE_* of the caller's environment must not reach the process.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KARAOKE_") and k != "DATABASE_URL"}
+    return env | {f"KARAOKE_{name.upper()}": value for name, value in settings.items()}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+NOISE = ("Context impl", "Will assume", "Running job", "executed successfully")
+
+
+def test_serve_says_it_is_up_only_once_it_answers_ready_and_says_what_it_does_meanwhile(tmp_path: Path) -> None:
+    demo = tmp_path / "demo.csv"
+    demo.write_text("title,artist\nBohemian Rhapsody,Queen\nZombie,The Cranberries\nSweet Caroline,Neil Diamond\n")
+    port = _free_port()
+    env = _env(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", demo_catalog=str(demo), log_level="INFO")
+    served = _Running(tmp_path, env, "serve", "--demo", "--port", str(port))
+    try:
+        up = served.until(lambda line: line.startswith("Karaoke is up"))
+        # At the moment it says so, it is so: the address answers and /readyz says ready.
+        assert (httpx.get(f"http://127.0.0.1:{port}/api/v1/readyz", timeout=5)).status_code == 200
+        assert up == f"Karaoke is up: http://127.0.0.1:{port}/"
+        front = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+        assert front.status_code == 200 and "No show is open" in front.text
+        before = "\n".join(served.seen)
+        assert f"Loading the demo catalog from {demo}…" in before
+        assert "added 3, updated 0, unchanged 0, rejected 0" in before
+        assert "Building the search index of 3 songs…" in before
+        assert "Admin token for this run" in before
+        assert before.index("Loading the demo") < before.index("Building the search index") < before.index(
+            "Karaoke is up")
+        for _ in range(5):
+            assert httpx.get(f"http://127.0.0.1:{port}/api/v1/readyz", timeout=5).status_code == 200
+    finally:
+        log = served.stop()
+    assert "Running upgrade  -> 0001" in log  # a real upgrade still names what it ran at INFO
+    assert not [line for line in log.splitlines() if any(noise in line for noise in NOISE)], log
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_chat_logs_what_happened_not_every_run_of_the_reminder_job(tmp_path: Path, level: str) -> None:
+    env = _env(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", log_level=level)
+    chat = _Running(tmp_path, env, "chat", stdin=True)
+    try:
+        chat.until(lambda line: "Karaoke console" in line)
+        time.sleep(3.5)  # the reminder job runs every second
+        assert chat.process.stdin is not None
+        chat.process.stdin.close()
+        chat.process.wait(20)
+    finally:
+        log = chat.stop()
+    assert "Scheduler started" in log
+    runs = [line for line in log.splitlines() if "Running job" in line or "executed successfully" in line]
+    if level == "INFO":
+        assert runs == [], runs
+        assert "Context impl" not in log and "Will assume" not in log
+    else:
+        # Still there for whoever asks for DEBUG, and said as DEBUG.
+        assert len(runs) >= 4 and all(" DEBUG apscheduler.executors.default: " in line for line in runs), runs
+
+
+async def test_the_readiness_check_logs_nothing_at_info(db_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    async with build(settings_for(db_url), upgrade=False) as container:
+        await container.search.build()
+        for _ in range(3):
+            assert await container.readiness_problem() is None
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []
+        caplog.set_level(logging.DEBUG)
+        assert await migrate.is_at_head(container.engine)
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("alembic")]
+    assert said and all(level == "DEBUG" for level, _ in said), said
+
+
+async def test_an_upgrade_names_each_migration_it_runs_at_info(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'new.db'}")
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("alembic") and r.levelno == logging.INFO]
+    assert said and all(message.startswith("Running upgrade") for message in said), said
+    assert f"-> {migrate.head_revision()}," in said[-1]
