@@ -2,7 +2,8 @@
 
 Both sides must go through the same functions: a title typed by a user and the
 same title stored in the catalog have to meet as equal strings, whatever their
-case, accents, punctuation or Unicode normal form.
+case, accents, punctuation, Unicode normal form, dotted acronyms (Y.M.C.A. and
+ymca), spelled numbers (seven and 7) or ways of crediting a guest (ft., feat.).
 """
 
 from __future__ import annotations
@@ -39,6 +40,35 @@ FILLER_WORDS: Final = frozenset(
     }
 )
 _INNER_FILLERS: Final = frozenset({"by", "karaoke", "lyrics"})
+
+# Letters joined by dots ("Y.M.C.A.", "t.A.T.u.", "S.O.S") are one word, typed
+# without the dots as often as with them.
+_ACRONYM: Final = re.compile(r"(?<!\w)(?:[^\W\d_]\.)+[^\W\d_](?!\w)")
+
+_UNITS: Final = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS: Final = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+
+
+def _spelled(number: int) -> str:
+    if number < 20:
+        return _UNITS[number]
+    if number < 100:
+        tens, units = divmod(number, 10)
+        return _TENS[tens - 2] if units == 0 else f"{_TENS[tens - 2]} {_UNITS[units]}"
+    return f"{_UNITS[number // 100]} hundred"
+
+
+# Numbers typed as digits are spelled, so "7 seconds" meets "Seven Seconds" and a typo in a
+# spelled number ("sventeen") still finds it.
+_SPELLED: Final = {str(n): _spelled(n) for n in range(101)} | {
+    str(n): _spelled(n) for n in range(200, 1000, 100)
+}
+# Words that name the same thing in several spellings, folded to one.
+_SAME_WORDS: Final = {"ft": "feat", "featuring": "feat"} | _SPELLED
+_WORD_FOLDS: Final = frozenset(_SAME_WORDS)
 
 # Latin diacritics only: marks on Cyrillic (й, ї) or kana (が) are part of the
 # letter there, so folding them would merge distinct words.
@@ -84,16 +114,36 @@ _CHAR_MAP: Final = _CharMap()
 _FIXPOINT_ROUNDS: Final = 4
 
 
+def _join_acronym(match: re.Match[str]) -> str:
+    return match.group().replace(".", "")
+
+
+def _fold_words(words: list[str]) -> list[str]:
+    """Numbers up to 100 (and whole hundreds) spelled out in words, "ft"/"featuring" as "feat"."""
+    out: list[str] = []
+    for word in words:
+        out.extend(_SAME_WORDS.get(word, word).split())
+    return out
+
+
 def _normalize_once(text: str) -> str:
     if text.isascii():
         # Every Unicode normal form of ASCII text is itself: skip straight to
         # the character classes, which is most catalog text and most queries.
-        text = text.lower().translate(_CHAR_MAP)
+        text = text.lower()
+        if "." in text:
+            text = _ACRONYM.sub(_join_acronym, text)
+        text = text.translate(_CHAR_MAP)
     else:
         text = unicodedata.normalize("NFKC", text).casefold()
         text = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text))
-        text = unicodedata.normalize("NFC", text).translate(_CHAR_MAP)
+        text = unicodedata.normalize("NFC", text)
+        if "." in text:
+            text = _ACRONYM.sub(_join_acronym, text)
+        text = text.translate(_CHAR_MAP)
     words = text.split()
+    if not _WORD_FOLDS.isdisjoint(words):
+        words = _fold_words(words)
     while len(words) > 1 and words[0] == "the":
         words.pop(0)
     return " ".join(words)
@@ -106,7 +156,10 @@ def normalize(text: str) -> str:
     ligatures) are folded; Latin accents are removed (é→e, ß→ss, ø→o) while
     Cyrillic, CJK and other scripts keep their letters; punctuation and symbols
     become word breaks, except apostrophes, which vanish without splitting the
-    word (don't→dont), and ``&``, which becomes ``and``; a leading "the" is
+    word (don't→dont), and ``&``, which becomes ``and``; letters joined by dots
+    are one word (Y.M.C.A.→ymca); numbers up to a hundred, and whole hundreds,
+    are spelled in English words (7→seven, 21 and twenty-one→twenty one,
+    100→one hundred); "ft" and "featuring" become "feat"; a leading "the" is
     dropped unless it is the only word; words are separated by single spaces.
     The function is idempotent and gives the same result for every Unicode
     normal form of the same text. It never raises on any ``str``.

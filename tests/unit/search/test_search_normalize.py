@@ -41,6 +41,45 @@ def test_catalog_text_is_folded_for_matching(raw: str, folded: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Y.M.C.A.", "ymca"),
+        ("P.Y.T. (Pretty Young Thing)", "pyt pretty young thing"),
+        ("S.O.S", "SOS"),
+        ("R.I.P.", "rip"),
+        ("t.A.T.u.", "Tatu"),
+        ("Mr. B.B. King", "mr bb king"),
+        ("Seven Seconds", "7 seconds"),
+        ("Twenty-One Guns", "21 guns"),
+        ("twenty one pilots", "21 Pilots"),
+        ("ninety nine luftballons", "99 Luftballons"),
+        ("one hundred years", "100 Years"),
+        ("five hundred miles", "500 Miles"),
+        ("Queen ft. David Bowie", "queen featuring david bowie"),
+        ("Queen feat. David Bowie", "Queen Ft David Bowie"),
+        ("Simon & Garfunkel", "simon and garfunkel"),
+    ],
+)
+def test_the_same_name_written_two_ways_folds_the_same(one: str, other: str) -> None:
+    assert normalize(one) == normalize(other)
+
+
+@pytest.mark.parametrize(
+    ("raw", "folded"),
+    [
+        ("J.Lo", "j lo"),  # a dot inside a word is not an acronym
+        ("St.Louis", "st louis"),
+        ("No.1", "no one"),
+        ("1999", "1999"),
+        ("007", "007"),
+        ("Someone Like You", "someone like you"),
+    ],
+)
+def test_what_only_looks_like_an_acronym_or_a_number_stays_apart(raw: str, folded: str) -> None:
+    assert normalize(raw) == folded
+
+
+@pytest.mark.parametrize(
     ("query", "folded"),
     [
         ("sweet caroline by neil diamond", "sweet caroline neil diamond"),
