@@ -6,11 +6,36 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
 from api.routes import health, notices, shows, songs, stream
+
+_DOCS_PAGES = frozenset({"/docs", "/redoc"})
+# Everything from this origin only. ReDoc's menu shows Redocly's logo from cdn.redoc.ly, unasked; the policy
+# keeps the browser from fetching it (the image hides itself when it does not load).
+_SAME_ORIGIN_ONLY = b"default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:"
+
+
+class _DocsStayHome:
+    """Pure ASGI (it must not buffer the live streams): the docs pages get a same-origin content policy."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in _DOCS_PAGES:
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_policy(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"content-security-policy", _SAME_ORIGIN_ONLY)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_policy)
 
 
 def create_app(
@@ -31,6 +56,7 @@ def create_app(
         # Swagger UI would show a badge image fetched from validator.swagger.io for a non-local address.
         swagger_ui_parameters={"validatorUrl": None},
     )
+    app.add_middleware(_DocsStayHome)
     app.state.services = services
     app.state.telegram_username = telegram_username
     install_error_handlers(app)

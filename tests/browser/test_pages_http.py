@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -118,3 +119,41 @@ async def test_logging_out_forgets_the_cookie(client: httpx.AsyncClient, night: 
     answer = await client.post(f"/kj/{night['code']}/logout")
     assert answer.status_code == 303
     assert 'karaoke_admin=""' in answer.headers["set-cookie"] and "Max-Age=0" in answer.headers["set-cookie"]
+
+
+async def test_the_front_door_lists_the_open_shows_with_links_to_their_pages(
+    client: httpx.AsyncClient, night: dict[str, Any], admin: dict[str, str]
+) -> None:
+    closed = (await client.post("/api/v1/shows", json={"name": "Last Week"}, headers=admin)).json()
+    assert (await client.post(f"/api/v1/shows/{closed['show_id']}/close", headers=admin)).status_code == 200
+    answer = await client.get("/")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/html")
+    html = answer.text
+    code = night["code"]
+    for link in (f'href="/display/{code}"', f'href="/songbook/{code}"', f'href="/kj/{code}"', 'href="/docs"'):
+        assert link in html, link
+    assert "Night &lt;script&gt;alert(1)&lt;/script&gt;" in html and HOSTILE not in html
+    # Pages are found by the join code; no show's internal id (nor any platform's) is on a public page.
+    assert night["show_id"] not in html
+    assert "Last Week" not in html and closed["code"] not in html
+
+
+async def test_the_front_door_says_how_to_open_a_show_when_none_is_open(client: httpx.AsyncClient) -> None:
+    html = (await client.get("/")).text
+    assert "No show is open" in html and "/open" in html and 'href="/docs"' in html
+
+
+async def test_the_api_docs_load_nothing_from_another_host(client: httpx.AsyncClient) -> None:
+    for page in ("/docs", "/redoc"):
+        answer = await client.get(page)
+        html = answer.text
+        assert "http://" not in html and "https://" not in html, page
+        # And what the scripts might fetch by themselves (ReDoc's menu logo) the browser is told not to.
+        assert answer.headers["content-security-policy"].startswith("default-src 'self' "), page
+        assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert assets and all(a.startswith("/") and not a.startswith("//") for a in assets), (page, assets)
+        for asset in assets:
+            answer = await client.get(asset)
+            assert answer.status_code == 200 and len(answer.content) > 1000, (page, asset)
+    schema = await client.get("/openapi.json")
+    assert schema.status_code == 200 and "/api/v1/shows" in schema.json()["paths"]
