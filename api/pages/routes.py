@@ -1,4 +1,4 @@
-"""The page routes: /display/{code}, /kj/{code} (+ login/logout/singers) and /songbook/{code}.
+"""The page routes: / (the open shows), /display/{code}, /kj/{code} (+ login/logout/singers) and /songbook/{code}.
 
 A page is found by the show's join code, typed any case. The pages read and write through the
 public API; the KJ dashboard authenticates with an HttpOnly cookie holding the admin token, which
@@ -19,7 +19,7 @@ from api.auth import ADMIN_COOKIE, AdminDep, is_admin_token
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
 from api.pages.qr import qr_svg, telegram_link
 from api.pages.render import Markup, json_script, render, template
-from core.rotation import NotFound, QueueView, RotationService, ShowState, Slot
+from core.rotation import NotFound, QueueView, RotationService, ShowState, ShowSummary, Slot
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ router = APIRouter(include_in_schema=False)
 # Join codes are a few letters and digits; anything else cannot be one, so it costs no database read.
 _CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
 _UPCOMING_ON_SCREEN = 5
+_SHOWS_ON_HOME = 50
 _LOGIN_BODY_LIMIT = 4096
 _COOKIE_SECONDS = 12 * 3600
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -82,6 +83,25 @@ def _upcoming_rows(view: QueueView) -> Markup:
         rows.append(render("display_row.html", position=slot.position, singer=slot.singer.name,
                            title=slot.song.title, artist=slot.song.artist, eta=eta_text(slot.eta_seconds)))
     return Markup("".join(rows))
+
+
+def _show_item(show: ShowSummary) -> Markup:
+    code = quote(show.code)
+    return render("home_show.html", name=show.name, code=show.code, display=f"/display/{code}",
+                  songbook=f"/songbook/{code}", kj=f"/kj/{code}")
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(rotation: RotationDep) -> HTMLResponse:
+    """The front door: each open show by name and join code with links to its pages, and the API docs."""
+    found = await rotation.list_shows("open", page=1, limit=_SHOWS_ON_HOME)
+    if found.items:
+        unlisted = found.total - len(found.items)
+        more = render("home_more.html", count=unlisted) if unlisted > 0 else Markup("")
+        shows = render("home_shows.html", items=Markup("".join(_show_item(s) for s in found.items)), more=more)
+    else:
+        shows = render("home_empty.html")
+    return _page(render("home.html", css=Markup(template("base.css")), shows=shows))
 
 
 @router.get("/display/{code}", response_class=HTMLResponse)
