@@ -44,6 +44,7 @@ from core.rotation import (
     Slot,
     SongRef,
     Undo,
+    VoidPerformance,
     event_to_dict,
 )
 
@@ -284,7 +285,7 @@ class HistoryItem(BaseModel):
     request_id: str
     singer: SingerOut
     song: SongInSlot
-    outcome: Literal["sung", "skipped"]
+    outcome: Literal["sung", "skipped", "voided"]
     started_at: UtcTimestamp
     finished_at: UtcTimestamp
 
@@ -446,9 +447,20 @@ async def advance(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) ->
     return await _run(rotation, show_id, AdvanceQueue(_command_id("advance", key)))
 
 
+class SkipBody(BaseModel):
+    """Whom to skip: the singer called next (the default), or the one at the mic who never came."""
+
+    model_config = ConfigDict(extra="forbid")
+    who: Literal["called", "now"] = "called"
+
+
 @_kj_action("/{show_id}/skip")
-async def skip(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
-    """The called singer did not come: their turn this round is used and the next performer starts."""
+async def skip(show_id: uuid.UUID, rotation: RotationDep, body: SkipBody | None = None, key: Key = None) -> QueueOut:
+    """Pass over the called singer (their turn this round is used, their song stays, the next one is called;
+    whoever sings goes on), or with ``{"who": "now"}`` void the performance at the mic (not counted as
+    sung, the song stays) and start the called singer."""
+    if body is not None and body.who == "now":
+        return await _run(rotation, show_id, VoidPerformance(_command_id("skip-now", key)))
     return await _run(rotation, show_id, SkipSinger(_command_id("skip", key)))
 
 

@@ -9,10 +9,12 @@ Design decisions (details in each module):
 - Ordering (``policies``): next-up lock first, then the KJ's manual order, then the policy
   (``round_robin`` or ``fifo``). Moving a request to position p fixes the p-1 requests above it and
   the moved one; bumping a singer is moving their next request to position 1.
-- Skip acts on the first upcoming request (the singer just called): the current performance, if
-  any, finishes; the called request stays pending and its singer's turn in the round is used; the
-  next request by someone else starts at once.
-- Undo: every undoable KJ action (advance, skip, move, bump, pause, resume, remove) opens with a
+- Skip acts on the first upcoming request (the singer just called) and never touches the one at the
+  mic: the called request stays pending, its singer's turn in the round is used, and the next request
+  by someone else is called (``NextSingerCalled`` locks it). Voiding (``VoidPerformance``) is for a
+  performer who never came to the mic: not counted as sung, their song waits again, the called
+  singer starts.
+- Undo: every undoable KJ action (advance, skip, void, move, bump, pause, resume, remove) opens with a
   ``KjActionTaken`` event carrying an ``UndoPoint``; ``Undo`` appends ``KjActionReverted`` for the
   most recent action not yet reverted, restoring the point. Repeated undos walk further back; an
   undo is never itself undone (no redo). Opening, settings changes, joining and closing are not
@@ -38,11 +40,13 @@ from core.rotation.commands import (
     OpenShow,
     PauseSinger,
     RemoveRequest,
+    RenameSinger,
     RequestSong,
     ResumeSinger,
     SkipMyTurn,
     SkipSinger,
     Undo,
+    VoidPerformance,
     WithdrawRequest,
 )
 from core.rotation.decide import decide
@@ -59,7 +63,7 @@ from core.rotation.errors import (
     SongAlreadyQueued,
     TooBusy,
 )
-from core.rotation.events import Event
+from core.rotation.events import DISRUPTIVE, Event
 from core.rotation.policies import upcoming
 from core.rotation.ports import (
     AppendResult,
@@ -86,6 +90,7 @@ from core.rotation.state import HistoryEntry, ShowState, evolve, fold
 from core.rotation.values import ShowPage, ShowSummary, SingerRef, SongRef
 
 __all__ = [
+    "DISRUPTIVE",
     "POLICIES",
     "SETTING_BOUNDS",
     "Accepted",
@@ -121,6 +126,7 @@ __all__ = [
     "RandomSource",
     "RecordedCommand",
     "RemoveRequest",
+    "RenameSinger",
     "RequestSong",
     "ResumeSinger",
     "RotationError",
@@ -143,6 +149,7 @@ __all__ = [
     "StoredEvent",
     "TooBusy",
     "Undo",
+    "VoidPerformance",
     "WithdrawRequest",
     "decide",
     "event_from_dict",

@@ -116,14 +116,20 @@ def _decoder(hint: Any) -> Decoder:
 
 def _dataclass_decoder(cls: type) -> Decoder:
     hints = typing.get_type_hints(cls)
-    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    fields = [(f.name, _decoder(hints[f.name]), _has_default(f)) for f in dataclasses.fields(cls)]
 
     def decode(value: JsonValue) -> object:
         if not isinstance(value, dict):
             raise TypeError(f"{cls.__name__} must be an object")
-        return cls(**{name: decode_field(value[name]) for name, decode_field in fields})
+        # A field added later with a default is absent from what was stored before it existed.
+        return cls(**{name: decode_field(value[name]) for name, decode_field, optional in fields
+                      if not optional or name in value})
 
     return decode
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
 
 
 def _exact(value: JsonValue, kind: type) -> JsonValue:

@@ -39,6 +39,15 @@ class RequestSong:
 
 
 @dataclass(frozen=True, slots=True)
+class RenameSinger:
+    """A singer in the show takes another name (shown in the queue and on the screen from now on)."""
+
+    command_id: str
+    singer: SingerRef
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class WithdrawRequest:
     """A singer takes back one of their own pending requests (not a KJ action)."""
 
@@ -77,9 +86,22 @@ class AdvanceQueue:
 
 @dataclass(frozen=True, slots=True)
 class SkipSinger:
-    """KJ: the next-up singer was called and did not come; the one after them starts.
+    """KJ: pass over the called (next-up) singer: their turn this round is used, their song stays pending,
+    and the singer after them is called. Whoever is at the mic sings on.
 
     ``request_id``, when given, must be the current next-up request (guards against a stale screen).
+    """
+
+    command_id: str
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VoidPerformance:
+    """KJ: the performer at the mic never came: their performance is voided (not counted as sung), their
+    song stays pending with their turn used, and the called singer starts.
+
+    ``request_id``, when given, must be the current performance (guards against a stale screen).
     """
 
     command_id: str
@@ -144,11 +166,13 @@ class CloseShow:
 Command = (
     OpenShow
     | RequestSong
+    | RenameSinger
     | WithdrawRequest
     | SkipMyTurn
     | RemoveRequest
     | AdvanceQueue
     | SkipSinger
+    | VoidPerformance
     | PauseSinger
     | ResumeSinger
     | MoveRequest

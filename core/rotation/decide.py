@@ -21,11 +21,13 @@ from core.rotation.commands import (
     OpenShow,
     PauseSinger,
     RemoveRequest,
+    RenameSinger,
     RequestSong,
     ResumeSinger,
     SkipMyTurn,
     SkipSinger,
     Undo,
+    VoidPerformance,
     WithdrawRequest,
 )
 from core.rotation.errors import (
@@ -41,8 +43,10 @@ from core.rotation.events import (
     Event,
     KjActionReverted,
     KjActionTaken,
+    NextSingerCalled,
     PerformanceFinished,
     PerformanceStarted,
+    PerformanceVoided,
     RequestMoved,
     RequestWithdrawn,
     ShowClosed,
@@ -51,6 +55,7 @@ from core.rotation.events import (
     SingerBumped,
     SingerJoined,
     SingerPaused,
+    SingerRenamed,
     SingerResumed,
     SingerSkipped,
     SongRequested,
@@ -80,6 +85,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
     match command:
         case RequestSong():
             return _request_song(state, command, now)
+        case RenameSinger():
+            return _rename(state, command, now)
         case WithdrawRequest():
             return _withdraw(state, command, now)
         case SkipMyTurn():
@@ -90,6 +97,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
             return _advance(state, now)
         case SkipSinger():
             return _skip(state, command, now)
+        case VoidPerformance():
+            return _void(state, command, now)
         case PauseSinger():
             return _pause(state, command.singer_id, True, now)
         case ResumeSinger():
@@ -171,6 +180,16 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
     return events
 
 
+def _rename(state: ShowState, command: RenameSinger, now: datetime) -> list[Event]:
+    singer_id = _find_singer(state, command.singer)
+    name = command.name.strip()
+    if not name:
+        raise InvalidCommand("a singer needs a name")
+    if state.singers[singer_id].name == name:
+        raise Conflict(f"{name} is already their name")
+    return [SingerRenamed(singer_id, name, now)]
+
+
 def _pending_request(state: ShowState, request_id: str) -> str:
     request = state.requests.get(request_id)
     if request is None:
@@ -200,7 +219,11 @@ def _skip_my_turn(state: ShowState, command: SkipMyTurn, now: datetime) -> list[
     _pending_request(state, command.request_id)
     if command.request_id not in upcoming(state):
         raise Conflict("that song is not in line right now")
-    return [SingerSkipped(singer_id, command.request_id, _opens_new_round(state, command.request_id), now)]
+    skipped = SingerSkipped(singer_id, command.request_id, _opens_new_round(state, command.request_id), now)
+    if upcoming(state)[0] != command.request_id:
+        return [skipped]
+    # The called singer sat out: while someone sings, the next one is called in their place.
+    return [skipped, *_call_following(evolve(state, skipped), singer_id, now)]
 
 
 def _undo_point(
@@ -262,6 +285,14 @@ def _advance(state: ShowState, now: datetime) -> list[Event]:
     return [KjActionTaken("advance", point, now), *events]
 
 
+def _call_following(state: ShowState, passed_over: str, now: datetime) -> list[Event]:
+    """While someone sings, the first waiting request of a singer other than ``passed_over`` is called next."""
+    if state.now is None:
+        return []
+    following = next((r for r in upcoming(state) if state.requests[r].singer_id != passed_over), None)
+    return [NextSingerCalled(following, now)] if following is not None else []
+
+
 def _skip(state: ShowState, command: SkipSinger, now: datetime) -> list[Event]:
     line = upcoming(state)
     if not line:
@@ -269,22 +300,29 @@ def _skip(state: ShowState, command: SkipSinger, now: datetime) -> list[Event]:
     called = line[0]
     if command.request_id is not None and command.request_id != called:
         raise Conflict("that request is no longer the next one")
-    scratch = state
-    events: list[Event] = []
-    if state.now is not None:
-        finished = PerformanceFinished(state.now, state.requests[state.now].singer_id, now)
-        events.append(finished)
-        scratch = evolve(scratch, finished)
     called_singer = state.requests[called].singer_id
-    skipped = SingerSkipped(called_singer, called, _opens_new_round(scratch, called), now)
-    events.append(skipped)
-    scratch = evolve(scratch, skipped)
-    # The no-show cannot be the one the show moves on to, even if they are the only singer left.
-    following = next((r for r in upcoming(scratch) if scratch.requests[r].singer_id != called_singer), None)
+    skipped = SingerSkipped(called_singer, called, _opens_new_round(state, called), now)
+    # Whoever is at the mic sings on; the singer after the one passed over is called instead.
+    events: list[Event] = [skipped, *_call_following(evolve(state, skipped), called_singer, now)]
+    return [KjActionTaken("skip", _undo_point(state), now), *events]
+
+
+def _void(state: ShowState, command: VoidPerformance, now: datetime) -> list[Event]:
+    current = state.now
+    if current is None:
+        raise Conflict("nobody is at the mic")
+    if command.request_id is not None and command.request_id != current:
+        raise Conflict("that performance is no longer on")
+    singer_id = state.requests[current].singer_id
+    voided = PerformanceVoided(current, singer_id, now)
+    scratch = evolve(state, voided)
+    # The singer who never came cannot be the one the show moves on to, even if they are the only one left.
+    following = next((r for r in upcoming(scratch) if scratch.requests[r].singer_id != singer_id), None)
+    events: list[Event] = [voided]
     if following is not None:
         events.append(_start(scratch, following, now))
-    point = _undo_point(state, [state.now, following])
-    return [KjActionTaken("skip", point, now), *events]
+    point = _undo_point(state, [current, following])
+    return [KjActionTaken("void", point, now), *events]
 
 
 def _pause(state: ShowState, singer_id: str, pause: bool, now: datetime) -> list[Event]:

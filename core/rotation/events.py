@@ -56,6 +56,15 @@ class SingerJoined:
 
 
 @dataclass(frozen=True, slots=True)
+class SingerRenamed:
+    """The singer chose another name; the queue and the screen show it from now on."""
+
+    singer_id: str
+    name: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SongRequested:
     """A singer asked to sing a song; ``duration`` is seconds or None when the catalog does not know."""
 
@@ -109,6 +118,27 @@ class SingerSkipped:
     singer_id: str
     request_id: str
     new_round: bool
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NextSingerCalled:
+    """While someone sings, the KJ called ``request_id`` next (after passing over the singer called before).
+
+    It becomes the next-up lock, as if recorded when the current performance started.
+    """
+
+    request_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PerformanceVoided:
+    """The performance that started never happened (the singer never came to the mic): it is not counted
+    as sung, the song waits again, and the singer's turn in this round stays used."""
+
+    request_id: str
+    singer_id: str
     occurred_at: datetime
 
 
@@ -190,11 +220,14 @@ class KjActionReverted:
 Event = (
     ShowOpened
     | SingerJoined
+    | SingerRenamed
     | SongRequested
     | RequestWithdrawn
     | PerformanceStarted
     | PerformanceFinished
     | SingerSkipped
+    | NextSingerCalled
+    | PerformanceVoided
     | SingerPaused
     | SingerResumed
     | RequestMoved
@@ -208,11 +241,14 @@ Event = (
 EVENT_TYPES: tuple[type[Event], ...] = (
     ShowOpened,
     SingerJoined,
+    SingerRenamed,
     SongRequested,
     RequestWithdrawn,
     PerformanceStarted,
     PerformanceFinished,
     SingerSkipped,
+    NextSingerCalled,
+    PerformanceVoided,
     SingerPaused,
     SingerResumed,
     RequestMoved,
@@ -221,4 +257,15 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ShowClosed,
     KjActionTaken,
     KjActionReverted,
+)
+
+# Events after which what someone was told about their turn may no longer hold: a KJ action or its
+# undo, a song taken back, a turn sat out, new settings (ETAs), the end of the show.
+DISRUPTIVE: tuple[type[Event], ...] = (
+    KjActionTaken,
+    KjActionReverted,
+    RequestWithdrawn,
+    SingerSkipped,
+    ShowSettingsChanged,
+    ShowClosed,
 )

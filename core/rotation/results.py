@@ -13,8 +13,10 @@ from core.rotation.commands import Command
 from core.rotation.events import (
     Event,
     KjActionReverted,
+    NextSingerCalled,
     PerformanceFinished,
     PerformanceStarted,
+    PerformanceVoided,
     ShowOpened,
     SingerJoined,
     SingerSkipped,
@@ -67,13 +69,16 @@ class SongRequestAccepted:
 
 @dataclass(frozen=True, slots=True)
 class QueueMoved:
-    """An advance or skip: what finished, who was skipped, what started (each may be None)."""
+    """An advance, skip or void: what finished, who was passed over, what started, which performance was
+    voided and who was called next (each may be None)."""
 
     command_id: str
     version: int
     finished_request_id: str | None
     skipped_request_id: str | None
     started_request_id: str | None
+    voided_request_id: str | None = None
+    called_request_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +122,8 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
     reverted = next((e for e in events if isinstance(e, KjActionReverted)), None)
     if reverted is not None:
         return ActionUndone(command_id, version, reverted.action, reverted.of_seq)
-    moved = [e for e in events if isinstance(e, PerformanceFinished | PerformanceStarted | SingerSkipped)]
+    moved = [e for e in events if isinstance(
+        e, PerformanceFinished | PerformanceStarted | SingerSkipped | PerformanceVoided | NextSingerCalled)]
     if moved:
         return QueueMoved(
             command_id,
@@ -125,5 +131,7 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
             next((e.request_id for e in moved if isinstance(e, PerformanceFinished)), None),
             next((e.request_id for e in moved if isinstance(e, SingerSkipped)), None),
             next((e.request_id for e in moved if isinstance(e, PerformanceStarted)), None),
+            next((e.request_id for e in moved if isinstance(e, PerformanceVoided)), None),
+            next((e.request_id for e in moved if isinstance(e, NextSingerCalled)), None),
         )
     return Accepted(command_id, version, tuple(type(e).__name__ for e in events))

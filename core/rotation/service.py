@@ -20,7 +20,7 @@ from core.clock import Clock, Sleeper
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
 from core.rotation.errors import ConcurrencyConflict, NotFound, RotationError, TooBusy
-from core.rotation.events import Event
+from core.rotation.events import DISRUPTIVE, Event
 from core.rotation.joincode import new_join_code, normalize_join_code
 from core.rotation.ports import (
     IdSource,
@@ -82,6 +82,10 @@ class _Stream:
             self.events.append(item.event)
             if item.command_id is not None:
                 self.batches[item.command_id] = item.seq
+        if any(isinstance(item.event, DISRUPTIVE) for item in stored):
+            # What people were told may have been withdrawn since: notices planned again must reach the
+            # store again, which tells them anew when they hold again.
+            self.noticed.clear()
 
     def recorded(self, command_id: str) -> RecordedCommand | None:
         first = self.batches.get(command_id)

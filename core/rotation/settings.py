@@ -28,6 +28,7 @@ SETTING_BOUNDS: Final[Mapping[str, Bounds]] = {
     "heads_up_position": Bounds(1, 50),
     "reminder_minutes": Bounds(0, 240),
     "no_show_timeout_seconds": Bounds(10, 3600),
+    "idle_close_hours": Bounds(1, 72),
 }
 
 
@@ -47,6 +48,8 @@ class ShowSettings:
     reminder_minutes: int = 10
     no_show_timeout_seconds: int = 180
     auto_skip: bool = False
+    # A show nobody touched for this long closes itself (and tells its KJs), so none stays open forever.
+    idle_close_hours: int = 12
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:

@@ -16,8 +16,10 @@ from core.rotation.events import (
     Event,
     KjActionReverted,
     KjActionTaken,
+    NextSingerCalled,
     PerformanceFinished,
     PerformanceStarted,
+    PerformanceVoided,
     RequestMoved,
     RequestWithdrawn,
     ShowClosed,
@@ -26,6 +28,7 @@ from core.rotation.events import (
     SingerBumped,
     SingerJoined,
     SingerPaused,
+    SingerRenamed,
     SingerResumed,
     SingerSkipped,
     SongRequested,
@@ -60,7 +63,8 @@ class Request(NamedTuple):
 
 
 class HistoryEntry(NamedTuple):
-    """A finished performance (``outcome='sung'``) or a no-show (``outcome='skipped'``).
+    """A finished performance (``outcome='sung'``), a called singer passed over (``'skipped'``), or a
+    performance that started but never happened (``'voided'``).
 
     For a skip, ``started_at`` and ``finished_at`` are both the moment of the skip.
     """
@@ -68,7 +72,7 @@ class HistoryEntry(NamedTuple):
     request_id: str
     singer_id: str
     song: SongRef
-    outcome: Literal["sung", "skipped"]
+    outcome: Literal["sung", "skipped", "voided"]
     started_at: datetime
     finished_at: datetime
 
@@ -90,6 +94,8 @@ class ShowState:
     code: str = ""
     settings: ShowSettings = field(default_factory=ShowSettings)
     opened_at: datetime | None = None
+    # When the last event happened: how long the show has been idle.
+    last_event_at: datetime | None = None
     closed: bool = False
     version: int = 0
     singers: dict[str, Singer] = field(default_factory=dict)
@@ -174,6 +180,7 @@ def _set_paused(state: ShowState, singer_id: str, paused: bool) -> None:
 def _apply(state: ShowState, event: Event) -> None:
     state.version += 1
     state.upcoming_memo = None
+    state.last_event_at = event.occurred_at
     # A dict lookup by exact type beats a 16-way isinstance cascade; fold speed matters (see benchmarks).
     _APPLY[type(event)](state, event)
 
@@ -195,6 +202,11 @@ def _singer_joined(state: ShowState, event: SingerJoined) -> None:
         state.singer_keys[(None, event.name.strip().casefold())] = event.singer_id
     else:
         state.singer_keys[(event.platform, event.user_id or "")] = event.singer_id
+
+
+def _singer_renamed(state: ShowState, event: SingerRenamed) -> None:
+    s = state.singers[event.singer_id]
+    state.singers[event.singer_id] = Singer(s.singer_id, event.name, s.platform, s.user_id, s.position, s.paused)
 
 
 def _song_requested(state: ShowState, event: SongRequested) -> None:
@@ -244,6 +256,22 @@ def _singer_skipped(state: ShowState, event: SingerSkipped) -> None:
     if event.request_id in state.manual_order:
         state.manual_order = tuple(r for r in state.manual_order if r != event.request_id)
     _use_turn(state, event.singer_id, event.new_round)
+
+
+def _next_singer_called(state: ShowState, event: NextSingerCalled) -> None:
+    state.next_up = event.request_id
+
+
+def _performance_voided(state: ShowState, event: PerformanceVoided) -> None:
+    request = state.requests[event.request_id]
+    started = state.now_started_at if state.now == event.request_id and state.now_started_at else event.occurred_at
+    state.history.append(
+        HistoryEntry(event.request_id, event.singer_id, request.song, "voided", started, event.occurred_at)
+    )
+    _set_status(state, event.request_id, "pending")
+    if state.now == event.request_id:
+        state.now = None
+        state.now_started_at = None
 
 
 def _singer_paused(state: ShowState, event: SingerPaused) -> None:
@@ -304,11 +332,14 @@ def _use_turn(state: ShowState, singer_id: str, new_round: bool) -> None:
 _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     ShowOpened: _show_opened,
     SingerJoined: _singer_joined,
+    SingerRenamed: _singer_renamed,
     SongRequested: _song_requested,
     RequestWithdrawn: _request_withdrawn,
     PerformanceStarted: _performance_started,
     PerformanceFinished: _performance_finished,
     SingerSkipped: _singer_skipped,
+    NextSingerCalled: _next_singer_called,
+    PerformanceVoided: _performance_voided,
     SingerPaused: _singer_paused,
     SingerResumed: _singer_resumed,
     RequestMoved: _manual_order_set,

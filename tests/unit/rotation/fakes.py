@@ -29,7 +29,8 @@ class InMemoryShowStore:
         self.rows: dict[str, list[tuple[int, str, dict[str, object], str | None]]] = {}
         self.appends = 0
         self.loads = 0
-        self.notices: dict[str, Notice] = {}
+        # Every notice appended, with when (its batch's last event): the notice store's fake reads them in order.
+        self.notices: list[tuple[Notice, datetime]] = []
 
     async def load(self, show_id: str, after_seq: int = 0) -> tuple[list[StoredEvent], int]:
         self.loads += 1
@@ -59,9 +60,7 @@ class InMemoryShowStore:
         for index, event in enumerate(events):
             kind, payload = event_to_dict(event)
             rows.append((expected_version + index + 1, kind, payload, command_id if index == 0 else None))
-        for notice in notices:
-            if notice.key not in self.notices or notice.reschedules:
-                self.notices[notice.key] = notice
+        self.notices += [(notice, events[-1].occurred_at) for notice in notices]
         self.appends += 1
         return AppendResult(expected_version + 1, expected_version + len(events))
 

@@ -21,6 +21,7 @@ from core.rotation import (
     SkipSinger,
     SongRef,
     Undo,
+    VoidPerformance,
     WithdrawRequest,
     decide,
     evolve,
@@ -82,6 +83,9 @@ class Show:
 
     def skip(self, request_id: str | None = None) -> list[Event]:
         return self.do(SkipSinger(self._command_id(), request_id))
+
+    def skip_now(self, request_id: str | None = None) -> list[Event]:
+        return self.do(VoidPerformance(self._command_id(), request_id))
 
     def pause(self, who: str) -> list[Event]:
         return self.do(PauseSinger(self._command_id(), self.singer_id(who)))

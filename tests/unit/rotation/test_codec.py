@@ -10,7 +10,7 @@ import pytest
 from core.rotation import EventCodecError, ShowSettings, event_from_dict, event_to_dict, fold
 from core.rotation.events import EVENT_TYPES, KjActionTaken, ShowOpened, SongRequested, UndoPoint
 
-from .harness import Show
+from .harness import Show, singer
 
 AT = datetime(2026, 3, 14, 21, 5, 7, 123456, tzinfo=UTC)
 
@@ -22,6 +22,8 @@ def busy_show() -> Show:
     show.request("D", "D1", duration=None)
     show.advance()
     show.skip()
+    show.advance()
+    show.skip_now()
     show.pause("A")
     show.resume("A")
     show.move("D1", 1)
@@ -30,7 +32,9 @@ def busy_show() -> Show:
     show.withdraw("D", "D1")
     show.undo()
     show.walk_in("Jo", "J1")
-    from core.rotation import ChangeShowSettings, CloseShow
+    from core.rotation import ChangeShowSettings, CloseShow, RenameSinger
+
+    show.do(RenameSinger("rename", singer("B"), "Bea"))
 
     show.request("B", "B2")
     show.do(ChangeShowSettings("s", ShowSettings(max_pending=5)))

@@ -1,4 +1,4 @@
-"""KJ actions: advance, skip, pause/resume, move, bump, remove, and undo of each."""
+"""KJ actions: advance, skip, skip now, pause/resume, move, bump, remove, and undo of each."""
 
 from __future__ import annotations
 
@@ -46,35 +46,59 @@ class TestAdvance:
 
 
 class TestSkip:
-    """Skip acts on the first request of the upcoming list: the singer the KJ just called.
-
-    Whatever is being sung finishes, the called request is skipped (it stays pending and the singer's
-    turn in this round is used up), and the next request after it starts straight away.
+    """Skip passes over the called singer (the first request of the upcoming list) and never touches the
+    one at the mic: the called request stays pending, its singer's turn in this round is used up, and the
+    singer after them is called instead.
     """
 
-    def test_the_no_show_keeps_their_request_and_the_show_moves_on_to_the_next_performer(self) -> None:
-        show = four_singers()
-        show.advance()  # A1 sings; B1 is next
+    def test_the_worked_example(self) -> None:
+        # A(A1, A2), B(B1, B2), C(C1, C2); advance, advance (B1 singing, C called); skip.
+        show = Show()
+        for who in "ABC":
+            show.request(who, f"{who}1")
+            show.request(who, f"{who}2")
+        show.advance()
+        show.advance()
+        assert show.now_singing() == "B1" and show.upcoming()[0] == "C1"
         show.skip()
+        assert show.now_singing() == "B1"
+        assert show.upcoming() == ["A2", "B2", "C1", "C2"]
+
+    def test_the_no_show_keeps_their_request_and_the_next_singer_is_called(self) -> None:
+        show = four_singers()
+        show.advance()  # A1 sings; B1 is called
+        events = show.skip()
+        assert [type(e).__name__ for e in events] == ["KjActionTaken", "SingerSkipped", "NextSingerCalled"]
+        assert show.now_singing() == "A1"
+        assert show.upcoming() == ["C1", "D1", "B1"]
+        assert show.state.next_up == "C1", "the singer after them is called: the next-up lock is theirs"
+        assert [(h.song.title, h.outcome) for h in history(show.state)] == [("B1", "skipped")]
+        show.advance()
         assert show.now_singing() == "C1"
-        assert show.upcoming() == ["D1", "B1"]
-        assert [(h.song.title, h.outcome) for h in history(show.state)] == [("A1", "sung"), ("B1", "skipped")]
+        assert [(h.song.title, h.outcome) for h in history(show.state)] == [("B1", "skipped"), ("A1", "sung")]
+
+    def test_a_newcomer_does_not_jump_ahead_of_the_singer_called_instead(self) -> None:
+        show = four_singers()
+        show.advance()
+        show.skip()
+        show.request("E", "E1")
+        assert show.upcoming()[0] == "C1"
 
     def test_a_skipped_singer_waits_for_the_next_round(self) -> None:
         show = four_singers()
         show.request("A", "A2")
-        show.skip()  # nobody sang yet: A1 is called, A does not come, B1 starts
-        assert show.now_singing() == "B1"
-        assert show.upcoming() == ["C1", "D1", "A1", "A2"]
+        show.skip()  # nobody sings yet: A1 is first in line, A does not come, B1 is first now
+        assert show.now_singing() is None
+        assert show.upcoming() == ["B1", "C1", "D1", "A1", "A2"]
 
-    def test_skipping_the_only_waiting_singer_leaves_the_stage_empty(self) -> None:
+    def test_skipping_the_only_waiting_singer_leaves_nobody_called(self) -> None:
         show = Show()
         show.request("A", "A1")
         show.request("B", "B1")
         show.advance()
         show.skip()
-        assert show.now_singing() is None
-        assert show.upcoming() == ["B1"]
+        assert show.now_singing() == "A1"
+        assert show.upcoming() == ["B1"] and show.state.next_up is None
 
     def test_skip_can_name_the_request_and_is_refused_if_it_is_no_longer_next(self) -> None:
         show = four_singers()
@@ -82,7 +106,7 @@ class TestSkip:
         with pytest.raises(Conflict):
             show.skip("C1")
         show.skip("B1")
-        assert show.now_singing() == "C1"
+        assert show.now_singing() == "A1" and show.upcoming()[0] == "C1"
 
     def test_skipping_with_nobody_waiting_is_refused(self) -> None:
         show = Show()
@@ -90,6 +114,39 @@ class TestSkip:
         show.advance()
         with pytest.raises(Conflict):
             show.skip()
+
+
+class TestSkipNow:
+    """The performer at the mic never came: their performance is voided (not counted as sung), their song
+    waits again with their turn used, and the called singer starts."""
+
+    def test_a_performance_that_never_happened_is_voided_and_the_called_singer_starts(self) -> None:
+        show = four_singers()
+        show.request("B", "B2")
+        show.advance()  # A1 sings, B1 called
+        show.advance()  # B1 "sings", C1 called; B never came to the mic
+        events = show.skip_now()
+        assert [type(e).__name__ for e in events] == ["KjActionTaken", "PerformanceVoided", "PerformanceStarted"]
+        assert show.now_singing() == "C1"
+        assert show.upcoming() == ["D1", "B1", "B2"], "B1 waits again; B's turn this round is used"
+        assert [(h.song.title, h.outcome) for h in history(show.state)] == [("A1", "sung"), ("B1", "voided")]
+
+    def test_with_nobody_called_the_stage_is_left_empty(self) -> None:
+        show = Show()
+        show.request("A", "A1")
+        show.advance()
+        show.skip_now()
+        assert show.now_singing() is None and show.upcoming() == ["A1"]
+
+    def test_it_needs_someone_at_the_mic_and_can_name_them(self) -> None:
+        show = four_singers()
+        with pytest.raises(Conflict):
+            show.skip_now()
+        show.advance()
+        with pytest.raises(Conflict):
+            show.skip_now("B1")
+        show.skip_now("A1")
+        assert show.now_singing() == "B1"
 
 
 class TestPause:
@@ -163,6 +220,7 @@ class TestMoveAndBump:
 UNDOABLE: dict[str, Callable[[Show], object]] = {
     "advance": lambda show: show.advance(),
     "skip": lambda show: show.skip(),
+    "skip now": lambda show: show.skip_now(),
     "move": lambda show: show.move("D1", 1),
     "bump": lambda show: show.bump("C"),
     "pause": lambda show: show.pause("C"),
@@ -170,7 +228,7 @@ UNDOABLE: dict[str, Callable[[Show], object]] = {
 }
 
 
-@pytest.mark.parametrize("action", ["advance", "skip", "move", "bump", "pause", "remove"])
+@pytest.mark.parametrize("action", ["advance", "skip", "skip now", "move", "bump", "pause", "remove"])
 def test_undo_puts_the_queue_back_as_it_was_before_the_kj_action(action: str) -> None:
     show = four_singers()
     show.request("A", "A2")

@@ -75,6 +75,10 @@ class RandomShow(RuleBasedStateMachine):
     def skip(self) -> None:
         self.attempt(self.show.skip)
 
+    @rule()
+    def skip_now(self) -> None:
+        self.attempt(self.show.skip_now)
+
     @rule(who=st.sampled_from(SINGERS), pause=st.booleans())
     def pause_or_resume(self, who: str, pause: bool) -> None:
         if singer(who).key in self.show.state.singer_keys:
