@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.delivery import Outgoing
-from core.reminders import DueNotice, FailedMessage, StoredNotice
+from core.reminders import REMOVED, TURN_KINDS, Correction, DueNotice, FailedMessage, StoredNotice, ToldNotice
 from core.rotation import Notice
 from storage.delivery import _enqueue
 from storage.tables import UtcDateTime, notices, outbox
@@ -52,11 +52,12 @@ class SqlNoticeStore:
             .where(notices.c.notice_id.in_(due.scalar_subquery()))
             .values(available_at=now + timedelta(seconds=lease_seconds), attempts=notices.c.attempts + 1)
             .returning(notices.c.notice_id, notices.c.key, notices.c.show_id, notices.c.request_id, notices.c.kind,
-                       notices.c.detail, notices.c.attempts)
+                       notices.c.detail, notices.c.attempts, notices.c.created_at, notices.c.revision)
         )
         async with self._write() as conn:
             rows = sorted((await conn.execute(claim)).all(), key=lambda r: r.notice_id)
-        return [DueNotice(r.notice_id, r.key, r.show_id, r.request_id, r.kind, r.detail, r.attempts) for r in rows]
+        return [DueNotice(r.notice_id, r.key, r.show_id, r.request_id, r.kind, r.detail, r.attempts, r.created_at,
+                          r.revision) for r in rows]
 
     async def settle(
         self,
@@ -108,6 +109,41 @@ class SqlNoticeStore:
             rows = (await conn.execute(query)).all()
         return [FailedMessage(r.key, dict(r.context), r.last_error or "") for r in rows]
 
+    async def told(self, show_id: str) -> list[ToldNotice]:
+        query = (
+            select(notices.c.notice_id, notices.c.key, notices.c.request_id, notices.c.kind, notices.c.status)
+            .where(notices.c.show_id == show_id, notices.c.request_id.is_not(None),
+                   notices.c.kind.in_(sorted(TOLD_KINDS)), notices.c.status.in_(["pending", "sent", "suppressed"]))
+            .order_by(notices.c.notice_id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [ToldNotice(r.notice_id, r.key, r.request_id, r.kind, r.status) for r in rows]
+
+    async def correct(self, notice_id: int, corrections: Sequence[Correction], now: datetime) -> None:
+        async with self._write() as conn:
+            done = await conn.execute(
+                update(notices).where(notices.c.notice_id == notice_id, notices.c.status == "pending")
+                .values(status="done", settled_at=now)
+            )
+            if done.rowcount != 1:
+                return  # settled by another ticker, which made the corrections
+            for correction in corrections:
+                # Only notices still standing are corrected, and only then is the correction queued.
+                corrected = await conn.execute(
+                    update(notices).where(notices.c.notice_id.in_(list(correction.notice_ids)),
+                                          notices.c.status.in_(["sent", "suppressed"]))
+                    .values(status="corrected", settled_at=now)
+                )
+                if corrected.rowcount:
+                    await _enqueue(conn, self._dialect, correction.messages, now)
+                    if correction.superseded:
+                        await conn.execute(
+                            update(notices).where(notices.c.notice_id.in_(list(correction.superseded)),
+                                                  notices.c.status == "pending")
+                            .values(status="suppressed", settled_at=now, detail="told by a correction")
+                        )
+
     async def of_show(self, show_id: str) -> list[StoredNotice]:
         query = select(notices).where(notices.c.show_id == show_id).order_by(notices.c.notice_id)
         async with self._engine.connect() as conn:
@@ -115,6 +151,10 @@ class SqlNoticeStore:
         return [StoredNotice(r.kind, r.request_id, r.status, r.due_at, r.settled_at, r.detail) for r in rows]
 
 
+# A notice withdrawn in one of these ways is told again when it is planned again.
+REVIVABLE = frozenset({"dropped", "corrected", "confirmed"})
+# What was told about a turn, and may be corrected.
+TOLD_KINDS = TURN_KINDS | {REMOVED}
 # Every column a stored notice has, in the order the statements below list them.
 NOTICE_COLUMNS = ("key", "show_id", "request_id", "kind", "status", "due_at", "available_at", "attempts", "detail",
                   "created_at", "settled_at")
@@ -122,12 +162,19 @@ _TIMES = frozenset({"due_at", "available_at", "created_at", "settled_at"})
 
 
 def on_conflict(reschedules: bool) -> str:
-    """What storing a notice under a key already taken does (SQLite and PostgreSQL alike): nothing, or, for
-    a notice that ``reschedules`` (a show's timer row), move the stored row to the new time, pending again."""
-    if not reschedules:
-        return "ON CONFLICT (key) DO NOTHING"
-    return ("ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, available_at = excluded.available_at,"
-            " status = 'pending', settled_at = NULL")
+    """What storing a notice under a key already taken does (SQLite and PostgreSQL alike).
+
+    A notice that ``reschedules`` (a show's timer) moves the stored row to the new time, pending again.
+    Any other notice leaves the row as it is, unless the row was withdrawn since (dropped because it
+    no longer held, corrected, or a no-show check answered): then it is stored afresh, to be told again.
+    """
+    if reschedules:
+        return ("ON CONFLICT (key) DO UPDATE SET due_at = excluded.due_at, available_at = excluded.available_at,"
+                " status = 'pending', settled_at = NULL")
+    return ("ON CONFLICT (key) DO UPDATE SET status = excluded.status, due_at = excluded.due_at,"
+            " available_at = excluded.available_at, attempts = 0, detail = excluded.detail,"
+            " created_at = excluded.created_at, settled_at = excluded.settled_at, revision = notices.revision + 1"
+            f" WHERE notices.status IN ({', '.join(repr(s) for s in sorted(REVIVABLE))})")
 
 
 def notice_values(notice: Notice, now: datetime) -> dict[str, Any]:

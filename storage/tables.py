@@ -239,6 +239,8 @@ notices = Table(
     Column("detail", String(500), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("settled_at", UtcDateTime, nullable=True),
+    # How many times the notice was stored again after it was withdrawn: each telling has its own messages.
+    Column("revision", Integer, nullable=False, server_default=text("0")),
     # Only pending rows are ever claimed: a partial index stays small and settled rows leave it.
     Index("ix_notices_pending", "available_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),

@@ -25,7 +25,8 @@ router = APIRouter(
 class NoticeOut(BaseModel):
     """One reminder: its kind, whom it concerns, when it was due and how it ended."""
 
-    kind: Literal["up", "next", "heads_up", "soon", "no_show", "undelivered", "scan"] | str
+    kind: Literal["up", "next", "heads_up", "soon", "removed", "closed", "no_show", "undelivered", "scan", "revise",
+                  "farewell", "idle"] | str
     request_id: str | None
     singer: str | None
     song: str | None

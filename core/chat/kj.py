@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import fields, replace
 from typing import Any
 
+from core.chat.buttons import ButtonOption
 from core.chat.parsing import mention
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Steps, command_id, number
@@ -69,32 +70,35 @@ class KjCommands:
             if bound is not None:
                 state = await steps.rotation.state(bound)
                 if not state.closed:
-                    if await steps.directory.is_kj(bound, event.person):
-                        return [steps.announce(event, self._opened(state.name, state.code, private=False))]
-                    raise steps.refuse("open.taken", show=steps.say.quoted(state.name), code=state.code)
-        started = await steps.rotation.open_show(command_id(event), name)
-        if not event.room.private:
-            await steps.directory.bind_room(event.room, started.show_id)
-        await steps.directory.add_kj(started.show_id, event.person)
-        await steps.directory.set_current_show(event.person, started.show_id)
-        return [steps.announce(event, self._opened(name, started.code, private=event.room.private))]
-
-    def _opened(self, name: str, code: str, *, private: bool) -> str:
-        say = self._steps.say
-        return say("open.private" if private else "open.group", show=say.quoted(name), code=code)
+                    if not await steps.directory.is_kj(bound, event.person):
+                        raise steps.refuse("open.taken", show=steps.say.quoted(state.name), code=state.code)
+                    # One open show per room: the KJ decides what happens to the one already open.
+                    old = steps.say.quoted(state.name)
+                    buttons = await steps.buttons.make(event.person, bound, [
+                        ButtonOption("reopen", name, steps.say("open.replace.button", old=old)),
+                        ButtonOption("keepopen", "", steps.say("open.keep.button", old=old)),
+                    ])
+                    return [steps.tell(event, steps.say("open.replace", old=old, new=steps.say.quoted(name)), buttons)]
+        return await steps.open_show(event, name)
 
     async def close(self, ask: Asked) -> list[Reply]:
-        """``/close``: the show ends and accepts nothing more."""
+        """``/close``: the show ends and accepts nothing more.
+
+        Its rooms hear the goodbye from the reminders (so do singers whose songs were still waiting),
+        so in the show's own room there is nothing more to say; elsewhere the KJ is told it is done.
+        """
         steps = self._steps
         await steps.rotation.execute(ask.show, CloseShow(command_id(ask.event)))
-        return [steps.announce(ask.event, steps.say("close.done", show=steps.say.quoted(ask.kj_state.name)))]
+        if not ask.event.room.private and await steps.directory.show_of_room(ask.event.room) == ask.show:
+            return []
+        return [steps.tell(ask.event, steps.say("close.done", show=steps.say.quoted(ask.kj_state.name)))]
 
     async def next(self, ask: Asked) -> list[Reply]:
         """``/next``: the current song ends and the next singer starts."""
         steps = self._steps
         state = ask.kj_state
         if state.now is None and not upcoming(state):
-            raise steps.refuse("next.nobody")
+            raise steps.refuse("next.empty")
         result = await steps.rotation.execute(ask.show, AdvanceQueue(command_id(ask.event)))
         if not isinstance(result, QueueMoved):
             raise TypeError(f"the rotation answered {result!r}")
@@ -105,8 +109,10 @@ class KjCommands:
         return [steps.announce(ask.event, steps.now_singing(after, result.started_request_id, view))]
 
     async def skip(self, ask: Asked) -> list[Reply]:
-        """``/skip``: the called singer did not come."""
+        """``/skip``: pass over the called singer; ``/skip now``: the one at the mic never came."""
         steps = self._steps
+        if ask.args.strip().lower() == "now":
+            return await steps.void_current(ask.event, ask.kj_state)
         view = await steps.rotation.queue(ask.show)
         if not view.upcoming:
             raise steps.refuse("skip.nobody")

@@ -55,8 +55,10 @@ EN: Final[Mapping[str, str]] = {
     "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
                    "up songs · /queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name "
                    "<stage name> · /mute, /unmute – reminders off or on",
-    "help.kj": "KJ: /open [name] · /next · /skip · /pause @singer · /resume @singer · /remove n · /move n m · /undo · "
-               "/kj @user · /settings [key value] · /close",
+    "help.open": "Running a night? /open [name] starts a show, and you're its KJ.",
+    "help.kj": "KJ: /open [name] · /next · /skip (the called singer) · /skip now (the one at the mic) · "
+               "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /kj @user · /settings [key value] · "
+               "/close",
     # --- singers -------------------------------------------------------------------------------
     "start": "Hi! I run karaoke nights. Send /join CODE with the code on the screen, then /request <song>. /help "
              "lists everything.",
@@ -95,11 +97,13 @@ EN: Final[Mapping[str, str]] = {
     "cancel.done": "Cancelled {song}.",
     "cancel.your_song": "your song",
     "cancel.gone": "That song isn't waiting any more. See /mysongs.",
+    "cancel.which": "Which song should I take back?",
+    "cancel.button": "Cancel {song}",
     "name.empty": "A stage name needs at least one character: /name <your stage name>.",
     "name.too_long": "A stage name is at most {max} characters.",
     "name.control": "A stage name can't contain control characters.",
     "name.done": "You'll be shown as {name}.",
-    "name.tonight": " Tonight's queue keeps showing you as {name}.",
+    "name.done.tonight": "You'll be shown as {name} — in tonight's queue and on the screen too.",
     "mute.done": "Reminders are off: I won't tell you when your turn is coming. /unmute turns them back on.",
     "unmute.done": "Reminders are on: I'll tell you when your turn is coming.",
     "onmyway.done": "Great, see you at the stage!",
@@ -113,15 +117,23 @@ EN: Final[Mapping[str, str]] = {
                     "/join {code} to me.",
     "open.group": "{show} is open! Join code: {code}. Sign up right here with /request <song>, or send /join "
                   "{code} to me in private.",
-    "close.done": "{show} is closed. Thanks for singing, everyone!",
-    "next.nobody": "Nobody is singing or waiting yet.",
-    "next.last": "That was the last song. The queue is empty for now — /request more!",
+    "open.replace": "This room already has {old} open. Close it and open {new}, or keep {old}?",
+    "open.replace.button": "Close {old}, open the new one",
+    "open.keep.button": "Keep {old} open",
+    "open.kept": "OK, {show} stays open. Join code: {code}.",
+    "close.done": "{show} is closed. I'm telling its room and everyone whose songs were still waiting.",
+    "next.empty": "The queue is empty — the show is still open.",
+    "next.last": "That was the last song. The queue is empty — the show is still open.",
     "now_singing": "Now singing: {entry}.",
     "now_singing.up_next": " Up next: {name}.",
     "skip.nobody": "Nobody is waiting to be called.",
-    "skip.done": "Skipped {name} ({title}) — they keep their songs. ",
-    "skip.nobody_else": "Nobody else is waiting.",
+    "skip.done": "Passed over {name} this round — {title} stays in their list.",
+    "skip.called": " Up next: {name}.",
+    "skip.nobody_else": " Nobody else is waiting.",
     "skip.not_next": "{name} is no longer next, so there's nobody to skip.",
+    "skip.nobody_at_mic": "Nobody is at the mic. /skip passes over the singer who's called next.",
+    "void.done": "Voided {name}'s {title} — it doesn't count as sung and stays in their list.",
+    "void.nobody_else": " Nobody else is waiting.",
     "wait.done": "OK, {name} keeps their place. /skip if they don't turn up.",
     "pause.already": "{name} is already paused.",
     "pause.not_paused": "{name} is not paused.",
@@ -140,6 +152,7 @@ EN: Final[Mapping[str, str]] = {
     "undo.now_singing": " Now singing: {entry}.",
     "undo.action.advance": "/next",
     "undo.action.skip": "/skip",
+    "undo.action.void": "/skip now",
     "undo.action.pause": "pause",
     "undo.action.resume": "resume",
     "undo.action.move": "move",
@@ -163,18 +176,34 @@ EN: Final[Mapping[str, str]] = {
     "remind.button.on_my_way": "On my way",
     "remind.button.skip_me": "Skip me this round",
     "remind.button.cancel": "Cancel my song",
-    "remind.no_show": "{name} hasn't answered the call for {song} in {minutes} min. Skip them (the show moves on "
-                      "to the following singer now), or wait?",
+    "remind.no_show": "{name} hasn't answered the call for {song} in {minutes} min. Skip them (the next singer is "
+                      "called; whoever is singing goes on), or wait?",
     "remind.no_show.skip": "Skip {name}",
     "remind.no_show.wait": "Wait",
     "remind.undelivered": "I couldn't deliver a reminder to {name} ({reason}). Call them by name when it's their "
                           "turn.",
     "remind.undelivered.someone": "a singer",
     "remind.undelivered.refused": "the platform refused it",
-    "remind.auto_skipped.kj": "{name} didn't answer within {minutes} min, so I skipped them this round ({song} "
-                              "stays queued).",
-    "remind.auto_skipped.singer": "You didn't answer the call, so you were skipped this round. {song} stays in "
-                                  "your list for the next one.",
+    "remind.auto_skipped.kj": "{name} didn't answer within {minutes} min, so I passed them over this round "
+                              "({song} stays queued).",
+    "remind.removed": "The KJ took {song} out of tonight's queue.",
+    "remind.removed.others": " Your other songs keep their places.",
+    "remind.closed.one": "{show} is closed for tonight, so {song} won't be sung. Thanks for coming!",
+    "remind.closed.many": "{show} is closed for tonight, so your {count} waiting songs won't be sung. Thanks for "
+                          "coming!",
+    "remind.farewell": "{show} is closed. Thanks for singing, everyone!",
+    "remind.idle_closed": "{show} closed itself after {hours} hours with nothing happening. Send /open to start a "
+                          "new one.",
+    "remind.fix.next": "Change of plan: you're next — {song}, {wait}.",
+    "remind.fix.place": "Change of plan: {song} is now {place} in line, {wait}.",
+    "remind.fix.not_up": "Change of plan: you're not on yet — {song} is {place} in line, {wait}.",
+    "remind.fix.passed_over": "Change of plan: you were passed over this round. {song} stays in your list — now "
+                              "{place} in line, {wait}.",
+    "remind.fix.voided": "Change of plan: your turn with {song} was called off. It stays in your list — now {place} "
+                         "in line, {wait}.",
+    "remind.fix.paused": "Change of plan: the KJ put your turn on hold. {song} keeps its place; I'll tell you when "
+                         "you're back in line.",
+    "remind.fix.back": "Change of plan: {song} is back in the queue — {place} in line, {wait}.",
 }
 
 

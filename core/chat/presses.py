@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable
 
 from core.chat.buttons import token_of
 from core.chat.directory import Choice
-from core.chat.steps import Steps
+from core.chat.steps import Steps, command_id
 from core.chat.vocabulary import Pressed, Reply
-from core.rotation import RotationError, ShowState, upcoming
+from core.rotation import CloseShow, RotationError, ShowState, upcoming
 
 PressHandler = Callable[[Pressed, Choice], Awaitable[list[Reply]]]
 
@@ -30,6 +30,8 @@ class ButtonPresses:
             "skipme": self._skip_me,
             "kjskip": self._kj_skip,
             "kjwait": self._kj_wait,
+            "reopen": self._reopen,
+            "keepopen": self._keep_open,
         }
 
     async def handle(self, event: Pressed) -> list[Reply]:
@@ -92,6 +94,21 @@ class ButtonPresses:
         state = await self._steps.open_state(choice.show_id)
         name = await self._no_show_name(event, choice, state)
         return [self._steps.tell(event, self._steps.say("wait.done", name=name))]
+
+    async def _reopen(self, event: Pressed, choice: Choice) -> list[Reply]:
+        """Close the room's open show (``choice.show_id``) and open a new one named ``choice.arg``."""
+        steps = self._steps
+        if not await steps.directory.is_kj(choice.show_id, event.person):
+            raise steps.refuse("only_kj")
+        state = await steps.rotation.state(choice.show_id)
+        if not state.closed:
+            await steps.rotation.execute(choice.show_id, CloseShow(command_id(event) + ":close"))
+        return await steps.open_show(event, choice.arg)
+
+    async def _keep_open(self, event: Pressed, choice: Choice) -> list[Reply]:
+        steps = self._steps
+        state = await steps.open_state(choice.show_id)
+        return [steps.tell(event, steps.say("open.kept", show=steps.say.quoted(state.name), code=state.code))]
 
     async def _no_show_name(self, event: Pressed, choice: Choice, state: ShowState) -> str:
         """The name of the singer a KJ's no-show button is about; refuses anyone but a KJ."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from core.chat.buttons import ButtonOption
 from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
 from core.chat.routing import Asked, CommandSpec, Who
-from core.chat.steps import Found, Steps, number, song_ref
+from core.chat.steps import Found, Steps, command_id, number, song_ref
 from core.chat.vocabulary import Reply, Said
+from core.rotation import RenameSinger
 
 JOIN_CODE_MAX = 16
 
@@ -135,32 +136,38 @@ class SingerCommands:
         return [steps.tell(ask.event, "\n".join(lines), buttons)]
 
     async def cancel(self, ask: Asked) -> list[Reply]:
-        """``/cancel [n]``: take back song n of /mysongs (the last one by default)."""
+        """``/cancel [n]``: take back song n of /mysongs; with several waiting and no number, ask which."""
         steps = self._steps
         state = await steps.open_state(ask.show)
         mine = await steps.rotation.my_requests(ask.show, await steps.singer(ask.event.person))
         if not mine:
             raise steps.refuse("cancel.none")
+        if not ask.args.strip() and len(mine) > 1:
+            options = [ButtonOption("cancel", own.request_id, steps.say("cancel.button", song=steps.say.song(own.song)))
+                       for own in mine]
+            buttons = await steps.buttons.make(ask.event.person, ask.show, options)
+            return [steps.tell(ask.event, steps.say("cancel.which"), buttons)]
         index = number(ask.args, default=len(mine))
         if index is None or not 1 <= index <= len(mine):
             raise steps.refuse("cancel.usage", count=len(mine))
         return await steps.withdraw(ask.event, state, mine[index - 1].request_id)
 
     async def name(self, ask: Asked) -> list[Reply]:
-        """``/name stage name``: what the screen shows for this person from their next show on."""
+        """``/name stage name``: what the queue and the screen show for this person, tonight and after."""
         steps = self._steps
         problem = stage_name_problem(ask.args)
         if problem is not None:
             raise steps.refuse(problem, max=STAGE_NAME_MAX)
         await steps.directory.set_stage_name(ask.event.person, ask.args)
-        text = steps.say("name.done", name=steps.say.quoted(ask.args))
         show_id = await steps.show_id(ask.event)
         if show_id is not None:
             state = await steps.rotation.state(show_id)
             singer_id = state.singer_keys.get(ask.event.person.key)
-            if singer_id is not None and state.singers[singer_id].name != ask.args:
-                text += steps.say("name.tonight", name=steps.say.quoted(state.singers[singer_id].name))
-        return [steps.tell(ask.event, text)]
+            if not state.closed and singer_id is not None and state.singers[singer_id].name != ask.args:
+                singer = await steps.singer(ask.event.person)
+                await steps.rotation.execute(show_id, RenameSinger(command_id(ask.event), singer, ask.args))
+                return [steps.tell(ask.event, steps.say("name.done.tonight", name=steps.say.quoted(ask.args)))]
+        return [steps.tell(ask.event, steps.say("name.done", name=steps.say.quoted(ask.args)))]
 
     async def mute(self, ask: Asked) -> list[Reply]:
         """``/mute``: no more reminders for this person."""
@@ -173,6 +180,8 @@ class SingerCommands:
         return [self._steps.tell(ask.event, self._steps.say("unmute.done"))]
 
     async def help(self, ask: Asked) -> list[Reply]:
-        """``/help``: every command."""
-        say = self._steps.say
-        return [self._steps.tell(ask.event, say("help.singer") + "\n" + say("help.kj"))]
+        """``/help``: what the asker may do: a singer's commands, and a KJ's too for a KJ of their show."""
+        steps = self._steps
+        show_id = await steps.show_id(ask.event)
+        kj = show_id is not None and await steps.directory.is_kj(show_id, ask.event.person)
+        return [steps.tell(ask.event, steps.say("help.singer") + "\n" + steps.say("help.kj" if kj else "help.open"))]

@@ -28,6 +28,7 @@ from core.rotation import (
     SkipSinger,
     SongAlreadyQueued,
     SongRef,
+    VoidPerformance,
     WithdrawRequest,
 )
 
@@ -207,19 +208,44 @@ class Steps:
             raise
 
     async def skip_called(self, event: ChatEvent, state: ShowState, request_id: str) -> list[Reply]:
-        """Skip the called singer of ``request_id`` (/skip, or Skip on a no-show prompt) and say what happened."""
+        """Pass over the called singer of ``request_id`` (/skip, or Skip on a no-show prompt); the one at the
+        mic sings on. Says who was passed over and who is up next."""
         result = await self.rotation.execute(state.show_id, SkipSinger(command_id(event), request_id))
         if not isinstance(result, QueueMoved):
             raise TypeError(f"the rotation answered {result!r}")
         after = await self.rotation.state(state.show_id)
-        text = ""
-        if result.skipped_request_id is not None:
-            skipped = after.requests[result.skipped_request_id]
-            text = self.say("skip.done", name=after.singers[skipped.singer_id].name, title=skipped.song.title)
-        if result.started_request_id is None:
-            return [self.announce(event, text + self.say("skip.nobody_else"))]
+        skipped = after.requests[request_id]
+        text = self.say("skip.done", name=after.singers[skipped.singer_id].name, title=skipped.song.title)
         view = await self.rotation.queue(state.show_id)
-        return [self.announce(event, text + self.now_singing(after, result.started_request_id, view))]
+        following = next((s for s in view.upcoming if s.singer.singer_id != skipped.singer_id), None)
+        if following is None:
+            return [self.announce(event, text + self.say("skip.nobody_else"))]
+        return [self.announce(event, text + self.say("skip.called", name=following.singer.name))]
+
+    async def void_current(self, event: ChatEvent, state: ShowState) -> list[Reply]:
+        """The performer at the mic never came (/skip now): void their performance, the called singer starts."""
+        if state.now is None:
+            raise self.refuse("skip.nobody_at_mic")
+        result = await self.rotation.execute(state.show_id, VoidPerformance(command_id(event), state.now))
+        if not isinstance(result, QueueMoved) or result.voided_request_id is None:
+            raise TypeError(f"the rotation answered {result!r}")
+        after = await self.rotation.state(state.show_id)
+        voided = after.requests[result.voided_request_id]
+        text = self.say("void.done", name=after.singers[voided.singer_id].name, title=voided.song.title)
+        if result.started_request_id is None:
+            return [self.announce(event, text + self.say("void.nobody_else"))]
+        view = await self.rotation.queue(state.show_id)
+        return [self.announce(event, text + " " + self.now_singing(after, result.started_request_id, view))]
+
+    async def open_show(self, event: ChatEvent, name: str) -> list[Reply]:
+        """Open a show named ``name``, bound to the event's group; the asker is its KJ."""
+        started = await self.rotation.open_show(command_id(event), name)
+        if not event.room.private:
+            await self.directory.bind_room(event.room, started.show_id)
+        await self.directory.add_kj(started.show_id, event.person)
+        await self.directory.set_current_show(event.person, started.show_id)
+        key = "open.private" if event.room.private else "open.group"
+        return [self.announce(event, self.say(key, show=self.say.quoted(name), code=started.code))]
 
     def now_singing(self, state: ShowState, request_id: str, view: QueueView) -> str:
         """Who sings now, and who is up next."""

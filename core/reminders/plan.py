@@ -1,11 +1,13 @@
 """Which notices a show owes, derived from its state after each batch of events.
 
 Planning is level-triggered and keyed: every batch (and every ``scan``) lists the notices the show
-owes *now*, and the store keeps only the first row per key, so a notice goes out once however
-often it is planned. A key names the show, the request, the kind, and how many times that request
-has been skipped, so a singer skipped this round hears again when their turn comes round.
+owes *now*, and the store keeps one row per key, so a notice goes out once however often it is
+planned. A notice withdrawn since (``dropped`` because it no longer held when its time came, or
+``corrected`` because what it said stopped being true) is told again when planned again: a notice
+belongs to one call of one turn, and an undone call does not use up the next one. A key names the
+show, the request, the kind, and how many times that request has been skipped.
 
-Kinds, all for singers except the last two:
+Kinds for singers:
 
 - ``up``: their performance has started ("You're up now").
 - ``next``: they are first in line while someone sings ("You're next"). Settling it stores a
@@ -13,11 +15,17 @@ Kinds, all for singers except the last two:
 - ``heads_up``: they are within the show's ``heads_up_position`` places of the front.
 - ``soon``: their ETA is within ``reminder_minutes``; a single ``scan`` row per show is due when the
   next singer will cross that line, because ETAs shrink with time and not only with events.
-- ``no_show`` (for KJs): the called singer has neither confirmed nor started.
-- ``undelivered`` (for KJs): a singer's notice could not be delivered.
+- ``removed``: the KJ took their song out of the queue.
+- ``closed``: the show closed while their songs were still waiting.
+
+Kinds for the show: ``scan`` (its timer), ``revise`` (after a batch that may have made something
+someone was told untrue: the ticker corrects it), ``farewell`` (the goodbye to the show's rooms) and
+``idle`` (closes a show nobody touched for ``idle_close_hours``). For KJs: ``no_show`` (the called
+singer has neither confirmed nor started) and ``undelivered`` (a singer's notice could not be delivered).
 
 A request that was just queued is told its place and ETA in the reply, so the notices it would
-get at once are stored ``suppressed``: the key is taken and nothing is sent.
+get at once are stored ``suppressed``: the key is taken and nothing is sent (a later correction still
+covers what the reply said).
 """
 
 from __future__ import annotations
@@ -26,25 +34,46 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from core.rotation import Event, Notice, ShowState, SingerInfo, Slot, queue_view
-from core.rotation.events import SongRequested
+from core.rotation import DISRUPTIVE, Event, Notice, ShowState, SingerInfo, Slot, queue_view
+from core.rotation.events import (
+    KjActionReverted,
+    KjActionTaken,
+    RequestWithdrawn,
+    ShowClosed,
+    ShowOpened,
+    ShowSettingsChanged,
+    SingerSkipped,
+    SongRequested,
+)
 from core.rotation.queue import upcoming_slots
 
 UP = "up"
 NEXT = "next"
 HEADS_UP = "heads_up"
 SOON = "soon"
+REMOVED = "removed"
+CLOSED = "closed"
 NO_SHOW = "no_show"
 SCAN = "scan"
+REVISE = "revise"
+FAREWELL = "farewell"
+IDLE = "idle"
 UNDELIVERED = "undelivered"
 
-SINGER_KINDS = frozenset({UP, NEXT, HEADS_UP, SOON})
+TURN_KINDS = frozenset({UP, NEXT, HEADS_UP, SOON})
+SINGER_KINDS = TURN_KINDS | {REMOVED, CLOSED}
 KJ_KINDS = frozenset({NO_SHOW, UNDELIVERED})
+SHOW_KINDS = frozenset({SCAN, REVISE, FAREWELL, IDLE})
 
 
 def notice_key(show_id: str, request_id: str, kind: str, skips: int) -> str:
     """The idempotency key of a notice: one per (show, request, kind) and time the request was skipped."""
     return f"{show_id}:{request_id}:{kind}:{skips}"
+
+
+def show_key(show_id: str, kind: str, n: int = 0) -> str:
+    """The key of a notice about the whole show (``n`` tells apart notices that may repeat)."""
+    return f"{show_id}:-:{kind}:{n}"
 
 
 def skip_counts(state: ShowState) -> Counter[str]:
@@ -54,8 +83,42 @@ def skip_counts(state: ShowState) -> Counter[str]:
 
 def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
     """The notices ``state`` owes at ``now``; ``events`` are the batch that just produced it (may be empty)."""
-    if not state.opened or state.closed:
+    if not state.opened:
         return []
+    if state.closed:
+        return _closing(state) if any(isinstance(e, ShowClosed) for e in events) else []
+    notices = _turns(state, events, now)
+    for event in events:
+        if isinstance(event, RequestWithdrawn) and event.by_kj:
+            notices.append(Notice(f"{state.show_id}:{event.request_id}:{REMOVED}:{state.version}", state.show_id,
+                                  event.request_id, REMOVED, now))
+    if any(isinstance(e, ShowOpened) for e in events):
+        notices.append(Notice(show_key(state.show_id, IDLE), state.show_id, None, IDLE, idle_due(state),
+                              reschedules=True))
+    revise = _revise(state, events, now)
+    if revise is not None:
+        notices.append(revise)
+    return notices
+
+
+def _revise(state: ShowState, events: Sequence[Event], now: datetime) -> Notice | None:
+    """One look at what people were told, after a batch that may have made some of it untrue.
+
+    Planned after the batch's other notices, so a correction never comes before the news it corrects.
+    A singer who sat out their own turn knows: their broken notices are corrected quietly (``detail``).
+    A singer taking back their own song makes nobody worse off: no look is needed.
+    """
+    if not any(isinstance(e, DISRUPTIVE) for e in events):
+        return None
+    by_kj = any(isinstance(e, KjActionTaken | KjActionReverted | ShowSettingsChanged) for e in events)
+    own = [e.request_id for e in events if isinstance(e, SingerSkipped)]
+    if not by_kj and not own:
+        return None
+    detail = None if by_kj else "quiet:" + ",".join(own)
+    return Notice(show_key(state.show_id, REVISE, state.version), state.show_id, None, REVISE, now, detail=detail)
+
+
+def _turns(state: ShowState, events: Sequence[Event], now: datetime) -> list[Notice]:
     settings = state.settings
     skips = skip_counts(state)
     fresh = {e.request_id for e in events if isinstance(e, SongRequested)}
@@ -94,16 +157,34 @@ def plan_notices(state: ShowState, events: Sequence[Event], now: datetime) -> li
             first_crossing = slot.eta_seconds - threshold
     if first_crossing is not None:
         due = now + timedelta(seconds=first_crossing)
-        # One timer row per show, moved (not added) every time it is planned.
-        notices.append(Notice(f"{state.show_id}:-:{SCAN}:0", state.show_id, None, SCAN, due, reschedules=True))
+        notices.append(Notice(show_key(state.show_id, SCAN), state.show_id, None, SCAN, due, reschedules=True))
     return notices
+
+
+def _closing(state: ShowState) -> list[Notice]:
+    """The goodbye to the show's rooms, and one word to each singer whose songs were still waiting."""
+    at = state.last_event_at
+    assert at is not None
+    notices = [Notice(show_key(state.show_id, FAREWELL), state.show_id, None, FAREWELL, at)]
+    for singer_id in state.rotation:
+        waiting = state.pending_of(singer_id)
+        if waiting:
+            notices.append(Notice(notice_key(state.show_id, waiting[0], CLOSED, 0), state.show_id, waiting[0], CLOSED,
+                                  at))
+    return notices
+
+
+def idle_due(state: ShowState) -> datetime:
+    """When the show will have been idle for its ``idle_close_hours`` if nothing happens meanwhile."""
+    assert state.last_event_at is not None
+    return state.last_event_at + timedelta(hours=state.settings.idle_close_hours)
 
 
 def no_show_due(state: ShowState, now: datetime) -> datetime:
     """When to look whether the singer called just now has turned up.
 
-    With ``auto_skip`` the check waits at least until the current song should end, so an automatic
-    skip never cuts a performance short.
+    With ``auto_skip`` the check waits at least until the current song should end, so the singer has
+    the whole song to come forward.
     """
     due = now + timedelta(seconds=state.settings.no_show_timeout_seconds)
     if state.settings.auto_skip and state.now is not None:
@@ -115,15 +196,19 @@ def no_show_due(state: ShowState, now: datetime) -> datetime:
 
 def stale_reason(state: ShowState, kind: str, request_id: str | None, key: str, now: datetime) -> str | None:
     """Why a notice planned earlier no longer holds at ``now`` (so it is dropped, not sent late), or None."""
+    if kind in (CLOSED, FAREWELL):
+        return None if state.closed else "the show is open again"
     if state.closed:
         return "the show is closed"
-    if kind == UNDELIVERED:
+    if kind in (UNDELIVERED, REVISE, IDLE):
         return None
     if request_id is None:
         return None if kind == SCAN else "no request"
     request = state.requests.get(request_id)
     if request is None:
         return "no such request"
+    if kind == REMOVED:
+        return None if request.status == "withdrawn" else "the song is back in the queue"
     if not key.endswith(f":{skip_counts(state)[request_id]}"):
         return "the singer was skipped since"
     view = queue_view(state, now)

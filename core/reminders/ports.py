@@ -13,7 +13,8 @@ from core.rotation import Notice
 
 @dataclass(frozen=True, slots=True)
 class DueNotice:
-    """A stored notice, claimed by a ticker because its time has come."""
+    """A stored notice, claimed by a ticker because its time has come; ``created_at`` is when it was stored
+    (for a no-show check: when the singer was called)."""
 
     notice_id: int
     key: str
@@ -22,6 +23,31 @@ class DueNotice:
     kind: str
     detail: str | None
     attempts: int
+    created_at: datetime
+    revision: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ToldNotice:
+    """Something a singer was told about their turn (``sent``, or ``suppressed``: said in the reply to their
+    request), or is about to be told (``pending``)."""
+
+    notice_id: int
+    key: str
+    request_id: str
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """The notices a change made untrue, and the messages that set it right (queued only if at least one of
+    ``notice_ids`` was still standing: a correction is made once). ``superseded`` are notices still to be
+    sent that the correction says already: they are not sent."""
+
+    notice_ids: tuple[int, ...]
+    messages: tuple[Outgoing, ...]
+    superseded: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +72,12 @@ class FailedMessage:
 
 
 class NoticeStore(Protocol):
-    """Notices written with show events (see ``core.rotation.Notice``), claimed when due, settled once."""
+    """Notices written with show events (see ``core.rotation.Notice``), claimed when due, settled once.
+
+    Storing a notice under a key already taken changes nothing, except that a notice that ``reschedules``
+    moves, and a notice withdrawn since (``dropped``, ``corrected``, ``confirmed``) is pending again:
+    it is told again when it holds again.
+    """
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float = 30) -> list[DueNotice]:
         """Up to ``limit`` pending notices due by ``now`` that nobody else holds, oldest due first, leased.
@@ -91,4 +122,18 @@ class NoticeStore(Protocol):
 
     async def of_show(self, show_id: str) -> list[StoredNotice]:
         """Every notice of a show, in the order they were planned."""
+        ...
+
+    async def told(self, show_id: str) -> list[ToldNotice]:
+        """What the show's singers were told about their turns and may still believe (``sent`` or
+        ``suppressed`` notices of requests), and what they are about to be told (``pending``), oldest first."""
+        ...
+
+    async def correct(self, notice_id: int, corrections: Sequence[Correction], now: datetime) -> None:
+        """Atomically: settle the ``revise`` notice ``notice_id`` as done and, for each correction whose
+        notices are still standing, mark them ``corrected``, queue its messages, and mark its ``superseded``
+        notices ``suppressed`` if they are still pending.
+
+        Does nothing if the revise notice is no longer pending.
+        """
         ...

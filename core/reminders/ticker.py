@@ -3,8 +3,10 @@
 Each run claims due notices (the store leases them, so instances never share one), looks at the
 show as it stands *now*, and settles every notice in one write together with the messages it
 causes: a notice that no longer holds (the singer already sang, withdrew, was skipped, or the show
-closed) is dropped rather than sent late. The outbox's keys derive from the notice's key, so a
-notice settled twice after a crash still queues each message once.
+closed) is dropped rather than sent late, and after a change that may have made something someone
+was told untrue (an undo, a move, a pause, a skip...) a ``revise`` notice sends one short correction
+where it is needed. The outbox's keys derive from the notice's key, so a notice settled twice after
+a crash still queues each message once.
 """
 
 from __future__ import annotations
@@ -14,27 +16,38 @@ import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Messages, Person, Reach, Reply, Room
+from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Messages
 from core.chat.buttons import new_token
 from core.clock import Clock, Scheduler
 from core.delivery import DIRECT_MESSAGES, Outgoing
+from core.reminders.corrections import Standing, broken_claims, standing
 from core.reminders.plan import (
+    CLOSED,
+    FAREWELL,
     HEADS_UP,
+    IDLE,
     NEXT,
     NO_SHOW,
+    REMOVED,
+    REVISE,
     SCAN,
     SINGER_KINDS,
     SOON,
+    TURN_KINDS,
     UNDELIVERED,
     UP,
+    idle_due,
     no_show_due,
     notice_key,
     plan_notices,
+    show_key,
     stale_reason,
 )
-from core.reminders.ports import DueNotice, NoticeStore
+from core.reminders.ports import Correction, DueNotice, NoticeStore
+from core.reminders.recipients import MESSAGE_PREFIX, Recipients
 from core.repeat import Repeat
 from core.rotation import (
+    CloseShow,
     NotFound,
     Notice,
     RotationError,
@@ -43,13 +56,18 @@ from core.rotation import (
     SkipSinger,
 )
 from core.rotation.queue import upcoming_slots
-from core.rotation.state import Singer
 
 logger = logging.getLogger(__name__)
 
-MESSAGE_PREFIX = "notice:"
 FAILURE_LOOKBACK = timedelta(minutes=10)
 BATCH = 100
+
+
+def telling(notice: DueNotice) -> str:
+    """The key of one telling of a notice: a notice stored again after it was withdrawn is a new telling
+    (its ``revision`` counts them), while a settle repeated after a crash is the same one, so the
+    messages and commands of each telling happen once."""
+    return notice.key if notice.revision == 0 else f"{notice.key}#{notice.revision}"
 
 
 class ReminderTicker:
@@ -79,10 +97,9 @@ class ReminderTicker:
         """
         self._notices = notices
         self._rotation = rotation
-        self._directory = directory
         self._clock = clock
-        self._direct = direct_platforms
-        self._buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=button_lifetime)
+        buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=button_lifetime)
+        self._to = Recipients(directory, buttons, direct_platforms)
         self._say = messages or Messages()
         self._reported: set[str] = set()
         self._scheduler = scheduler
@@ -141,7 +158,8 @@ class ReminderTicker:
         return len(due)
 
     async def _settle_show(self, show_id: str, notices: list[DueNotice]) -> None:
-        for notice in notices:
+        # Corrections first: a notice due at the same moment that a correction already says is not sent.
+        for notice in sorted(notices, key=lambda n: n.kind != REVISE):
             try:
                 await self._settle(notice, show_id)
             except Exception as error:
@@ -174,6 +192,14 @@ class ReminderTicker:
             return
         if notice.kind in SINGER_KINDS:
             await self._tell_singer(notice, state)
+        elif notice.kind == REVISE:
+            await self._revise(notice, state)
+        elif notice.kind == FAREWELL:
+            text = self._say("remind.farewell", show=self._say.quoted(state.name))
+            messages = await self._to.to_rooms(telling(notice), state, text)
+            await self._notices.settle(notice.notice_id, "sent" if messages else "unreachable", messages, [], now)
+        elif notice.kind == IDLE:
+            await self._idle(notice, state)
         elif notice.kind == NO_SHOW:
             await self._prompt_kjs(notice, state)
         elif notice.kind == UNDELIVERED:
@@ -193,28 +219,29 @@ class ReminderTicker:
             skips = int(notice.key.rsplit(":", 1)[1])
             key = notice_key(state.show_id, notice.request_id, NO_SHOW, skips)
             follow_ups.append(Notice(key, state.show_id, notice.request_id, NO_SHOW, no_show_due(state, now)))
-        reach = await self._reach(singer)
-        if reach is not None and reach.muted:
+        reach = await self._to.reach(singer)
+        if reach is not None and reach.muted and notice.kind in TURN_KINDS:
             await self._notices.settle(notice.notice_id, "muted", [], follow_ups, now)
             return
-        text = self._singer_text(notice.kind, state, notice.request_id, now)
         options = []
         if notice.kind in (UP, NEXT):
             options = [ButtonOption(action, notice.request_id, self._say(key)) for action, key in (
                 ("onmyway", "remind.button.on_my_way"), ("skipme", "remind.button.skip_me"),
                 ("cancel", "remind.button.cancel"))]
-        person = _person_of(singer, reach)
-        reply = await self._reply_to(state, person, reach, text, options) if person else None
+        text = self._singer_text(notice.kind, state, notice.request_id, now)
+        reply = await self._to.to_singer(state, singer, reach, text, options)
         if reply is None:
             await self._notices.settle(notice.notice_id, "unreachable", [], follow_ups, now,
                                        "no chat to reach them in")
             return
-        message = Outgoing(f"{MESSAGE_PREFIX}{notice.key}", singer_platform(singer), reply, {"notice": notice.key})
+        assert singer.platform is not None
+        message = Outgoing(f"{MESSAGE_PREFIX}{telling(notice)}", singer.platform, reply, {"notice": notice.key})
         await self._notices.settle(notice.notice_id, "sent", [message], follow_ups, now)
 
     def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:
         say = self._say
-        song = say.song(state.requests[request_id].song)
+        request = state.requests[request_id]
+        song = say.song(request.song)
         slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
         wait = say.wait(slot.eta_seconds if slot else 0)
         if kind == UP:
@@ -226,15 +253,97 @@ class ReminderTicker:
             return say("remind.heads_up", place=place, song=song, wait=wait)
         if kind == SOON:
             return say("remind.soon", song=song, wait=wait)
+        if kind == REMOVED:
+            others = [r for r in state.pending_of(request.singer_id) if r != request_id]
+            return say("remind.removed", song=song) + (say("remind.removed.others") if others else "")
+        if kind == CLOSED:
+            waiting = state.pending_of(request.singer_id)
+            if len(waiting) == 1:
+                return say("remind.closed.one", show=say.quoted(state.name), song=song)
+            return say("remind.closed.many", show=say.quoted(state.name), count=len(waiting))
         raise ValueError(kind)
+
+    async def _revise(self, notice: DueNotice, state: ShowState) -> None:
+        """After a change: one correction to each singer who was told something it made untrue.
+
+        ``detail`` "quiet:<request ids>" names requests whose singers made the change themselves
+        (they know): their broken notices are only marked corrected.
+        """
+        now = self._clock.now()
+        quiet = set((notice.detail or "").removeprefix("quiet:").split(",")) if notice.detail else set()
+        corrections = []
+        for broken in broken_claims(state, await self._notices.told(state.show_id), now):
+            request = state.requests[broken.request_id]
+            singer = state.singers[request.singer_id]
+            where = standing(state, broken.request_id, notice.created_at, now)
+            fresh_call = where.situation == "next" and any(n.kind == NEXT for n in broken.pending)
+            if broken.request_id in quiet or fresh_call:
+                # They know (they did it), or the "You're next" about to go out (with its buttons) says it.
+                corrections.append(Correction(broken.notice_ids, ()))
+                continue
+            messages: tuple[Outgoing, ...] = ()
+            reach = await self._to.reach(singer)
+            if not (reach is not None and reach.muted):
+                text = self._correction_text(state, broken.request_id, where, was_up=UP in broken.kinds,
+                                             was_removed=REMOVED in broken.kinds)
+                reply = await self._to.to_singer(state, singer, reach, text)
+                if reply is not None and singer.platform is not None:
+                    messages = (Outgoing(f"{MESSAGE_PREFIX}{notice.key}:fix:{broken.request_id}", singer.platform,
+                                         reply),)
+            # The correction tells their place and wait: a heads-up or "coming soon" due now would repeat it.
+            superseded = tuple(n.notice_id for n in broken.pending if n.kind in (HEADS_UP, SOON))
+            corrections.append(Correction(broken.notice_ids, messages, superseded))
+        await self._notices.correct(notice.notice_id, corrections, now)
+
+    def _correction_text(
+        self, state: ShowState, request_id: str, where: Standing, *, was_up: bool, was_removed: bool
+    ) -> str:
+        say = self._say
+        song = say.song(state.requests[request_id].song)
+        if where.situation == "paused" or where.slot is None:
+            return say("remind.fix.paused", song=song)
+        wait = say.wait(where.slot.eta_seconds)
+        place = say.ordinal(where.slot.position)
+        if was_removed:
+            return say("remind.fix.back", song=song, place=place, wait=wait)
+        if where.voided:
+            return say("remind.fix.voided", song=song, place=place, wait=wait)
+        if where.passed_over:
+            return say("remind.fix.passed_over", song=song, place=place, wait=wait)
+        if where.situation == "next":
+            return say("remind.fix.next", song=song, wait=wait)
+        if was_up:
+            return say("remind.fix.not_up", song=song, place=place, wait=wait)
+        return say("remind.fix.place", song=song, place=place, wait=wait)
+
+    async def _idle(self, notice: DueNotice, state: ShowState) -> None:
+        """Close a show nobody touched for its ``idle_close_hours`` and tell its KJs; else look again later."""
+        now = self._clock.now()
+        due = idle_due(state)
+        if due > now:
+            again = Notice(show_key(state.show_id, IDLE), state.show_id, None, IDLE, due, reschedules=True)
+            await self._notices.settle(notice.notice_id, "done", [], [again], now)
+            return
+        try:
+            await self._rotation.execute(state.show_id, CloseShow(f"idle:{notice.key}"))
+        except RotationError as error:
+            await self._notices.settle(notice.notice_id, "dropped", [], [], now, f"closing refused: {error}")
+            return
+        hours = state.settings.idle_close_hours
+        text = self._say("remind.idle_closed", show=self._say.quoted(state.name), hours=hours)
+        messages = await self._to.to_kjs(telling(notice), state, text)
+        await self._notices.settle(notice.notice_id, "sent", messages, [], now)
+
+    def _waited_minutes(self, notice: DueNotice) -> int:
+        # The check was stored when the singer was called: this is how long they have been called.
+        return max(1, round((self._clock.now() - notice.created_at).total_seconds() / 60))
 
     async def _prompt_kjs(self, notice: DueNotice, state: ShowState) -> None:
         assert notice.request_id is not None
         say = self._say
         request = state.requests[notice.request_id]
         name = state.singers[request.singer_id].name
-        minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
-        text = say("remind.no_show", name=name, song=say.song(request.song), minutes=minutes)
+        text = say("remind.no_show", name=name, song=say.song(request.song), minutes=self._waited_minutes(notice))
         options = [ButtonOption("kjskip", notice.request_id, say("remind.no_show.skip", name=name[:40])),
                    ButtonOption("kjwait", notice.request_id, say("remind.no_show.wait"))]
         await self._settle_with_kj_messages(notice, state, text, options)
@@ -248,79 +357,27 @@ class ReminderTicker:
         await self._settle_with_kj_messages(notice, state, say("remind.undelivered", name=name, reason=reason), [])
 
     async def _auto_skip(self, notice: DueNotice, state: ShowState) -> None:
+        """Pass over a called singer who did not answer; the correction that follows the skip tells them."""
         now = self._clock.now()
         assert notice.request_id is not None
         try:
-            await self._rotation.execute(state.show_id, SkipSinger(f"noshow:{notice.key}", notice.request_id))
+            await self._rotation.execute(state.show_id, SkipSinger(f"noshow:{telling(notice)}", notice.request_id))
         except RotationError as error:
             await self._notices.settle(notice.notice_id, "dropped", [], [], now, f"auto-skip refused: {error}")
             return
         request = state.requests[notice.request_id]
         singer = state.singers[request.singer_id]
-        minutes = max(1, round(state.settings.no_show_timeout_seconds / 60))
-        song = self._say.song(request.song)
-        kj_text = self._say("remind.auto_skipped.kj", name=singer.name, minutes=minutes, song=song)
-        messages = await self._kj_messages(notice, state, kj_text, [])
-        reach = await self._reach(singer)
-        person = _person_of(singer, reach)
-        told = self._say("remind.auto_skipped.singer", song=song)
-        singer_reply = await self._reply_to(state, person, reach, told, []) if person else None
-        if singer_reply is not None:
-            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:singer", singer_platform(singer), singer_reply))
+        kj_text = self._say("remind.auto_skipped.kj", name=singer.name, minutes=self._waited_minutes(notice),
+                            song=self._say.song(request.song))
+        messages = await self._to.to_kjs(telling(notice), state, kj_text)
         await self._notices.settle(notice.notice_id, "skipped", messages, [], now)
-
-    # --- recipients ----------------------------------------------------------------------------
 
     async def _settle_with_kj_messages(
         self, notice: DueNotice, state: ShowState, text: str, options: Sequence[ButtonOption]
     ) -> None:
-        messages = await self._kj_messages(notice, state, text, options)
+        messages = await self._to.to_kjs(telling(notice), state, text, options)
         status = "sent" if messages else "unreachable"
         await self._notices.settle(notice.notice_id, status, messages, [], self._clock.now())
-
-    async def _kj_messages(
-        self, notice: DueNotice, state: ShowState, text: str, options: Sequence[ButtonOption]
-    ) -> list[Outgoing]:
-        """One message per KJ: privately where possible, else once in the show's room on their platform."""
-        messages: list[Outgoing] = []
-        rooms_used: set[tuple[str, str]] = set()
-        for platform, user_id in await self._directory.kjs_of(state.show_id):
-            reach = await self._directory.reach(platform, user_id)
-            person = reach.person if reach else Person(platform, user_id, "KJ")
-            reply = await self._reply_to(state, person, reach, text, options)
-            if reply is None or (reply.room is not None and not reply.room.private and reply.room.key in rooms_used):
-                continue
-            if reply.room is not None and not reply.room.private:
-                rooms_used.add(reply.room.key)
-            # Keyed by the KJ, so a settle repeated after a crash queues each KJ's message once.
-            messages.append(Outgoing(f"{MESSAGE_PREFIX}{notice.key}:kj:{platform}:{user_id}", platform, reply))
-        return messages
-
-    async def _reach(self, singer: Singer) -> Reach | None:
-        if singer.platform is None or singer.user_id is None:
-            return None
-        return await self._directory.reach(singer.platform, singer.user_id)
-
-    async def _reply_to(
-        self,
-        state: ShowState,
-        person: Person,
-        reach: Reach | None,
-        text: str,
-        options: Sequence[ButtonOption],
-    ) -> Reply | None:
-        """A reply to ``person``: their private chat, else a DM where the platform allows one, else a
-        mention in the show's room on their platform; None if there is no way to reach them."""
-        buttons = await self._buttons.make(person, state.show_id, options)
-        if reach is not None and reach.private_room is not None:
-            return Reply(reach.private_room, person, text, buttons)
-        if person.platform in self._direct:
-            return Reply(None, person, text, buttons)
-        room = next((r for r in await self._directory.rooms_of(state.show_id) if r.platform == person.platform), None)
-        if room is None:
-            return None
-        return Reply(Room(room.platform, room.room_id, False), person, text, buttons, mention=True)
-
 
     # --- failures ------------------------------------------------------------------------------
 
@@ -342,17 +399,3 @@ class ReminderTicker:
             await self._notices.add(reports, now)
         if len(self._reported) > 100_000:
             self._reported.clear()
-
-
-def _person_of(singer: Singer, reach: Reach | None) -> Person | None:
-    """The chat person behind a singer (as last seen, if they wrote to the bot); None for a walk-in."""
-    if singer.platform is None or singer.user_id is None:
-        return None
-    return reach.person if reach else Person(singer.platform, singer.user_id, singer.name)
-
-
-def singer_platform(singer: Singer) -> str:
-    """The platform a singer is on (walk-ins have none and are never messaged)."""
-    if singer.platform is None:
-        raise ValueError("a walk-in has no platform")
-    return singer.platform

@@ -9,7 +9,7 @@ import pytest
 
 from core.chat import Person, Reply, Room
 from core.delivery import Outbox, Outgoing
-from core.reminders import NoticeStore
+from core.reminders import Correction, NoticeStore
 from core.rotation import ConcurrencyConflict, Notice, ShowSettings, ShowStore
 from core.rotation.events import ShowOpened, SingerJoined
 from tests.contracts.conftest import NOW
@@ -19,9 +19,10 @@ ANN = Person("telegram", "1", "Ann")
 
 
 def notice(kind: str, request: str = "r1", due: datetime = NOW, status: str = "pending") -> Notice:
+    show_wide = kind in ("scan", "revise")
     key = f"{SHOW}:{'-' if kind == 'scan' else request}:{kind}:0"
     # As the planner makes them: the show's scan row is its timer, moved rather than added.
-    return Notice(key, SHOW, None if kind == "scan" else request, kind, due, status, reschedules=kind == "scan")
+    return Notice(key, SHOW, None if show_wide else request, kind, due, status, reschedules=kind == "scan")
 
 
 async def opened(shows: ShowStore) -> None:
@@ -133,3 +134,44 @@ async def test_a_shows_notices_are_read_back_in_the_order_planned(shows: ShowSto
     assert await notices.of_show("00000000-0000-0000-0000-0000000000ff") == []
     await notices.settle(10_000, "sent", [], [], NOW)  # settling a notice that does not exist changes nothing
     assert [n.status for n in await notices.of_show(SHOW)] == ["dropped", "suppressed"]
+
+
+async def test_a_notice_withdrawn_since_is_told_again_when_stored_again(shows: ShowStore, notices: NoticeStore) -> None:
+    await opened(shows)
+    await notices.add([notice("next"), notice("up", request="r2")], NOW)
+    first = {c.kind: c for c in await notices.claim_due(NOW, 10)}
+    await notices.settle(first["next"].notice_id, "dropped", [], [], NOW, "no longer first in line")
+    await notices.settle(first["up"].notice_id, "sent", [], [], NOW)
+    later = NOW + timedelta(minutes=2)
+    await notices.add([notice("next", due=later), notice("up", request="r2", due=later)], later)
+    (again,) = await notices.claim_due(later, 10)
+    assert (again.kind, again.notice_id, again.revision, again.attempts) == ("next", first["next"].notice_id, 1, 1)
+    assert again.created_at == later and first["next"].revision == 0
+    assert (await stored(notices))["up"][0] == "sent", "a notice that still stands is not told twice"
+
+
+async def test_what_singers_were_told_is_corrected_once(
+    shows: ShowStore, notices: NoticeStore, outbox: Outbox
+) -> None:
+    await opened(shows)
+    await notices.add([notice("next"), notice("heads_up", request="r2", status="suppressed"),
+                       notice("revise", request="-"), notice("revise", request="x")], NOW)
+    claimed = {c.key.split(":", 1)[1]: c for c in await notices.claim_due(NOW, 10)}
+    await notices.settle(claimed["r1:next:0"].notice_id, "sent", [], [], NOW)
+    await notices.add([notice("soon", request="r1")], NOW)  # about to be told
+    told = await notices.told(SHOW)
+    assert [(t.kind, t.request_id, t.status) for t in told] == [
+        ("next", "r1", "sent"), ("heads_up", "r2", "suppressed"), ("soon", "r1", "pending")]
+    fix = Outgoing("notice:fix:r1", "telegram", Reply(Room("telegram", "1", True), ANN, "Change of plan"))
+    first, second = claimed["-:revise:0"], claimed["x:revise:0"]
+    both = (told[0].notice_id, told[1].notice_id)
+    await notices.correct(first.notice_id, [Correction(both, (fix,), superseded=(told[2].notice_id,))], NOW)
+    await notices.correct(second.notice_id, [Correction((told[0].notice_id,), (fix,))], NOW)  # corrected already
+    await notices.correct(first.notice_id, [Correction((told[1].notice_id,), (fix,))], NOW)  # settled already
+    assert [q.key for q in await outbox.claim("telegram", 10, NOW)] == ["notice:fix:r1"]
+    # The correction said what the pending notice would have: it stands as told, like a reply's words.
+    assert [(t.kind, t.status) for t in await notices.told(SHOW)] == [("soon", "suppressed")]
+    statuses = {(n.kind, n.request_id): n.status for n in await notices.of_show(SHOW)}
+    assert statuses[("next", "r1")] == statuses[("heads_up", "r2")] == "corrected"
+    assert statuses[("revise", None)] == "done"
+    assert [c.kind for c in await notices.claim_due(NOW + timedelta(hours=1), 10)] == []

@@ -191,10 +191,15 @@ async def test_called_singers_hear_it_once_each_where_they_are_and_the_kj_can_sk
         assert count(tg, bar["id"], "hasn't answered") == 1
 
         tg.push_callback(bar, kay, prompt["message_id"], keyboard(prompt)["Skip bob"])
-        await eventually(said(tg, bar["id"], "Skipped bob (Sweet Caroline) — they keep their songs. "
-                                             "Now singing: Cat — Zombie (The Cranberries)."))
+        await eventually(said(tg, bar["id"], "Passed over bob this round — Sweet Caroline stays in their list. "
+                                             "Up next: Cat."))
         await eventually(lambda: len(tg.callback_answers) == 1)
-        # The skip moved the night on: Cat is up and Dan is next, each told once.
+        # The skip passed over Bob, not Ann at the mic: Cat is called and told once, Bob hears where he stands.
+        await eventually(said(tg, cat["id"], "You're next: Zombie — The Cranberries"))
+        await slack.wait_for_posted(bob_dm, timeout=10, count=2)
+        assert slack.posted_to(bob_dm)[-1]["text"].startswith(
+            "Change of plan: you were passed over this round. Sweet Caroline — Neil Diamond stays in your list")
+        tg.push_message(bar, kay, "/next")
         await eventually(said(tg, cat["id"], "You're up now: Zombie — The Cranberries!"))
         await eventually(said(tg, dan["id"], "You're next: Waterloo — ABBA"))
 
@@ -202,7 +207,10 @@ async def test_called_singers_hear_it_once_each_where_they_are_and_the_kj_can_sk
     assert by_kind[("no_show", "sent")] == 1
     assert count(tg, ann["id"], "You're up now") == 1
     assert count(tg, cat["id"], "You're up now") == 1
+    assert count(tg, cat["id"], "You're next") == 1
     assert count(tg, dan["id"], "You're next") == 1
+    # Bob: called, then corrected once with his new place (which also stood for a heads-up).
+    assert [m["text"].split(":")[0] for m in slack.posted_to(bob_dm)] == ["You're next", "Change of plan"]
     assert tg.rate_violations() == []
 
 

@@ -30,7 +30,10 @@ async def test_a_night_from_open_to_close() -> None:
         ("kim", "bar", "/next", ["Now singing: Ann — Bohemian Rhapsody (Queen). Up next: Bob."]),
         ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)",
                                   "1. Bob — Dreams (Fleetwood Mac) · next, about"]),
-        ("kim", "bar", "/skip", ["Skipped Bob (Dreams)", "Now singing: Cat — Zombie (The Cranberries)"]),
+        # /skip passes over the called singer; whoever is at the mic sings on.
+        ("kim", "bar", "/skip", ["Passed over Bob this round — Dreams stays in their list. Up next: Cat."]),
+        ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)", "1. Cat — Zombie",
+                                  "2. Bob — Dreams"]),
         ("kim", "bar", "/undo", ["Undid the last /skip.", "Now singing: Ann — Bohemian Rhapsody (Queen)."]),
         ("kim", "bar", "/pause @bob", ["Paused Bob: they keep their place."]),
         ("kim", "bar", "/pause Bob", ["Bob is already paused."]),
@@ -40,7 +43,8 @@ async def test_a_night_from_open_to_close() -> None:
         ("kim", "bar", "/queue", ["1. Cat — Zombie", "2. Bob — Dreams"]),
         ("kim", "bar", "/remove 1", ["Removed Zombie — The Cranberries (Cat) from the queue."]),
         ("kim", "bar", "/queue", ["1. Bob — Dreams (Fleetwood Mac) · next"]),
-        ("kim", "bar", "/close", ["“Friday Night” is closed."]),
+        # In the show's own room the goodbye comes from the reminders (see the reminders' tests).
+        ("kim", "bar", "/close", [""]),
         ("ann", "dm", "/request africa", ["This show is closed."]),
     ])
     assert await night.queue_titles() == ["Bohemian Rhapsody", "Dreams"]
@@ -54,7 +58,10 @@ async def test_a_kj_can_open_a_show_from_a_private_chat_and_learns_the_code() ->
         ("ann", "dm", "{code}", ["You're in “Solo”"]),  # a bare code in private also joins
         ("ann", "dm", "africa toto", ["Queued Africa — Toto"]),
         ("kim", "dm", "/next", ["Now singing: Ann — Africa (Toto)."]),
-        ("kim", "dm", "/next", ["That was the last song."]),
+        ("kim", "dm", "/next", ["That was the last song. The queue is empty — the show is still open."]),
+        ("kim", "dm", "/next", ["The queue is empty — the show is still open."]),
+        ("kim", "dm", "/close", ["“Solo” is closed. I'm telling its room and everyone whose songs were still "
+                                 "waiting."]),
     ])
 
 
@@ -101,7 +108,9 @@ async def test_a_stage_name_is_what_the_queue_shows() -> None:
         ("ann", "dm", "zombi", ["Queued Zombie"]),
         ("kim", "bar", "/queue", ["1. Annie Mac — Zombie"]),
         ("kim", "bar", "/pause annie mac", ["Paused Annie Mac"]),
-        ("ann", "dm", "/name Ann", ["Tonight's queue keeps showing you as “Annie Mac”."]),
+        ("ann", "dm", "/name Ann", ["You'll be shown as “Ann” — in tonight's queue and on the screen too."]),
+        ("kim", "bar", "/resume ann", ["Ann is back in the rotation."]),
+        ("kim", "bar", "/queue", ["1. Ann — Zombie"]),
         ("ann", "dm", "/name " + "x" * 41, ["at most 40 characters"]),
         ("ann", "dm", "/name", ["at least one character"]),
     ])

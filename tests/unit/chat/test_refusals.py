@@ -89,18 +89,25 @@ async def test_a_second_show_cannot_be_opened_in_a_room_with_an_open_one() -> No
     await night.open("kim", "bar")
     await play(night, [
         ("ann", "bar", "/open Mine", ["This room already has an open show, “Friday Night”. Join it with /join"]),
-        ("kim", "bar", "/open Again", ["“Friday Night” is open!"]),  # the KJ is reminded of the code
-        ("kim", "bar", "/close", ["is closed"]),
-        ("kim", "bar", "/open Saturday", ["“Saturday” is open!"]),
+        # The KJ decides: keep the open show, or close it and open the new one.
+        ("kim", "bar", "/open Again", ["This room already has “Friday Night” open. Close it and open “Again”"]),
+        ("ann", "bar", "press:Close", ["That button belongs to someone else."]),
+        ("kim", "bar", "/open Again", ["This room already has “Friday Night” open."]),
+        ("kim", "bar", "press:Keep", ["OK, “Friday Night” stays open. Join code:"]),
+        ("kim", "bar", "/open Saturday", ["Close it and open “Saturday”"]),
+        ("kim", "bar", "press:Close", ["“Saturday” is open!"]),
         ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("kim", "bar", "/queue", ["1. Ann — Zombie"]),
     ])
+    shows = (await night.rotation.list_shows()).items
+    assert sorted((s.name, s.closed) for s in shows) == [("Friday Night", True), ("Saturday", False)]
 
 
 async def test_kj_commands_that_do_not_fit_the_queue_say_so() -> None:
     night = await Night().start()
     await night.open("kim", "bar")
     await play(night, [
-        ("kim", "bar", "/next", ["Nobody is singing or waiting yet."]),
+        ("kim", "bar", "/next", ["The queue is empty — the show is still open."]),
         ("kim", "bar", "/skip", ["Nobody is waiting to be called."]),
         ("kim", "bar", "/undo", ["There's nothing left to undo."]),
         ("kim", "bar", "/remove 1", ["Nobody is waiting in the queue."]),

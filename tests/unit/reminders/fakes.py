@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from core.delivery import Outgoing
-from core.reminders import DueNotice, FailedMessage, ReminderTicker, StoredNotice, plan_notices
+from core.reminders import (
+    REMOVED,
+    TURN_KINDS,
+    Correction,
+    DueNotice,
+    FailedMessage,
+    ReminderTicker,
+    StoredNotice,
+    ToldNotice,
+    plan_notices,
+)
 from core.rotation import Notice
 from tests.unit.chat.fakes import Night
 from tests.unit.fakes import InMemoryOutbox
@@ -21,32 +31,49 @@ class Row:
     notice_id: int
     status: str
     available_at: datetime
+    created_at: datetime
     attempts: int = 0
     detail: str | None = None
-    seen: Notice | None = None
     settled_at: datetime | None = None
+    revision: int = 0
+
+
+# A notice withdrawn in one of these ways is told again when it is planned again.
+REVIVABLE = frozenset({"dropped", "corrected", "confirmed"})
+
+
+TOLD_KINDS = TURN_KINDS | {REMOVED}
 
 
 @dataclass
 class InMemoryNoticeStore:
-    """The rows a ``notices`` table would hold: the first row per key wins, except a rescheduling one moves."""
+    """The rows a ``notices`` table would hold: one per key; a notice that reschedules moves its row, and a
+    notice withdrawn since (dropped, corrected, confirmed) is pending again when stored again."""
 
     shows: InMemoryShowStore
     outbox: InMemoryOutbox = field(default_factory=InMemoryOutbox)
     rows: dict[str, Row] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    synced: int = 0
 
-    def _take(self, notice: Notice) -> None:
+    def _take(self, notice: Notice, now: datetime) -> None:
         row = self.rows.get(notice.key)
+        settled = None if notice.status == "pending" else now
         if row is None:
-            self.rows[notice.key] = Row(notice, next(self.ids), notice.status, notice.due_at, detail=notice.detail,
-                                        seen=notice)
-        elif notice.reschedules and row.seen is not notice:
-            row.notice, row.status, row.available_at, row.seen = notice, "pending", notice.due_at, notice
+            self.rows[notice.key] = Row(notice, next(self.ids), notice.status, notice.due_at, now,
+                                        detail=notice.detail, settled_at=settled)
+        elif notice.reschedules:
+            row.notice, row.status, row.available_at, row.settled_at = notice, "pending", notice.due_at, None
+        elif row.status in REVIVABLE:
+            row.notice, row.status, row.available_at, row.created_at = notice, notice.status, notice.due_at, now
+            row.attempts, row.detail, row.settled_at = 0, notice.detail, settled
+            row.revision += 1
 
     def _sync(self) -> None:
-        for notice in list(self.shows.notices.values()):
-            self._take(notice)
+        planned = self.shows.notices
+        for notice, at in planned[self.synced:]:
+            self._take(notice, at)
+        self.synced = len(planned)
 
     async def claim_due(self, now: datetime, limit: int, lease_seconds: float = 30) -> list[DueNotice]:
         self._sync()
@@ -56,7 +83,7 @@ class InMemoryNoticeStore:
             row.available_at = now + timedelta(seconds=lease_seconds)
             row.attempts += 1
         return [DueNotice(r.notice_id, r.notice.key, r.notice.show_id, r.notice.request_id, r.notice.kind,
-                          r.detail, r.attempts) for r in due]
+                          r.detail, r.attempts, r.created_at, r.revision) for r in due]
 
     async def settle(self, notice_id: int, status: str, messages: Sequence[Outgoing], follow_ups: Sequence[Notice],
                      now: datetime, detail: str | None = None) -> None:
@@ -66,7 +93,7 @@ class InMemoryNoticeStore:
         row.status, row.detail, row.settled_at = status, detail, now
         await self.outbox.enqueue(messages, now)
         for notice in follow_ups:
-            self._take(notice)
+            self._take(notice, now)
 
     async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
         row = next((r for r in self.rows.values() if r.notice_id == notice_id), None)
@@ -74,8 +101,9 @@ class InMemoryNoticeStore:
             row.available_at, row.detail = retry_at, error[:500]
 
     async def add(self, notices: Sequence[Notice], now: datetime) -> None:
+        self._sync()
         for notice in notices:
-            self._take(notice)
+            self._take(notice, now)
 
     async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
         self._sync()
@@ -88,6 +116,29 @@ class InMemoryNoticeStore:
 
     async def failed_messages(self, prefix: str, since: datetime) -> list[FailedMessage]:
         return [FailedMessage(key, context, reason) for key, context, reason in self.outbox.failures(prefix, since)]
+
+    async def told(self, show_id: str) -> list[ToldNotice]:
+        self._sync()
+        rows = sorted(self.rows.values(), key=lambda r: r.notice_id)
+        return [ToldNotice(r.notice_id, r.notice.key, r.notice.request_id, r.notice.kind, r.status) for r in rows
+                if r.notice.show_id == show_id and r.notice.request_id is not None and r.notice.kind in TOLD_KINDS
+                and r.status in ("pending", "sent", "suppressed")]
+
+    async def correct(self, notice_id: int, corrections: Sequence[Correction], now: datetime) -> None:
+        revise = next((r for r in self.rows.values() if r.notice_id == notice_id), None)
+        if revise is None or revise.status != "pending":
+            return
+        revise.status, revise.settled_at = "done", now
+        for correction in corrections:
+            standing = [r for r in self.rows.values()
+                        if r.notice_id in correction.notice_ids and r.status in ("sent", "suppressed")]
+            for row in standing:
+                row.status, row.settled_at = "corrected", now
+            if standing:
+                await self.outbox.enqueue(correction.messages, now)
+                for row in self.rows.values():
+                    if row.notice_id in correction.superseded and row.status == "pending":
+                        row.status, row.settled_at, row.detail = "suppressed", now, "told by a correction"
 
     async def of_show(self, show_id: str) -> list[StoredNotice]:
         self._sync()

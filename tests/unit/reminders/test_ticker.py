@@ -106,18 +106,24 @@ async def test_a_silent_called_singer_makes_the_kjs_get_a_skip_or_wait_prompt_th
     await night.tick()
     prompt = await night.tick(180)
     assert prompt == [("u-kim", "Bob hasn't answered the call for Zombie — The Cranberries in 3 min. "
-                                "Skip them (the show moves on to the following singer now), or wait?")]
-    night.last = [night.message().reply]
+                                "Skip them (the next singer is called; whoever is singing goes on), or wait?")]
+    prompt_reply = night.message().reply
+    night.last = [prompt_reply]
     assert "keeps their place" in await night.press("kim", "dm", "Wait")
-    night.last = [night.message().reply]
-    assert "Skipped Bob (Zombie)" in await night.press("kim", "dm", "Skip Bob")
-    assert await night.queue_titles() == ["Waterloo", "Zombie"]
+    night.last = [prompt_reply]
+    assert "Passed over Bob this round" in await night.press("kim", "dm", "Skip Bob")
+    assert await night.queue_titles() == ["Africa", "Waterloo", "Zombie"], "Ann sings on; Cat is called"
+    # Bob hears where he stands now; Cat hears she is next.
+    told = dict(await night.tick())
+    assert told["u-bob"].startswith("Change of plan: you were passed over this round. Zombie — The Cranberries "
+                                    "stays in your list — now 2nd in line")
+    assert told["u-cat"].startswith("You're next: Waterloo")
     # Someone else pressing the KJ's button gets nothing done.
-    night.last = [night.message().reply]
+    night.last = [prompt_reply]
     assert "belongs to someone else" in await night.press("bob", "dm", "Skip Bob")
 
 
-async def test_auto_skip_skips_the_silent_singer_once_and_tells_kjs_and_singer() -> None:
+async def test_auto_skip_passes_over_the_silent_singer_once_and_tells_kjs_and_singer() -> None:
     night = await a_night()
     await night.say("kim", "bar", "/settings auto_skip on")
     await night.say("kim", "dm", "/help")
@@ -126,19 +132,19 @@ async def test_auto_skip_skips_the_silent_singer_once_and_tells_kjs_and_singer()
         await night.say(who, "dm", f"/request {song}")
     await night.say("kim", "bar", "/next")
     await night.tick()
-    assert await night.tick(180) == []  # Africa is still playing: an automatic skip waits for its end
-    sent = await night.tick(180)
-    assert sent[:2] == [
-        ("u-kim", "Bob didn't answer within 3 min, so I skipped them this round (Zombie — The Cranberries stays "
-                  "queued)."),
-        ("u-bob", "You didn't answer the call, so you were skipped this round. Zombie — The Cranberries stays in "
-                  "your list for the next one."),
-    ]
-    assert await night.queue_titles() == ["Waterloo", "Zombie"]  # Cat sings; Bob waits for the next round
+    assert await night.tick(180) == []  # Africa is still playing: Bob has the whole song to come forward
+    sent = dict(await night.tick(180))
+    # The KJ hears how long Bob was waited for (the whole song), Bob where he stands, Cat that she is next.
+    assert sent["u-kim"] == ("Bob didn't answer within 6 min, so I passed them over this round (Zombie — The "
+                             "Cranberries stays queued).")
+    assert sent["u-bob"] == ("Change of plan: you were passed over this round. Zombie — The Cranberries stays in "
+                             "your list — now 2nd in line, about 5 min.")
+    assert sent["u-cat"].startswith("You're next: Waterloo")
+    assert await night.queue_titles() == ["Africa", "Waterloo", "Zombie"]  # Cat is called; Bob waits a round
     assert night.notices.statuses("no_show")[0] == ("no_show", "skipped")
     # Running again (as a ticker that died before settling would) skips nobody else.
     assert await night.tick(1) == []
-    assert await night.queue_titles() == ["Waterloo", "Zombie"]
+    assert await night.queue_titles() == ["Africa", "Waterloo", "Zombie"]
 
 
 async def test_skip_me_this_round_and_cancel_my_song_act_through_the_rotation() -> None:
