@@ -25,7 +25,8 @@ async def test_a_night_from_open_to_close() -> None:
                                   "3. Cat — Zombie (The Cranberries) · about 12 min"]),
         ("bob", "dm", "/request waterloo", ["Queued Waterloo — ABBA. You're 4th"]),
         ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac · 2nd, about 7 min", "2. Waterloo — ABBA · 4th"]),
-        ("bob", "dm", "/cancel", ["Cancelled Waterloo — ABBA."]),
+        ("bob", "dm", "/cancel", ["Which song should I take back?"]),
+        ("bob", "dm", "press:Cancel Waterloo", ["Cancelled Waterloo — ABBA."]),
         ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac"]),
         ("kim", "bar", "/next", ["Now singing: Ann — Bohemian Rhapsody (Queen). Up next: Bob."]),
         ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)",
@@ -127,4 +128,40 @@ async def test_the_kj_changes_a_setting_and_bad_values_are_explained() -> None:
         ("kim", "bar", "/settings auto_skip maybe", ["isn't a valid value for auto_skip"]),
         ("ann", "bar", "/request zombi", ["Queued Zombie"]),
         ("ann", "bar", "/request africa", ["You already have 1 song waiting — that's the limit."]),
+    ])
+
+
+async def test_cancel_with_several_songs_asks_which_and_with_one_takes_it_back() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("ann", "bar", "/request wonderwal", ["Queued Wonderwall"]),
+        ("ann", "bar", "/cancel", ["Which song should I take back?"]),
+        ("ann", "bar", "press:Cancel Wonderwall", ["Cancelled Wonderwall — Oasis."]),
+        ("ann", "bar", "/cancel", ["Cancelled Zombie — The Cranberries."]),
+    ])
+    assert await night.queue_titles() == []
+
+
+async def test_help_lists_what_the_asker_may_do() -> None:
+    night = await Night().start()
+    await night.open()
+    singer = await night.say("ann", "bar", "/help")
+    assert "/request" in singer and "/open [name] starts a show" in singer and "/next" not in singer
+    kj = await night.say("kim", "bar", "/help")
+    assert "/request" in kj and "KJ: /open [name] · /next" in kj
+
+
+async def test_skip_now_voids_the_performance_at_the_mic_and_the_called_singer_starts() -> None:
+    night = await Night().start()
+    await night.open()
+    await play(night, [
+        ("kim", "bar", "/skip now", ["Nobody is at the mic."]),
+        ("ann", "bar", "/request zombi", ["Queued Zombie"]),
+        ("bob", "bar", "/request africa", ["Queued Africa"]),
+        ("kim", "bar", "/next", ["Now singing: Ann — Zombie (The Cranberries). Up next: Bob."]),
+        ("kim", "bar", "/skip now", ["Voided Ann's Zombie — it doesn't count as sung and stays in their list. "
+                                     "Now singing: Bob — Africa (Toto)."]),
+        ("kim", "bar", "/undo", ["Undid the last /skip now. Now singing: Ann — Zombie (The Cranberries)."]),
     ])
