@@ -257,9 +257,13 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
             server = uvicorn.Server(config)
             async with background(container, chat.senders, chat.tasks):
                 print(f"Building the search index of {await container.songs.count():,} songs…", flush=True)
-                serving = asyncio.create_task(server.serve())
-                await _announce_when_ready(container, server, serving, host)
-                await serving
+                announcing = asyncio.create_task(_announce_when_ready(container, server, host))
+                try:
+                    # Served here, not in a task: a failed start (the port is taken) exits as uvicorn means it to.
+                    await server.serve()
+                finally:
+                    announcing.cancel()
+                    await asyncio.gather(announcing, return_exceptions=True)
     return 0
 
 
@@ -269,9 +273,7 @@ _READY_RETRY_SECONDS = 1.0
 _SAY_WHY_AFTER_SECONDS = 5.0
 
 
-async def _announce_when_ready(
-    container: Container, server: uvicorn.Server, serving: asyncio.Task[None], host: str
-) -> None:
+async def _announce_when_ready(container: Container, server: uvicorn.Server, host: str) -> None:
     """Print the address once the server listens and ``/api/v1/readyz`` would answer 200, not before.
 
     A wait longer than a few seconds says what it waits for, each time that changes.
@@ -279,7 +281,7 @@ async def _announce_when_ready(
     loop = asyncio.get_running_loop()
     began = loop.time()
     said: str | None = None
-    while not serving.done():
+    while True:
         # The cheap checks first; the database is probed once the server listens and the index is built.
         probed = server.started and container.search.ready
         if not server.started:
