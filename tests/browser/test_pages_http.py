@@ -157,3 +157,13 @@ async def test_the_api_docs_load_nothing_from_another_host(client: httpx.AsyncCl
             assert answer.status_code == 200 and len(answer.content) > 1000, (page, asset)
     schema = await client.get("/openapi.json")
     assert schema.status_code == 200 and "/api/v1/shows" in schema.json()["paths"]
+
+
+async def test_the_front_door_lists_fifty_shows_and_counts_the_rest(
+    client: httpx.AsyncClient, admin: dict[str, str]
+) -> None:
+    for n in range(52):
+        assert (await client.post("/api/v1/shows", json={"name": f"Room {n}"}, headers=admin)).status_code == 201
+    html = (await client.get("/")).text
+    assert html.count('class="show"') == 50 and "Room 51" in html and "Room 1<" not in html
+    assert "2 more open shows are not listed here." in html

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from karaoke.bootstrap import build
-from karaoke.cli import lines_with_progress
+from karaoke.cli import lines_with_progress, local_url
 from storage import migrate
 from storage.db import create_engine
 from tests.conftest import settings_for
@@ -268,3 +268,9 @@ async def test_an_upgrade_names_each_migration_it_runs_at_info(
     said = [r.getMessage() for r in caplog.records if r.name.startswith("alembic") and r.levelno == logging.INFO]
     assert said and all(message.startswith("Running upgrade") for message in said), said
     assert f"-> {migrate.head_revision()}," in said[-1]
+
+
+@pytest.mark.parametrize(("host", "url"), [("127.0.0.1", "http://127.0.0.1:8000/"), ("0.0.0.0", "http://127.0.0.1:8000/"),
+                                           ("::", "http://[::1]:8000/"), ("karaoke.local", "http://karaoke.local:8000/")])
+def test_the_address_it_announces_is_one_a_browser_on_this_machine_opens(host: str, url: str) -> None:
+    assert local_url(host, 8000) == url
