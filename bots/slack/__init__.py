@@ -9,7 +9,7 @@
 """
 
 from bots.slack.intake import build_slack_app, slack_router
-from bots.slack.people import SlackUserNames
+from bots.slack.people import SlackUser, SlackUserNames
 from bots.slack.render import RenderedReply, SlackMessage, render
 from bots.slack.sender import SlackSender
 from bots.slack.translate import translate_action, translate_command, translate_message
@@ -18,6 +18,7 @@ __all__ = [
     "RenderedReply",
     "SlackMessage",
     "SlackSender",
+    "SlackUser",
     "SlackUserNames",
     "build_slack_app",
     "render",

@@ -51,7 +51,13 @@ def build_slack_app(inbox: UpdateInbox, client: AsyncWebClient, signing_secret: 
 
     @app.command(command)
     async def slash_command(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await _store_then_ack(inbox, translate_command(body), ack)
+        translated = translate_command(body)
+        if translated is not None:
+            # The command names only the handle ("ann"); the queue shows the name people see ("Ann Lee").
+            user = await people.user(translated[0].person.user_id)
+            if user is not None:
+                translated = translate_command(body, name=user.name)
+        await _store_then_ack(inbox, translated, ack)
 
     @app.action(re.compile(re.escape(ACTION_ID_PREFIX) + r".*"))
     async def button_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -62,9 +68,9 @@ def build_slack_app(inbox: UpdateInbox, client: AsyncWebClient, signing_secret: 
     async def message(ack: AsyncAck, body: dict[str, Any]) -> None:
         translated = translate_message(body)
         if translated is not None:
-            handle = await people.handle(translated[0].person.user_id)
-            if handle is not None:
-                translated = translate_message(body, name=handle, username=handle)
+            user = await people.user(translated[0].person.user_id)
+            if user is not None:
+                translated = translate_message(body, name=user.name, username=user.handle)
         await _store_then_ack(inbox, translated, ack)
 
     return app

@@ -1,15 +1,24 @@
-"""Who wrote a direct message: Events API messages carry only a user id, so the handle is looked up (and cached)."""
+"""Who a Slack user is: slash commands carry only the handle and messages only the user id, so the name
+people see (the profile's display name, else the real name) is looked up, and cached."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from typing import NamedTuple
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 logger = logging.getLogger(__name__)
+
+
+class SlackUser(NamedTuple):
+    """A Slack user as the bot shows them: ``name`` is what people see, ``handle`` the @-name."""
+
+    name: str
+    handle: str
 
 
 class SlackUserNames:
@@ -22,10 +31,10 @@ class SlackUserNames:
         self._timeout = timeout
         self._ttl = ttl
         self._max_entries = max_entries
-        self._cache: dict[str, tuple[float, str]] = {}
+        self._cache: dict[str, tuple[float, SlackUser]] = {}
 
-    async def handle(self, user_id: str) -> str | None:
-        """The user's Slack handle (what slash commands send as ``user_name``), or None when unknown."""
+    async def user(self, user_id: str) -> SlackUser | None:
+        """The user's shown name and handle, or None when Slack does not say (no scope, unknown, slow)."""
         cached = self._cache.get(user_id)
         if cached is not None and time.monotonic() - cached[0] < self._ttl:
             return cached[1]
@@ -36,10 +45,23 @@ class SlackUserNames:
             logger.info("could not look up Slack user %s: %s", user_id, error)
             return None
         user = response.get("user") or {}
-        name = user.get("name") if isinstance(user, dict) else None
-        if not isinstance(name, str) or not name:
+        if not isinstance(user, dict):
             return None
+        handle = user.get("name")
+        if not isinstance(handle, str) or not handle:
+            return None
+        profile = user.get("profile")
+        if not isinstance(profile, dict):
+            profile = {}
+        shown = next((n for n in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"))
+                      if isinstance(n, str) and n.strip()), handle)
+        found = SlackUser(shown.strip(), handle)
         if len(self._cache) >= self._max_entries:
             self._cache.pop(next(iter(self._cache)))
-        self._cache[user_id] = (time.monotonic(), name)
-        return name
+        self._cache[user_id] = (time.monotonic(), found)
+        return found
+
+    async def handle(self, user_id: str) -> str | None:
+        """The user's Slack handle (what slash commands send as ``user_name``), or None when unknown."""
+        found = await self.user(user_id)
+        return found.handle if found else None

@@ -9,11 +9,12 @@ readers; slack_sdk warns without one). Long text is split, never refused: a sect
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.chat import Button, Reply
+from core.chat import COMMAND_NAMES, Button, Reply
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,8 @@ BUTTON_LABEL_LIMIT = 75
 BUTTON_VALUE_LIMIT = 2000
 ACTION_ID_PREFIX = "karaoke_choice_"
 EMPTY_TEXT = "…"  # Slack refuses a message or section without text
+# A "/command" the bot knows, standing as a word of its own (not "AC/DC" or a URL's path).
+_COMMAND = re.compile(r"(?<![\w/:.])/(" + "|".join(sorted(COMMAND_NAMES, key=len, reverse=True)) + r")\b")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +107,14 @@ def destination(reply: Reply, context: Mapping[str, str]) -> Destination | None:
     return ToChannel(reply.room.room_id, None if reply.room.private else url)
 
 
+def slack_commands(text: str, command: str = "/karaoke") -> str:
+    """The bot's commands as Slack people type them: "/request <song>" → "/karaoke request <song>"."""
+    return _COMMAND.sub(lambda m: f"{command} {m.group(1)}", text)
+
+
 def messages(reply: Reply) -> tuple[SlackMessage, ...]:
     """``reply`` as one or more messages: text sections first, its buttons under the last one."""
-    text = escape(reply.text)
+    text = escape(slack_commands(reply.text))
     if reply.mention and reply.to_person is not None and reply.room is not None and not reply.room.private:
         text = f"<@{escape(reply.to_person.user_id)}> {text}"
     chunks = split_mrkdwn(text) or [EMPTY_TEXT]

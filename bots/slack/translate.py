@@ -30,14 +30,17 @@ _REFERENCE = re.compile(r"<([^<>]*)>")
 Translated = tuple[ChatEvent, dict[str, str]]
 
 
-def translate_command(body: Mapping[str, Any]) -> Translated | None:
-    """``/karaoke <sub> <args>`` → ``Said("/<sub> <args>")``; an empty command is ``/help``."""
+def translate_command(body: Mapping[str, Any], *, name: str | None = None) -> Translated | None:
+    """``/karaoke <sub> <args>`` → ``Said("/<sub> <args>")``; an empty command is ``/help``.
+
+    ``name`` is the name people see, when the caller looked it up (the command carries only the handle).
+    """
     user_id, channel_id = _text(body.get("user_id")), _text(body.get("channel_id"))
     if not user_id or not channel_id:
         return None
     # "/karaoke /join X" and "/karaoke join X" mean the same.
     words = plain_text(_text(body.get("text"))).strip().lstrip("/")
-    user_name = _text(body.get("user_name")) or user_id
+    user_name = name or _text(body.get("user_name")) or user_id
     person = Person(PLATFORM, user_id, user_name, _text(body.get("user_name")) or None)
     channel_name = _text(body.get("channel_name"))
     room = Room(PLATFORM, channel_id, private=channel_id.startswith("D") or channel_name == "directmessage")

@@ -19,9 +19,11 @@ from core.chat.buttons import ButtonMaker, ButtonOption
 from core.chat.directory import ChatDirectory, Choice, Reach
 from core.chat.messages import EN, Messages
 from core.chat.ports import Confirmations, SongLookup
+from core.chat.routing import COMMAND_NAMES
 from core.chat.vocabulary import MAX_BUTTON_DATA_BYTES, Button, ChatEvent, Person, Pressed, Reply, Room, Said
 
 __all__ = [
+    "COMMAND_NAMES",
     "EN",
     "MAX_BUTTON_DATA_BYTES",
     "Button",

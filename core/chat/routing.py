@@ -16,6 +16,13 @@ from core.chat.steps import Steps
 from core.chat.vocabulary import Reply, Said
 from core.rotation import ShowState
 
+# Every command the conversation knows, as people type it after the "/" (an adapter whose platform spells
+# commands differently, as Slack's "/karaoke request", rewrites these in what the bot says).
+COMMAND_NAMES: frozenset[str] = frozenset({
+    "start", "join", "request", "search", "queue", "mysongs", "cancel", "name", "mute", "unmute", "help",
+    "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings",
+})
+
 
 class Who(Enum):
     """Who may run a command."""
@@ -71,6 +78,8 @@ class Router:
         for spec in commands:
             if spec.name in self._table:
                 raise ValueError(f"/{spec.name} is routed twice")
+            if spec.name not in COMMAND_NAMES:
+                raise ValueError(f"/{spec.name} is missing from COMMAND_NAMES")
             self._table[spec.name] = spec
 
     def __contains__(self, name: str) -> bool:

@@ -131,11 +131,12 @@ class FakeSlack(LoopbackServer):
         return app
 
     # -- directory -------------------------------------------------------------------------------
-    def add_user(self, user_id: str, name: str, *, real_name: str | None = None, tz: str = "Europe/London",
-                 is_admin: bool = False, is_bot: bool = False) -> dict[str, Any]:
+    def add_user(self, user_id: str, name: str, *, real_name: str | None = None, display_name: str = "",
+                 tz: str = "Europe/London", is_admin: bool = False, is_bot: bool = False) -> dict[str, Any]:
+        # As Slack has it: ``display_name`` is empty unless the person set one; then the real name is shown.
         user = {"id": user_id, "team_id": self.team_id, "name": name, "deleted": False, "real_name": real_name or name,
                 "tz": tz, "tz_offset": 0, "is_admin": is_admin, "is_owner": False, "is_bot": is_bot,
-                "profile": {"real_name": real_name or name, "display_name": name}}
+                "profile": {"real_name": real_name or name, "display_name": display_name}}
         self.users[user_id] = user
         return copy.deepcopy(user)
 

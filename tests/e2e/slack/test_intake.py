@@ -59,7 +59,7 @@ async def test_a_button_press_is_stored_as_pressed(slack: FakeSlack) -> None:
     assert inbox.items[0].context["response_url"] == delivery.response_url
 
 
-async def test_a_direct_message_is_stored_with_the_senders_handle(slack: FakeSlack) -> None:
+async def test_a_direct_message_is_stored_with_the_senders_name_and_handle(slack: FakeSlack) -> None:
     slack.add_user("U0ANN", "ann", real_name="Ann Example")
     inbox = MemoryInbox()
     dm = slack.dm_channel_for("U0ANN")
@@ -68,9 +68,21 @@ async def test_a_direct_message_is_stored_with_the_senders_handle(slack: FakeSla
         first = await slack.deliver(url, "event", event=event, event_id="Ev0000000007")
         retried = await slack.deliver(url, "event", event=event, event_id="Ev0000000007", retry_num=1)
     assert first.status == retried.status == 200
-    assert inbox.events == [Said(Person("slack", "U0ANN", "ann", "ann"), Room("slack", dm, True), "dreams",
+    assert inbox.events == [Said(Person("slack", "U0ANN", "Ann Example", "ann"), Room("slack", dm, True), "dreams",
                                  "event:Ev0000000007")]
-    assert len(slack.calls_to("users.info")) == 1  # the handle is cached
+    assert len(slack.calls_to("users.info")) == 1  # the name is cached
+
+
+async def test_a_slash_command_carries_the_name_people_see_not_the_handle(slack: FakeSlack) -> None:
+    slack.add_user("U0ANN", "ann", real_name="Ann Example", display_name="Annie")
+    slack.add_user("U0BOB", "bob", real_name="Bob Builder")
+    inbox = MemoryInbox()
+    async with served(slack, inbox) as url:
+        for user, name in (("U0ANN", "ann"), ("U0BOB", "bob"), ("U0ZED", "zed")):
+            await slack.deliver(url, "command", text="queue", user_id=user, user_name=name, channel_id="C0BAR")
+    # The display name, else the real name, else (Slack does not know them) the handle.
+    assert [(e.person.name, e.person.username) for e in inbox.events] == [
+        ("Annie", "ann"), ("Bob Builder", "bob"), ("zed", "zed")]
 
 
 async def test_other_messages_are_acknowledged_but_not_stored(slack: FakeSlack) -> None:

@@ -15,6 +15,7 @@ from bots.slack.render import (
     escape,
     messages,
     render,
+    slack_commands,
     split_mrkdwn,
 )
 from core.chat import MAX_BUTTON_DATA_BYTES, Button, Person, Reply, Room
@@ -26,11 +27,23 @@ RESPONSE = {"source": "command", "channel": "C0BAR", "response_url": "https://ho
 
 
 def test_mrkdwn_control_characters_are_escaped_in_section_and_fallback() -> None:
-    [message] = messages(Reply(BAR, ANN, "/request <song> & <@U0ALL> > everyone"))
-    escaped = "/request &lt;song&gt; &amp; &lt;@U0ALL&gt; &gt; everyone"
+    [message] = messages(Reply(BAR, ANN, "Try /request <song> & <@U0ALL> > everyone"))
+    escaped = "Try /karaoke request &lt;song&gt; &amp; &lt;@U0ALL&gt; &gt; everyone"
     assert message.text == escaped
     assert message.blocks == ({"type": "section", "text": {"type": "mrkdwn", "text": escaped}},)
     assert escape("&amp;") == "&amp;amp;"
+
+
+@pytest.mark.parametrize(("said", "on_slack"), [
+    ("Sign up with /request <song>, or send /join K7QX2 to me.",
+     "Sign up with /karaoke request <song>, or send /karaoke join K7QX2 to me."),
+    ("/cancel n takes one back.", "/karaoke cancel n takes one back."),
+    ("KJ: /open [name] · /next · /skip now", "KJ: /karaoke open [name] · /karaoke next · /karaoke skip now"),
+    ("Highway to Hell — AC/DC", "Highway to Hell — AC/DC"),
+    ("See https://example.org/request and /nothing here", "See https://example.org/request and /nothing here"),
+])
+def test_commands_are_named_the_way_slack_people_type_them(said: str, on_slack: str) -> None:
+    assert slack_commands(said) == on_slack
 
 
 def test_buttons_go_in_an_actions_block_with_numbered_action_ids() -> None:
