@@ -110,6 +110,7 @@ class SettingsBody(BaseModel):
     reminder_minutes: StrictInt | None = _bounded("reminder_minutes")
     no_show_timeout_seconds: StrictInt | None = _bounded("no_show_timeout_seconds")
     auto_skip: StrictBool | None = None
+    idle_close_hours: StrictInt | None = _bounded("idle_close_hours")
 
     def apply_to(self, settings: ShowSettings) -> ShowSettings:
         try:
@@ -127,6 +128,7 @@ class SettingsOut(BaseModel):
     reminder_minutes: int
     no_show_timeout_seconds: int
     auto_skip: bool
+    idle_close_hours: int
 
 
 def _text(field: str, value: str) -> str:

@@ -160,10 +160,10 @@ async def test_kj_actions_skip_pause_move_and_undo(client: httpx.AsyncClient, ad
     for singer, title in [("A", "A1"), ("B", "B1"), ("C", "C1")]:
         await night.request(singer, title)
     await night.kj("advance")  # A1 on stage, B is called next
-    skipped = await night.kj("skip")
+    skipped = await night.kj("skip")  # B is passed over: A1 sings on, C is called
     assert skipped.status_code == 200
-    assert await night.now() == "C1"
-    assert await night.upcoming() == ["B1"]
+    assert await night.now() == "A1"
+    assert await night.upcoming() == ["C1", "B1"]
     undone = await night.kj("undo")
     assert undone.status_code == 200
     assert await night.now() == "A1" and await night.upcoming() == ["B1", "C1"]
