@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.catalog import ExternalIdTaken, ImportMatch, MediaFile, Song, SongPage, SongQuery, match_key, sort_key
-from core.catalog.search import CatalogEntry
+from core.catalog.search import CatalogEntry, catalog_order
 from core.clock import Clock
 from storage.tables import catalog_changes, songs
 
@@ -174,13 +174,18 @@ class SqlSongStore:
             await self._record_changes(conn, [s.song_id for s in (*added, *updated)])
 
     async def index_entries(self) -> list[CatalogEntry]:
-        """Every song's id, title and artist, streamed in batches so the event loop keeps serving."""
-        query = select(songs.c.song_id, songs.c.title, songs.c.artist).execution_options(yield_per=5000)
+        """Every song's id, title, artist, year and catalog order, streamed in batches so the event loop
+        keeps serving."""
+        columns = (songs.c.song_id, songs.c.title, songs.c.artist, songs.c.year, songs.c.external_id)
+        query = select(*columns).execution_options(yield_per=5000)
         entries: list[CatalogEntry] = []
         async with self._engine.connect() as conn:
             result = await conn.stream(query)
             async for batch in result.partitions():
-                entries.extend(CatalogEntry(str(r.song_id), r.title, r.artist) for r in batch)
+                entries.extend(
+                    CatalogEntry(str(r.song_id), r.title, r.artist, r.year, catalog_order(r.external_id))
+                    for r in batch
+                )
         return entries
 
     async def count(self) -> int:

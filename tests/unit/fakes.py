@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from core.catalog import ExternalIdTaken, ImportMatch, Song, SongPage, SongQuery, match_key, sort_key
-from core.catalog.search import CatalogEntry
+from core.catalog.search import CatalogEntry, catalog_order
 from core.chat import ChatEvent, Reply
 from core.delivery import InboxItem, OutboxItem, Outgoing, bucket_of
 
@@ -117,7 +117,10 @@ class InMemorySongStore:
         self.writes += 1
 
     async def index_entries(self) -> list[CatalogEntry]:
-        return [CatalogEntry(s.song_id, s.title, s.artist) for s in list(self.songs.values())]
+        return [
+            CatalogEntry(s.song_id, s.title, s.artist, s.year, catalog_order(s.external_id))
+            for s in list(self.songs.values())
+        ]
 
     async def count(self) -> int:
         return len(self.songs)

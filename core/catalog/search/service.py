@@ -2,16 +2,19 @@
 
 Changes made in this process reach the index at once (``CatalogService`` tells it as a listener);
 changes made by other instances arrive through the catalog's change feed, which ``follow`` polls.
+What this venue's singers picked before (``PickHistory``) decides between versions of one title;
+it is read with the index, again every ``PICKS_REFRESH_SECONDS`` while following, and told of
+this process's own picks at once (``note_pick``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from core.catalog.search.index import CatalogEntry, SearchIndex
+from core.catalog.search.index import CatalogEntry, SearchIndex, catalog_order
 from core.catalog.song import Song
 from core.clock import Monotonic
 from core.repeat import Repeat
@@ -23,6 +26,9 @@ MAX_QUERY = 200
 # A change whose seq was skipped may still be committing in another transaction (PostgreSQL hands
 # out sequence numbers before commit); such gaps are re-read for this long before giving up.
 GAP_PATIENCE_SECONDS = 30.0
+# Picks made on other instances reach this one's ranking within this long; counting them is a
+# scan of the show events, so it is not done on every poll.
+PICKS_REFRESH_SECONDS = 60.0
 
 
 class CatalogFeed(Protocol):
@@ -42,6 +48,14 @@ class CatalogFeed(Protocol):
 
     async def last_change(self) -> int:
         """The newest change's seq, 0 if none."""
+        ...
+
+
+class PickHistory(Protocol):
+    """What this deployment's singers chose before, as search needs it."""
+
+    async def pick_counts(self) -> Mapping[str, int]:
+        """song_id → how many times singers requested that song (songs never requested may be absent)."""
         ...
 
 
@@ -77,18 +91,35 @@ class QueryTooLong(ValueError):
 
 
 def _entry(song: Song) -> CatalogEntry:
-    return CatalogEntry(song_id=song.song_id, title=song.title, artist=song.artist)
+    return CatalogEntry(
+        song_id=song.song_id,
+        title=song.title,
+        artist=song.artist,
+        year=song.year,
+        catalog_order=catalog_order(song.external_id),
+    )
 
 
 class CatalogSearch:
     """Owns the search index of one process and keeps it in step with the catalog."""
 
-    def __init__(self, feed: CatalogFeed, *, monotonic: Monotonic, offload: Offload[SearchIndex] = _inline) -> None:
+    def __init__(
+        self,
+        feed: CatalogFeed,
+        *,
+        monotonic: Monotonic,
+        offload: Offload[SearchIndex] = _inline,
+        picks: PickHistory | None = None,
+    ) -> None:
         """``offload`` runs the CPU-heavy build (the composition root passes a thread runner);
-        ``monotonic`` times the build and how long a skipped change number is waited for."""
+        ``monotonic`` times the build, how long a skipped change number is waited for and when
+        ``picks`` (what singers chose before; none means no venue history) is read again."""
         self._feed = feed
         self._offload = offload
         self._monotonic = monotonic
+        self._history = picks
+        self._picks: dict[str, int] = {}
+        self._picks_read_at: float | None = None
         self._index: SearchIndex | None = None
         self._seen = 0
         self._gaps: dict[int, float] = {}
@@ -133,6 +164,7 @@ class CatalogSearch:
         entries = await self._feed.index_entries()
         index = await self._offload(lambda: SearchIndex(entries))
         self._index, self._seen = index, seen
+        await self._read_picks()
         await self.follow()
         logger.info("search index ready: %d songs in %.1f s", len(index), self._monotonic() - started)
 
@@ -140,6 +172,9 @@ class CatalogSearch:
         """Apply catalog changes made since the last look (by any instance); returns how many."""
         if self._index is None:
             return 0
+        read_at = self._picks_read_at
+        if read_at is not None and self._monotonic() - read_at >= PICKS_REFRESH_SECONDS:
+            await self._read_picks()
         changes = await self._feed.changes_since(self._seen, sorted(self._gaps))
         if not changes:
             self._expire_gaps()
@@ -166,6 +201,22 @@ class CatalogSearch:
                 self._index.add(_entry(song))
         return len(ids)
 
+    async def _read_picks(self) -> None:
+        if self._history is None:
+            return
+        self._picks_read_at = self._monotonic()
+        try:
+            counts = await self._history.pick_counts()
+        except Exception:
+            # Venue history only orders versions of a title; search goes on with what it knew.
+            logger.warning("could not read what singers picked before; keeping the last counts", exc_info=True)
+            return
+        self._picks = {song_id: count for song_id, count in counts.items() if count > 0}
+
+    def note_pick(self, song_id: str) -> None:
+        """A singer of this deployment chose ``song_id``: it counts in the ranking at once."""
+        self._picks[song_id] = self._picks.get(song_id, 0) + 1
+
     def _expire_gaps(self) -> None:
         now = self._monotonic()
         for seq in [s for s, since in self._gaps.items() if now - since > GAP_PATIENCE_SECONDS]:
@@ -184,7 +235,8 @@ class CatalogSearch:
                 self._index.remove(song_id)
 
     async def search(self, query: str, limit: int = 10) -> SearchResult:
-        """The best ``limit`` matches for ``query`` with their songs.
+        """The best ``limit`` matches for ``query`` with their songs; of several versions of a title
+        named without an artist, the one singers here picked most comes first, then the original.
 
         Raises ``SearchNotReady`` while building and ``QueryTooLong`` past ``MAX_QUERY`` characters.
         A hit whose song vanished in the meantime is left out.
@@ -193,7 +245,7 @@ class CatalogSearch:
             raise QueryTooLong(f"a query is at most {MAX_QUERY} characters")
         if self._index is None:
             raise SearchNotReady("the search index is still being built")
-        answer = self._index.search(query, limit)
+        answer = self._index.search(query, limit, self._picks)
         if not answer.hits:
             return SearchResult(items=(), confident=False)
         songs = {song.song_id: song for song in await self._feed.get_many([h.song_id for h in answer.hits])}
