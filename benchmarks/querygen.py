@@ -45,17 +45,27 @@ KINDS = (
     "non_latin",
 )
 
+_DOTTED = re.compile(r"(?<![\w.])[^\W\d_](?:\.[^\W\d_])+\.?(?!\w)")
+_LIGATURES = {"œ": "oe", "æ": "ae", "ø": "o"}
+_NUMBER_NAMES = (
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
+)
+_TENS_NAMES = ("twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_NUMBER_VALUES = {w: n for n, w in enumerate(_NUMBER_NAMES)} | {w: 20 + 10 * n for n, w in enumerate(_TENS_NAMES)}
+_TENS_VALUES = frozenset(str(20 + 10 * n) for n in range(8))
 _SCRIPTS = "\u0400-\u04ff\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af"  # Cyrillic, kana, CJK, Hangul
 _NON_LATIN_RUN = re.compile(f"[{_SCRIPTS}][{_SCRIPTS}\\s・]*")
 
 
 @dataclass(frozen=True)
 class Song:
-    """A catalog row."""
+    """A catalog row; ``year`` is None when the export leaves it empty."""
 
     song_id: str
     title: str
     artist: str
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -71,11 +81,31 @@ class LabelledQuery:
 def load_catalog(path: Path = CATALOG) -> list[Song]:
     """Read the KaraFun CSV (``;``-separated, quoted) into songs, in file order."""
     with path.open(encoding="utf-8", newline="") as handle:
-        return [Song(row["Id"], row["Title"], row["Artist"]) for row in csv.DictReader(handle, delimiter=";")]
+        return [
+            Song(row["Id"], row["Title"], row["Artist"], int(row["Year"]) if row["Year"].isdigit() else None)
+            for row in csv.DictReader(handle, delimiter=";")
+        ]
+
+
+def _undot(match: re.Match[str]) -> str:
+    return match.group().replace(".", "")
+
+
+def _numbers_as_digits(words: list[str]) -> list[str]:
+    out: list[str] = []
+    for word in words:
+        value = _NUMBER_VALUES.get(word)
+        if value is not None and 0 < value < 10 and out and out[-1] in _TENS_VALUES and out[-1].endswith("0"):
+            out[-1] = str(int(out[-1]) + value)
+        elif value is not None:
+            out.append(str(value))
+        else:
+            out.append(word)
+    return out
 
 
 def fold(text: str) -> str:
-    """Label-side folding: NFKC, case-fold, Latin accents off, apostrophes dropped, punctuation to spaces."""
+    """Folding of the generator: NFKC, case-fold, Latin accents off, apostrophes dropped, punctuation to spaces."""
     text = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
     text = re.sub(r"['’`´]", "", text)
     decomposed = unicodedata.normalize("NFKD", text)
@@ -92,6 +122,16 @@ def fold(text: str) -> str:
     while len(words) > 1 and words[0] == "the":
         words.pop(0)
     return " ".join(words)
+
+
+def label_fold(text: str) -> str:
+    """Folding of the labels: ``fold``, and what issue 12 declares the same: dotted acronyms and their
+    letters (Y.M.C.A. = ymca), spelled numbers up to 100 and their digits (seven = 7, twenty-one = 21),
+    œ/æ/ø and oe/ae/o.  The queries are still generated with ``fold``, so they stay as they were."""
+    text = _DOTTED.sub(_undot, unicodedata.normalize("NFKC", text))
+    for letter, plain in _LIGATURES.items():
+        text = text.replace(letter, plain).replace(letter.upper(), plain)
+    return " ".join(_numbers_as_digits(fold(text).split()))
 
 
 def strip_accents(text: str) -> str:
@@ -136,8 +176,8 @@ class Labeller:
         self.folded: dict[str, tuple[str, str]] = {}
         cache: dict[str, str] = {}
         for song in songs:
-            title = cache.get(song.title) or cache.setdefault(song.title, fold(song.title))
-            artist = cache.get(song.artist) or cache.setdefault(song.artist, fold(song.artist))
+            title = cache.get(song.title) or cache.setdefault(song.title, label_fold(song.title))
+            artist = cache.get(song.artist) or cache.setdefault(song.artist, label_fold(song.artist))
             self.folded[song.song_id] = (title, artist)
             self.by_title[title].add(song.song_id)
             self.by_artist[artist].add(song.song_id)
@@ -185,7 +225,7 @@ class QueryGenerator:
 
     def _query(self, kind: str, text: str, mode: str, song: Song, title: str | None = None) -> LabelledQuery:
         folded_title, folded_artist = self.labeller.folded[song.song_id]
-        rule = (mode, folded_title if title is None else title, folded_artist)
+        rule = (mode, folded_title if title is None else label_fold(title), folded_artist)
         return LabelledQuery(kind, text, self.labeller.resolve(rule), rule)
 
     def _one(self, kind: str, rng: random.Random) -> LabelledQuery:

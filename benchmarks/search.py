@@ -4,15 +4,22 @@ Usage::
 
     .venv/bin/python benchmarks/search.py [--sizes 47768,1000000] [--queries N]
         [--pg-dsn postgresql://...] [--markdown] [--quality-seeds 1,2,3]
+    .venv/bin/python benchmarks/search.py --hard [--seed N] [--markdown]
 
 Quality is measured on labelled queries from ``benchmarks/querygen.py`` (drawn
 from the real songs, which are part of every catalog size).  Catalogs larger
 than the real one are grown deterministically by recombining real titles and
 artists (see ``enlarge``); labels are then recomputed over the enlarged catalog
-so a synthetic cover of a real title also counts as a correct answer.
+so a synthetic cover of a real title also counts as a correct answer.  For this
+engine the table also gives how often its answer was ``confident`` (the chat
+queues such an answer without asking) and how often a confident answer was
+wrong, as a share of all queries and of the confident ones.
 
 With ``--quality-seeds`` only the engine's per-kind accuracy is printed for
-each seed, on the real catalog.
+each seed, on the real catalog.  With ``--hard`` the engine alone runs on the
+real catalog against the plain set and the hard set of ``benchmarks/hardset.py``
+(acronyms, numbers, short titles, bracketed parts, first artists, &/feat,
+versions of one title), per kind and overall, with confidence and speed.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from hardset import HARD_KINDS, generate_hard
 from querygen import KINDS, LabelledQuery, Labeller, Song, generate, load_catalog, relabel
 from rapidfuzz import fuzz, process, utils
 
@@ -108,25 +116,56 @@ class Row:
     build_s: float
     memory_mb: float
     note: str = ""
+    confident: float | None = None
+    confident_wrong: int | None = None
 
 
-def evaluate(
-    queries: Sequence[LabelledQuery], run: Callable[[str], list[str]]
-) -> tuple[dict[str, tuple[float, float, int]], list[float]]:
-    """Per-kind (top-1, top-5, count) plus an "overall" entry, and per-query latencies in ms."""
-    hits1: dict[str, int] = defaultdict(int)
-    hits5: dict[str, int] = defaultdict(int)
-    counts: dict[str, int] = defaultdict(int)
+@dataclass
+class Scores:
+    """Per kind (and "overall"): how many queries, answered first, in the first five, confident, confident but wrong."""
+
+    n: int = 0
+    top1: int = 0
+    top5: int = 0
+    confident: int = 0
+    confident_wrong: int = 0
+
+
+# A search run: the first five song ids, and whether the engine would take the first without asking.
+Run = Callable[[str], tuple[list[str], bool | None]]
+
+
+def entry(song: Song) -> CatalogEntry:
+    """The song as the KaraFun import stores it: its year, and its KaraFun id as the catalog order."""
+    return CatalogEntry(song.song_id, song.title, song.artist, song.year,
+                        int(song.song_id) if song.song_id.isdigit() else None)
+
+
+def engine_run(index: SearchIndex) -> Run:
+    def run(text: str) -> tuple[list[str], bool | None]:
+        answer = index.search(text, 5)
+        return [h.song_id for h in answer.hits], answer.confident
+
+    return run
+
+
+def evaluate(queries: Sequence[LabelledQuery], run: Run) -> tuple[dict[str, Scores], list[float]]:
+    """Per-kind ``Scores`` plus an "overall" entry, and per-query latencies in ms."""
+    scores: dict[str, Scores] = defaultdict(Scores)
     latencies = []
     for query in queries:
         start = time.perf_counter()
-        ids = run(query.text)
+        ids, confident = run(query.text)
         latencies.append((time.perf_counter() - start) * 1000)
+        right = bool(ids[:1]) and ids[0] in query.relevant
         for kind in (query.kind, "overall"):
-            counts[kind] += 1
-            hits1[kind] += bool(ids[:1]) and ids[0] in query.relevant
-            hits5[kind] += any(i in query.relevant for i in ids[:5])
-    return {k: (hits1[k] / counts[k], hits5[k] / counts[k], counts[k]) for k in counts}, latencies
+            score = scores[kind]
+            score.n += 1
+            score.top1 += right
+            score.top5 += any(i in query.relevant for i in ids[:5])
+            score.confident += bool(confident)
+            score.confident_wrong += bool(confident) and not right
+    return dict(scores), latencies
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -143,7 +182,7 @@ def sample(queries: Sequence[LabelledQuery], n: int) -> list[LabelledQuery]:
 
 
 def bench_engine(songs: Sequence[Song], queries: Sequence[LabelledQuery]) -> tuple[Row, SearchIndex]:
-    entries = [CatalogEntry(s.song_id, s.title, s.artist) for s in songs]
+    entries = [entry(s) for s in songs]
     gc.collect()
     before = rss_mb()
     start = time.perf_counter()
@@ -153,10 +192,11 @@ def bench_engine(songs: Sequence[Song], queries: Sequence[LabelledQuery]) -> tup
     memory = rss_mb() - before
     for query in queries[:50]:
         index.search(query.text)
-    scores, latencies = evaluate(queries, lambda text: [h.song_id for h in index.search(text, 5).hits])
-    top1, top5, n = scores["overall"]
-    row = Row("this engine", len(songs), n, top1, top5, percentile(latencies, 0.5), percentile(latencies, 0.99),
-              build, memory, "RSS delta of build")
+    scores, latencies = evaluate(queries, engine_run(index))
+    total = scores["overall"]
+    row = Row("this engine", len(songs), total.n, total.top1 / total.n, total.top5 / total.n,
+              percentile(latencies, 0.5), percentile(latencies, 0.99), build, memory, "RSS delta of build",
+              total.confident / total.n, total.confident_wrong)
     return row, index
 
 
@@ -169,12 +209,14 @@ def bench_wratio(songs: Sequence[Song], queries: Sequence[LabelledQuery]) -> Row
     build = time.perf_counter() - start
     memory = rss_mb() - before
 
-    def run(text: str) -> list[str]:
+    def run(text: str) -> tuple[list[str], bool | None]:
         found = process.extract(utils.default_process(text), choices, scorer=fuzz.WRatio, limit=5)
-        return [ids[i] for _, _, i in found]
+        return [ids[i] for _, _, i in found], None
 
     scores, latencies = evaluate(queries, run)
-    top1, top5, n = scores["overall"]
+    total = scores["overall"]
+    n = total.n
+    top1, top5 = total.top1 / n, total.top5 / n
     return Row("rapidfuzz WRatio scan", len(songs), n, top1, top5, percentile(latencies, 0.5),
                percentile(latencies, 0.99), build, memory, f"sample of {n} queries")
 
@@ -228,13 +270,7 @@ async def bench_pg(songs: Sequence[Song], queries: Sequence[LabelledQuery], dsn:
         await conn.close()
 
 
-def print_table(rows: Sequence[Row], markdown: bool) -> None:
-    header = ["engine", "size", "queries", "top-1", "top-5", "p50 ms", "p99 ms", "build s", "index MB", "note"]
-    body = [
-        [r.engine, f"{r.size:,}", str(r.n_queries), f"{r.top1:.3f}", f"{r.top5:.3f}", f"{r.p50:.2f}",
-         f"{r.p99:.2f}", f"{r.build_s:.1f}", f"{r.memory_mb:.0f}", r.note]
-        for r in rows
-    ]
+def _print(header: Sequence[str], body: Sequence[Sequence[str]], markdown: bool) -> None:
     if markdown:
         print("| " + " | ".join(header) + " |")
         print("|" + "|".join("---" for _ in header) + "|")
@@ -247,23 +283,68 @@ def print_table(rows: Sequence[Row], markdown: bool) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
 
 
+def _confidence(row: Row) -> list[str]:
+    if row.confident is None or row.confident_wrong is None:
+        return ["-", "-"]
+    confident = row.confident * row.n_queries
+    share = 100 * row.confident_wrong / confident if confident else 0.0
+    return [f"{row.confident:.3f}", f"{row.confident_wrong} ({100 * row.confident_wrong / row.n_queries:.2f} % "
+            f"of all, {share:.2f} % of confident)"]
+
+
+def print_table(rows: Sequence[Row], markdown: bool) -> None:
+    header = ["engine", "size", "queries", "top-1", "top-5", "confident", "confident but wrong", "p50 ms", "p99 ms",
+              "build s", "index MB", "note"]
+    body = [
+        [r.engine, f"{r.size:,}", str(r.n_queries), f"{r.top1:.3f}", f"{r.top5:.3f}", *_confidence(r),
+         f"{r.p50:.2f}", f"{r.p99:.2f}", f"{r.build_s:.1f}", f"{r.memory_mb:.0f}", r.note]
+        for r in rows
+    ]
+    _print(header, body, markdown)
+
+
 def quality(seeds: Sequence[int], per_kind: int, songs: Sequence[Song], markdown: bool) -> None:
-    index = SearchIndex(CatalogEntry(s.song_id, s.title, s.artist) for s in songs)
-    table: dict[int, dict[str, tuple[float, float, int]]] = {}
+    index = SearchIndex(entry(s) for s in songs)
+    table: dict[int, dict[str, Scores]] = {}
     for seed in seeds:
         queries = generate(seed, per_kind, songs)
-        table[seed], _ = evaluate(queries, lambda text: [h.song_id for h in index.search(text, 5).hits])
+        table[seed], _ = evaluate(queries, engine_run(index))
     kinds = [*KINDS, "overall"]
     header = ["kind", *(f"seed {s} top-1 / top-5" for s in seeds)]
-    rows = [[k, *(f"{table[s][k][0]:.3f} / {table[s][k][1]:.3f}" for s in seeds)] for k in kinds]
-    if markdown:
-        print("| " + " | ".join(header) + " |")
-        print("|" + "|".join("---" for _ in header) + "|")
-        for line in rows:
-            print("| " + " | ".join(line) + " |")
-    else:
-        for line in [header, *rows]:
-            print("  ".join(c.ljust(24) for c in line))
+    rows = [[k, *(f"{table[s][k].top1 / table[s][k].n:.3f} / {table[s][k].top5 / table[s][k].n:.3f}" for s in seeds)]
+            for k in kinds]
+    _print(header, rows, markdown)
+
+
+def hard(seed: int, per_kind: int, songs: Sequence[Song], markdown: bool) -> None:
+    """The engine on the real catalog: the plain set and the hard set, per kind, with confidence and speed."""
+    index = SearchIndex(entry(s) for s in songs)
+    sets = (
+        ("plain", KINDS, generate(seed, per_kind, songs)),
+        ("hard", HARD_KINDS, generate_hard(seed, per_kind, songs)),
+    )
+    for _, _, queries in sets:
+        for query in queries[:50]:
+            index.search(query.text, 5)
+    header = ["set", "kind", "queries", "top-1", "top-5", "confident", "confident but wrong", "% of all",
+              "% of confident", "p50 ms", "p99 ms"]
+    body: list[list[str]] = []
+    for name, kinds, queries in sets:
+        scores, latencies = evaluate(queries, engine_run(index))
+        for kind in (*kinds, "overall"):
+            score = scores[kind]
+            timing = [f"{percentile(latencies, 0.5):.2f}", f"{percentile(latencies, 0.99):.2f}"]
+            body.append([
+                name, kind, str(score.n), f"{score.top1 / score.n:.3f}", f"{score.top5 / score.n:.3f}",
+                f"{score.confident / score.n:.3f}", str(score.confident_wrong),
+                f"{100 * score.confident_wrong / score.n:.2f}",
+                f"{100 * score.confident_wrong / score.confident:.2f}" if score.confident else "-",
+                *(timing if kind == "overall" else ["", ""]),
+            ])
+    _print(header, body, markdown)
+    print(f"real catalog ({len(songs):,} songs), seed {seed}; the plain set has {per_kind} queries per kind, the hard "
+          f"set up to {per_kind} per generated kind plus the hand-picked ones; targets: top-1 >= 0.99 on both, "
+          "confident but wrong <= 0.2 % of all, >= 80 % of the plain set confident, p50 <= 1 ms")
 
 
 def main() -> None:
@@ -276,10 +357,14 @@ def main() -> None:
     parser.add_argument("--pg-dsn", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--quality-seeds", default="", help="only print per-kind accuracy for these seeds")
+    parser.add_argument("--hard", action="store_true", help="only the engine, real catalog, plain and hard sets")
     args = parser.parse_args()
 
     real = load_catalog()
     per_kind = max(1, -(-args.queries // len(KINDS)))
+    if args.hard:
+        hard(args.seed, per_kind, real, args.markdown)
+        return
     if args.quality_seeds:
         quality([int(s) for s in args.quality_seeds.split(",")], per_kind, real, args.markdown)
         return
