@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Integer, String, Uuid, column, insert, table
+from sqlalchemy import Integer, String, Uuid, column, insert, select, table
 from sqlalchemy.engine import Connection, make_url
 
 from core.rotation import Event, ShowSettings, event_to_dict
@@ -19,7 +19,7 @@ from core.rotation.events import ShowOpened, ShowSettingsChanged
 from storage import migrate
 from storage.db import create_engine
 from storage.shows import SqlShowStore
-from storage.tables import UtcDateTime, metadata, show_events
+from storage.tables import UtcDateTime, metadata, notices, show_events
 from tests.conftest import run_outside_transactions
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
@@ -82,5 +82,25 @@ async def test_shows_opened_before_settings_were_kept_beside_them_are_listed_wit
         await migrate.upgrade(engine)
         listed = (await SqlShowStore(engine).list_shows()).items
         assert [(s.name, s.version, s.settings) for s in listed] == [("Old night", 2, changed.settings)]
+    finally:
+        await engine.dispose()
+
+
+async def test_shows_open_before_the_idle_timer_existed_get_one(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        await migrate.upgrade(engine, "0005")
+        async with engine.begin() as conn:
+            for n, status in enumerate(("open", "closed")):
+                await conn.execute(insert(SHOWS_AT_0004).values(
+                    show_id=f"00000000-0000-0000-0000-00000000e10{n}", code=f"IDLE{n}", name="Old", status=status,
+                    version=1, created_at=NOW,
+                ))
+        await migrate.upgrade(engine)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(select(notices.c.key, notices.c.kind, notices.c.status, notices.c.due_at,
+                                              notices.c.revision))).all()
+        idle = ("00000000-0000-0000-0000-00000000e100:-:idle:0", "idle", "pending", NOW, 0)
+        assert [tuple(r) for r in rows] == [idle], "the open show gets its timer, the closed one none"
     finally:
         await engine.dispose()
