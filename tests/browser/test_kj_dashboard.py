@@ -95,6 +95,20 @@ def test_the_buttons_drive_the_show_through_the_admin_api_after_logging_in(
             _now_is(page, "Ana")
             assert night.now_singer() == "Ana"
 
+            # Skip passes over the singer called next (Ben); Ana sings on and Cy is called.
+            page.click("#skip")
+            _first_in_line(page, "Cy")
+            assert night.now_singer() == "Ana" and night.upcoming_singers()[-1] == "Ben"
+            page.click("#undo")
+            _first_in_line(page, "Ben")
+            # Ana never came to the mic: her turn is voided and Ben starts.
+            page.click("#void")
+            _now_is(page, "Ben")
+            history = night.http.get(f"{night.url}/history").json()["items"]
+            assert [(h["singer"]["name"], h["outcome"]) for h in history] == [("Ana", "voided")]
+            page.click("#undo")
+            _now_is(page, "Ana")
+
             page.click(f"{_row_of(page, 'Cy')} button.pause")
             _in_line(page, "Cy", present=False)
             _paused(page, "Cy")
