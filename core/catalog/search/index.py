@@ -78,10 +78,11 @@ _DOUBLE_DELETION_MIN: Final = 6
 _THRESHOLD_STEPS: Final = (0.6, 0.4, 0.2, 0.0)  # the last step keeps every touched song
 _STRIPPED_FACTOR: Final = 0.97
 _COVERAGE_WEIGHT: Final = 0.15
-# Calibrated on the labelled sets of benchmarks/search.py (the plain and the hard one, seeds 1-5):
+# Calibrated on the labelled sets of benchmarks/search.py (plain and hard, seeds 1-5, 12,180 queries):
 # an exact title+artist, or an exact title of one song or of the versions of one song, is taken,
 # while two different songs within a few points of each other are asked about.  At these values
-# a confident answer was wrong 1 time in 10,000 (plain set, 81 % confident; hard set, 98 %).
+# 81 % of the plain set and 98 % of the hard set were confident, and one confident answer in
+# 10,800 was wrong; a margin of 6 made 80 % confident, one of 3 doubled the wrong ones.
 _CONFIDENT_SCORE: Final = 88.0
 _CONFIDENT_MARGIN: Final = 4.0
 # A song matched "by title alone" when naming its artist would add no more than this.
@@ -90,6 +91,8 @@ _TITLE_ALONE_SLACK: Final = 0.5
 _VERSION_SLACK: Final = 1.5
 # Titles of more words than this share them with few enough songs to be candidates anyway.
 _EXACT_WORDS_MAX: Final = 3
+_UNKNOWN_YEAR: Final = 4095
+_UNKNOWN_ORDER: Final = 2**48 - 1
 _KARAFUN_ID: Final = re.compile(r"karafun:(\d{1,18})")
 # The overlay is folded into the numpy postings when it outgrows this or a
 # quarter of them, which keeps the sort amortised over many edits.
@@ -215,8 +218,8 @@ class SearchIndex:
         self._titles: list[str] = []
         self._artists: list[str] = []
         self._slot: dict[str, int] = {}
-        self._years: list[int | None] = []
-        self._orders: list[int | None] = []
+        # How old each song is as one sortable number (see ``_age``): the original of a title is the oldest.
+        self._ages = _Growable(np.int64)
         # Only for the songs that have them: other readings of the title and artist (see
         # ``readings``) and the title without its bracket part, which names its versions.
         self._readings: dict[int, _Rows] = {}
@@ -250,8 +253,7 @@ class SearchIndex:
         self._ids.append(entry.song_id)
         self._titles.append(title)
         self._artists.append(artist)
-        self._years.append(entry.year)
-        self._orders.append(entry.catalog_order)
+        self._ages.append(_age(entry))
         self._note_readings(doc, entry.title, title, artist, title_readings(entry.title), artist_readings(entry.artist))
         self._has_readings.append(doc in self._readings)
         self._slot[entry.song_id] = doc
@@ -328,6 +330,7 @@ class SearchIndex:
         replaced: list[int] = []
         more_titles: dict[str, _Readings] = {}
         more_artists: dict[str, _Readings] = {}
+        ages = array("q")
         for entry in entries:
             for raw in (entry.title, entry.artist):
                 known = keys.get(raw)
@@ -351,8 +354,7 @@ class SearchIndex:
             title = keys[entry.title][0]
             titles.append(title)
             artists.append(keys[entry.artist][0])
-            self._years.append(entry.year)
-            self._orders.append(entry.catalog_order)
+            ages.append(_age(entry))
             extra_titles = more_titles.get(entry.title)
             if extra_titles is None:
                 extra_titles = more_titles[entry.title] = title_readings(entry.title)
@@ -399,6 +401,7 @@ class SearchIndex:
         self._df = _Growable(np.int32, df)
         self._dl = _Growable(np.float32, np.maximum(np.bincount(docs, minlength=n_docs), 1))
         self._alive = _Growable(np.bool_, alive)
+        self._ages = _Growable(np.int64, np.frombuffer(ages, dtype=np.int64))
         self._title_hash = _Growable(np.int64, np.fromiter(map(hash, titles), dtype=np.int64, count=n_docs))
         self._shape = _Growable(np.int32, np.fromiter(map(_shape, titles, artists), dtype=np.int32, count=n_docs))
         has_readings = np.zeros(n_docs, dtype=np.bool_)
@@ -674,10 +677,14 @@ class SearchIndex:
         rows_best, rows_by_title = score_readings(query, titles, artists, _unpack(shapes), weights, prefixed=n)
         best, by_title = rows_best[:n].copy(), rows_by_title[:n].copy()
         with_full_title = best.copy()
-        at = np.asarray(owners, dtype=np.intp)
-        np.maximum.at(best, at, rows_best[n:])
-        np.maximum.at(by_title, at, rows_by_title[n:])
-        np.maximum.at(with_full_title, at, np.where(full_title, rows_best[n:], 0.0))
+        # A song's extra rows are together: the best of each run goes to its song.
+        owner = np.asarray(owners, dtype=np.intp)
+        runs = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        at = owner[runs]
+        best[at] = np.maximum(best[at], np.maximum.reduceat(rows_best[n:], runs))
+        by_title[at] = np.maximum(by_title[at], np.maximum.reduceat(rows_by_title[n:], runs))
+        full_rows = np.where(full_title, rows_best[n:], 0.0)
+        with_full_title[at] = np.maximum(with_full_title[at], np.maximum.reduceat(full_rows, runs))
         return best, by_title, with_full_title
 
     def _answer(
@@ -709,17 +716,12 @@ class SearchIndex:
                 open_groups[group_key] = len(groups)
                 groups.append([i])
 
-        def preference(i: int) -> tuple[int, bool, float, float, int]:
+        ages = self._ages.data
+
+        def preference(i: int) -> tuple[int, bool, int, int]:
             doc = docs[i]
             song_id = self._ids[doc]
-            year, order = self._years[doc], self._orders[doc]
-            return (
-                -picks.get(song_id, 0) if song_id is not None else 0,
-                not as_typed[i],
-                math.inf if year is None else year,
-                math.inf if order is None else order,
-                doc,
-            )
+            return (-picks.get(song_id, 0) if song_id is not None else 0, not as_typed[i], int(ages[doc]), doc)
 
         hits: list[SearchHit] = []
         first: list[int] = []
@@ -746,6 +748,14 @@ class SearchIndex:
                 runner_up = max(runner_up, score_of[group[0]])
                 break
         return SearchAnswer(hits=tuple(hits[:limit]), confident=_sure(top_score, runner_up))
+
+
+def _age(entry: CatalogEntry) -> int:
+    """The year (unknown: after every year) then the catalog order (unknown: last), as one int64."""
+    year = _UNKNOWN_YEAR if entry.year is None else min(max(entry.year, 0), _UNKNOWN_YEAR - 1)
+    order = entry.catalog_order
+    order = _UNKNOWN_ORDER if order is None else min(max(order, 0), _UNKNOWN_ORDER - 1)
+    return year << 48 | order
 
 
 def _shape(title: str, artist: str) -> int:
