@@ -42,7 +42,7 @@ import numpy.typing as npt
 from rapidfuzz import fuzz
 
 from core.catalog.search.normalize import normalize, strip_fillers
-from core.catalog.search.readings import artist_readings, base_title, title_readings
+from core.catalog.search.readings import BASE_FACTOR, artist_readings, title_readings
 from core.catalog.search.rerank import Shape, score_readings
 
 __all__ = ["CatalogEntry", "SearchAnswer", "SearchHit", "SearchIndex", "catalog_order"]
@@ -254,7 +254,7 @@ class SearchIndex:
         self._titles.append(title)
         self._artists.append(artist)
         self._ages.append(_age(entry))
-        self._note_readings(doc, entry.title, title, artist, title_readings(entry.title), artist_readings(entry.artist))
+        self._note_readings(doc, title, artist, title_readings(entry.title), artist_readings(entry.artist))
         self._has_readings.append(doc in self._readings)
         self._slot[entry.song_id] = doc
         self._alive.append(True)
@@ -294,7 +294,7 @@ class SearchIndex:
         return True
 
     def _note_readings(
-        self, doc: int, raw_title: str, title: str, artist: str, more_titles: _Readings, more_artists: _Readings
+        self, doc: int, title: str, artist: str, more_titles: _Readings, more_artists: _Readings
     ) -> None:
         # The title read another way goes with the full artist, the full title with the lead artist:
         # nobody types a subtitle with half the credits.
@@ -304,10 +304,9 @@ class SearchIndex:
             titles, artists, worths, full = zip(*rows, strict=True)
             shapes = tuple(_shape(t, a) for t, a in zip(titles, artists, strict=True))
             self._readings[doc] = (titles, artists, worths, full, shapes)
-        if more_titles:
-            base = base_title(raw_title)
-            if base != title:
-                self._bases[doc] = base
+        base = next((other for other, worth in more_titles if worth == BASE_FACTOR), None)
+        if base is not None:
+            self._bases[doc] = base
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -330,7 +329,8 @@ class SearchIndex:
         replaced: list[int] = []
         more_titles: dict[str, _Readings] = {}
         more_artists: dict[str, _Readings] = {}
-        ages = array("q")
+        years = array("q")
+        orders = array("q")
         for entry in entries:
             for raw in (entry.title, entry.artist):
                 known = keys.get(raw)
@@ -354,7 +354,9 @@ class SearchIndex:
             title = keys[entry.title][0]
             titles.append(title)
             artists.append(keys[entry.artist][0])
-            ages.append(_age(entry))
+            year, order = entry.year, entry.catalog_order
+            years.append(-1 if year is None else min(max(year, 0), _UNKNOWN_YEAR - 1))
+            orders.append(-1 if order is None else min(max(order, 0), _UNKNOWN_ORDER - 1))
             extra_titles = more_titles.get(entry.title)
             if extra_titles is None:
                 extra_titles = more_titles[entry.title] = title_readings(entry.title)
@@ -362,7 +364,7 @@ class SearchIndex:
             if extra_artists is None:
                 extra_artists = more_artists[entry.artist] = artist_readings(entry.artist)
             if extra_titles or extra_artists:
-                self._note_readings(doc, entry.title, title, artists[-1], extra_titles, extra_artists)
+                self._note_readings(doc, title, artists[-1], extra_titles, extra_artists)
         del keys, more_titles, more_artists
         n_docs = len(ids)
         if n_docs == 0:
@@ -401,9 +403,9 @@ class SearchIndex:
         self._df = _Growable(np.int32, df)
         self._dl = _Growable(np.float32, np.maximum(np.bincount(docs, minlength=n_docs), 1))
         self._alive = _Growable(np.bool_, alive)
-        self._ages = _Growable(np.int64, np.frombuffer(ages, dtype=np.int64))
+        self._ages = _Growable(np.int64, _ages(years, orders))
         self._title_hash = _Growable(np.int64, np.fromiter(map(hash, titles), dtype=np.int64, count=n_docs))
-        self._shape = _Growable(np.int32, np.fromiter(map(_shape, titles, artists), dtype=np.int32, count=n_docs))
+        self._shape = _Growable(np.int32, _shapes(titles, artists))
         has_readings = np.zeros(n_docs, dtype=np.bool_)
         has_readings[list(self._readings)] = True
         self._has_readings = _Growable(np.bool_, has_readings)
@@ -758,10 +760,31 @@ def _age(entry: CatalogEntry) -> int:
     return year << 48 | order
 
 
+def _ages(years: array[int], orders: array[int]) -> npt.NDArray[np.int64]:
+    """``_age`` of many songs at once from their clamped years and orders, an unknown one given as -1."""
+    year = np.frombuffer(years, dtype=np.int64)
+    order = np.frombuffer(orders, dtype=np.int64)
+    ages: npt.NDArray[np.int64] = (np.where(year < 0, _UNKNOWN_YEAR, year) << 48) | np.where(
+        order < 0, _UNKNOWN_ORDER, order
+    )
+    return ages
+
+
 def _shape(title: str, artist: str) -> int:
     """The title's length, the artist's and how many distinct words both hold, packed in one int32."""
-    words = len(set(title.split()) | set(artist.split()))
+    words = len(set(f"{title} {artist}".split()))
     return min(len(title), 1023) | min(len(artist), 1023) << 10 | min(words, 1023) << 20
+
+
+def _shapes(titles: list[str], artists: list[str]) -> npt.NDArray[np.int32]:
+    """``_shape`` of many songs at once (maps of builtins: no Python frame per song)."""
+    n = len(titles)
+    title_length = np.minimum(np.fromiter(map(len, titles), dtype=np.int32, count=n), 1023)
+    artist_length = np.minimum(np.fromiter(map(len, artists), dtype=np.int32, count=n), 1023)
+    both = map(str.split, map("{} {}".format, titles, artists))
+    words = np.minimum(np.fromiter(map(len, map(set, both)), dtype=np.int32, count=n), 1023)
+    shapes: npt.NDArray[np.int32] = title_length | artist_length << 10 | words << 20
+    return shapes
 
 
 def _unpack(shapes: npt.NDArray[np.int32]) -> Shape:
