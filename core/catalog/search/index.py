@@ -1,6 +1,6 @@
 """An in-memory fuzzy search index over the song catalog.
 
-Search runs in two stages so its cost does not grow with a full scan of the
+Search runs in stages so its cost does not grow with a full scan of the
 catalog:
 
 1. candidate generation — an inverted index of character trigrams (taken per
@@ -10,7 +10,8 @@ catalog:
    two edits of a query word (found through a SymSpell-style deletion map) join
    as extra features, because a typo in a short word destroys most of its
    trigrams.  The commonest trigrams are pruned MaxScore-style, and only a
-   bounded number (``_RERANK``) of the best documents go on;
+   bounded number (``_RERANK``) of the best documents go on, with the songs
+   titled exactly what was typed, however many others share its words;
 2. re-ranking — those candidates are compared with the query by rapidfuzz on the
    title, the artist and both "title artist" orders, for the full text and for
    the other ways it is typed (the title without its bracket part, a subtitle,
@@ -25,6 +26,9 @@ catalog:
 Memory layout: postings built in bulk live in two numpy arrays (CSR offsets and
 document numbers); later additions go to a small dict overlay, removals leave
 tombstones, and the overlay is merged back with a numpy sort once it grows large.
+Per song, numpy columns hold its age, text shape and title hashes; the other
+readings exist only for the songs that have them, as tuples shared by every song
+with the same title or artist text.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ _FUZZY_WORD_MAX: Final = 24
 _NEAR_WORDS_MAX: Final = 6
 _NEAR_WORD_FACTOR: Final = 0.8
 _DOUBLE_DELETION_MIN: Final = 6
+_NEAR_MEMO_MAX: Final = 50_000
 _THRESHOLD_STEPS: Final = (0.6, 0.4, 0.2, 0.0)  # the last step keeps every touched song
 _STRIPPED_FACTOR: Final = 0.97
 _COVERAGE_WEIGHT: Final = 0.15
@@ -143,9 +148,6 @@ class SearchAnswer:
 
 _EMPTY: Final = SearchAnswer(hits=(), confident=False)
 _Readings = tuple[tuple[str, float], ...]
-# A song's other readings as parallel columns: titles, artists, worth, whether the title is the full
-# one, and their shapes (see ``_shape``).
-_Rows = tuple[tuple[str, ...], tuple[str, ...], tuple[float, ...], tuple[bool, ...], tuple[int, ...]]
 _Scores = npt.NDArray[np.float64]
 
 
@@ -206,10 +208,14 @@ class SearchIndex:
     Mutations (``add``, ``remove``) must be serialised by the caller — a single
     asyncio event loop does that naturally — and must not run while a search
     is in progress on another thread.  Any number of searches may run
-    concurrently with each other: a search keeps no shared scratch state.
+    concurrently with each other: the only thing searches share is a memo of
+    typo neighbours, whose entries are filled idempotently (the same value
+    whichever search writes it) and dropped by any mutation that adds a word.
 
-    Ties in score are broken by insertion order, so a catalog loaded in
-    popularity order prefers the better-known of two equally good matches.
+    Versions of one title are ordered by the venue's picks, then by age (see
+    ``search``); other ties in score are broken by insertion order, so a
+    catalog loaded in popularity order prefers the better-known of two equally
+    good matches.
     """
 
     def __init__(self, entries: Iterable[CatalogEntry] = ()) -> None:
@@ -220,10 +226,12 @@ class SearchIndex:
         self._slot: dict[str, int] = {}
         # How old each song is as one sortable number (see ``_age``): the original of a title is the oldest.
         self._ages = _Growable(np.int64)
-        # Only for the songs that have them: other readings of the title and artist (see
-        # ``readings``) and the title without its bracket part, which names its versions.
-        self._readings: dict[int, _Rows] = {}
-        self._bases: dict[int, str] = {}
+        # Other readings of each song's title and artist (see ``readings``): numbers into lists of
+        # readings shared by every song with the same title or artist text; 0 means none.
+        self._title_readings: list[_Readings] = [()]
+        self._artist_readings: list[_Readings] = [()]
+        self._title_reading = _Growable(np.int32)
+        self._artist_reading = _Growable(np.int32)
         self._alive = _Growable(np.bool_)
         # hash() of each song's title and of its title without brackets: songs titled exactly what
         # was typed join the candidates even when hundreds of others share its words ("love").
@@ -231,7 +239,6 @@ class SearchIndex:
         self._base_hash = _Growable(np.int64)
         # What the re-ranker would otherwise recount per query: text lengths and distinct words.
         self._shape = _Growable(np.int32)
-        self._has_readings = _Growable(np.bool_)
         self._dl = _Growable(np.float32)
         self._vocab: dict[str, int] = {}
         self._df = _Growable(np.int32)
@@ -240,6 +247,9 @@ class SearchIndex:
         self._overlay: dict[int, list[int]] = {}
         self._overlay_size = 0
         self._deletes: dict[str, list[str]] = {}
+        # Query words looked up before and their neighbours: words recur from query to query
+        # ("love", "heart"), and the neighbours change only when a new word joins the catalog.
+        self._near_memo: dict[str, tuple[str, ...]] = {}
         self._bulk_load(entries)
 
     # -- mutation ---------------------------------------------------------------
@@ -254,12 +264,12 @@ class SearchIndex:
         self._titles.append(title)
         self._artists.append(artist)
         self._ages.append(_age(entry))
-        self._note_readings(doc, title, artist, title_readings(entry.title), artist_readings(entry.artist))
-        self._has_readings.append(doc in self._readings)
+        self._title_reading.append(_numbered(self._title_readings, title_readings(entry.title)))
+        self._artist_reading.append(_numbered(self._artist_readings, artist_readings(entry.artist)))
         self._slot[entry.song_id] = doc
         self._alive.append(True)
         self._title_hash.append(hash(title))
-        self._base_hash.append(hash(self._bases.get(doc, title)))
+        self._base_hash.append(hash(self._base(doc)))
         self._shape.append(_shape(title, artist))
         grams = _features(title) | _features(artist)
         self._dl.append(float(max(1, len(grams))))
@@ -288,25 +298,16 @@ class SearchIndex:
             self._df.data[self._vocab[gram]] -= 1
         self._titles[doc] = ""
         self._artists[doc] = ""
-        self._readings.pop(doc, None)
-        self._bases.pop(doc, None)
-        self._has_readings.data[doc] = False
+        self._title_reading.data[doc] = 0
+        self._artist_reading.data[doc] = 0
         return True
 
-    def _note_readings(
-        self, doc: int, title: str, artist: str, more_titles: _Readings, more_artists: _Readings
-    ) -> None:
-        # The title read another way goes with the full artist, the full title with the lead artist:
-        # nobody types a subtitle with half the credits.
-        rows = [(other, artist, worth, False) for other, worth in more_titles]
-        rows += [(title, other, worth, True) for other, worth in more_artists]
-        if rows:
-            titles, artists, worths, full = zip(*rows, strict=True)
-            shapes = tuple(_shape(t, a) for t, a in zip(titles, artists, strict=True))
-            self._readings[doc] = (titles, artists, worths, full, shapes)
-        base = next((other for other, worth in more_titles if worth == BASE_FACTOR), None)
-        if base is not None:
-            self._bases[doc] = base
+    def _base(self, doc: int) -> str:
+        """The song's title without its bracketed part, which names the versions of one title."""
+        more = self._title_readings[int(self._title_reading.data[doc])]
+        if more and more[0][1] == BASE_FACTOR:
+            return more[0][0]
+        return self._titles[doc]
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -327,8 +328,11 @@ class SearchIndex:
         spans = array("q")
         ids, titles, artists, slot = self._ids, self._titles, self._artists, self._slot
         replaced: list[int] = []
-        more_titles: dict[str, _Readings] = {}
-        more_artists: dict[str, _Readings] = {}
+        # Each distinct title or artist text is read once; its songs share the number of its readings.
+        title_number: dict[str, int] = {}
+        artist_number: dict[str, int] = {}
+        title_numbers = array("i")
+        artist_numbers = array("i")
         years = array("q")
         orders = array("q")
         for entry in entries:
@@ -346,26 +350,23 @@ class SearchIndex:
             if previous is not None:
                 replaced.append(previous)
                 ids[previous] = None
-                self._readings.pop(previous, None)
-                self._bases.pop(previous, None)
-            doc = len(ids)
-            slot[entry.song_id] = doc
+                title_numbers[previous] = artist_numbers[previous] = 0
+            slot[entry.song_id] = len(ids)
             ids.append(entry.song_id)
-            title = keys[entry.title][0]
-            titles.append(title)
+            titles.append(keys[entry.title][0])
             artists.append(keys[entry.artist][0])
             year, order = entry.year, entry.catalog_order
             years.append(-1 if year is None else min(max(year, 0), _UNKNOWN_YEAR - 1))
             orders.append(-1 if order is None else min(max(order, 0), _UNKNOWN_ORDER - 1))
-            extra_titles = more_titles.get(entry.title)
-            if extra_titles is None:
-                extra_titles = more_titles[entry.title] = title_readings(entry.title)
-            extra_artists = more_artists.get(entry.artist)
-            if extra_artists is None:
-                extra_artists = more_artists[entry.artist] = artist_readings(entry.artist)
-            if extra_titles or extra_artists:
-                self._note_readings(doc, title, artists[-1], extra_titles, extra_artists)
-        del keys, more_titles, more_artists
+            number = title_number.get(entry.title)
+            if number is None:
+                number = title_number[entry.title] = _numbered(self._title_readings, title_readings(entry.title))
+            title_numbers.append(number)
+            number = artist_number.get(entry.artist)
+            if number is None:
+                number = artist_number[entry.artist] = _numbered(self._artist_readings, artist_readings(entry.artist))
+            artist_numbers.append(number)
+        del keys, title_number, artist_number
         n_docs = len(ids)
         if n_docs == 0:
             return
@@ -406,13 +407,12 @@ class SearchIndex:
         self._ages = _Growable(np.int64, _ages(years, orders))
         self._title_hash = _Growable(np.int64, np.fromiter(map(hash, titles), dtype=np.int64, count=n_docs))
         self._shape = _Growable(np.int32, _shapes(titles, artists))
-        has_readings = np.zeros(n_docs, dtype=np.bool_)
-        has_readings[list(self._readings)] = True
-        self._has_readings = _Growable(np.bool_, has_readings)
-        bases = self._bases
-        self._base_hash = _Growable(
-            np.int64, np.fromiter((hash(bases.get(d, t)) for d, t in enumerate(titles)), dtype=np.int64, count=n_docs)
-        )
+        self._title_reading = _Growable(np.int32, np.frombuffer(title_numbers, dtype=np.int32))
+        self._artist_reading = _Growable(np.int32, np.frombuffer(artist_numbers, dtype=np.int32))
+        base_hash = self._title_hash.data.copy()
+        for doc in np.flatnonzero(self._title_reading.data[:n_docs]).tolist():
+            base_hash[doc] = hash(self._base(doc))
+        self._base_hash = _Growable(np.int64, base_hash)
         for gram in vocab:
             if gram[0] == _WORD:
                 self._add_deletions(gram[1:])
@@ -421,6 +421,7 @@ class SearchIndex:
         # SymSpell-style: a word is reachable from every string one deletion
         # away, so a query word and a catalog word within about two edits share
         # a key (or one is a deletion of the other).
+        self._near_memo.clear()  # a new word may be near any word looked up before
         if len(word) >= _FUZZY_WORD_MIN:
             for deleted in _deletions(word):
                 self._deletes.setdefault(deleted, []).append(word)
@@ -542,10 +543,19 @@ class SearchIndex:
         coverage: npt.NDArray[np.float64] = np.minimum(found_mass / total, 1.0)
         return found, coverage
 
-    def _near_words(self, word: str) -> list[str]:
+    def _near_words(self, word: str) -> tuple[str, ...]:
         """Catalog words within about two edits of ``word`` (not ``word`` itself), closest first."""
         if len(word) < _FUZZY_WORD_MIN or len(word) > _FUZZY_WORD_MAX:
-            return []
+            return ()
+        known = self._near_memo.get(word)
+        if known is None:
+            known = self._find_near_words(word)
+            if len(self._near_memo) >= _NEAR_MEMO_MAX:
+                self._near_memo.clear()
+            self._near_memo[word] = known
+        return known
+
+    def _find_near_words(self, word: str) -> tuple[str, ...]:
         get = self._deletes.get
         vocab = self._vocab
         found: set[str] = set(get(word, ()))
@@ -563,8 +573,8 @@ class SearchIndex:
                     found.update(get(deleted[:j] + deleted[j + 1 :], ()))
         found.discard(word)
         if len(found) > _NEAR_WORDS_MAX:
-            return sorted(found, key=lambda other: -fuzz.ratio(word, other))[:_NEAR_WORDS_MAX]
-        return list(found)
+            return tuple(sorted(found, key=lambda other: -fuzz.ratio(word, other))[:_NEAR_WORDS_MAX])
+        return tuple(found)
 
     def search(self, query: str, limit: int = 10, picks: Mapping[str, int] | None = None) -> SearchAnswer:
         """Find the songs best matching ``query``, best first, at most ``limit`` of them.
@@ -655,21 +665,32 @@ class SearchIndex:
         artists = [own_artists[d] for d in docs]
         at_docs = np.asarray(docs, dtype=np.intp)
         shape = self._shape.data[at_docs].astype(np.int32, copy=False)
-        readings = self._readings
-        # Most songs are read only as written; the few with other readings add rows after theirs.
+        title_readings, artist_readings = self._title_readings, self._artist_readings
+        title_reading = self._title_reading.data[at_docs].astype(np.int32, copy=False)
+        artist_reading = self._artist_reading.data[at_docs].astype(np.int32, copy=False)
+        # Most songs are read only as written; the few with other readings add rows after theirs:
+        # the title read another way with the full artist, the full title with the lead artist
+        # (nobody types a subtitle with half the credits).
         owners: list[int] = []
         full_title: list[bool] = []
         worth: list[float] = []
         extra_shapes: list[int] = []
-        for position in np.flatnonzero(self._has_readings.data[at_docs]).tolist():
-            more = readings.get(docs[position])
-            if more is not None:
-                titles.extend(more[0])
-                artists.extend(more[1])
-                worth.extend(more[2])
-                full_title.extend(more[3])
-                extra_shapes.extend(more[4])
-                owners.extend([position] * len(more[0]))
+        for position in np.flatnonzero(title_reading | artist_reading).tolist():
+            title, artist = titles[position], artists[position]
+            for other, value in title_readings[int(title_reading[position])]:
+                titles.append(other)
+                artists.append(artist)
+                worth.append(value)
+                full_title.append(False)
+                extra_shapes.append(_shape(other, artist))
+                owners.append(position)
+            for other, value in artist_readings[int(artist_reading[position])]:
+                titles.append(title)
+                artists.append(other)
+                worth.append(value)
+                full_title.append(True)
+                extra_shapes.append(_shape(title, other))
+                owners.append(position)
         n = len(docs)
         if not owners:
             best, by_title = score_readings(query, titles, artists, _unpack(shape))
@@ -710,7 +731,7 @@ class SearchIndex:
             if len(groups) > limit and score_of[i] < score_of[groups[limit][0]] - _VERSION_SLACK:
                 break
             doc = docs[i]
-            group_key = (self._bases.get(doc, self._titles[doc]), None if title_alone[i] else self._artists[doc])
+            group_key = (self._base(doc), None if title_alone[i] else self._artists[doc])
             at = open_groups.get(group_key)
             if at is not None and score_of[i] >= score_of[groups[at][0]] - _VERSION_SLACK:
                 groups[at].append(i)
@@ -758,6 +779,14 @@ def _age(entry: CatalogEntry) -> int:
     order = entry.catalog_order
     order = _UNKNOWN_ORDER if order is None else min(max(order, 0), _UNKNOWN_ORDER - 1)
     return year << 48 | order
+
+
+def _numbered(shelf: list[_Readings], readings: _Readings) -> int:
+    """The number of ``readings`` on ``shelf``, put there if new; 0 (the empty entry) for none."""
+    if not readings:
+        return 0
+    shelf.append(readings)
+    return len(shelf) - 1
 
 
 def _ages(years: array[int], orders: array[int]) -> npt.NDArray[np.int64]:
