@@ -264,8 +264,8 @@ class SearchIndex:
         self._titles.append(title)
         self._artists.append(artist)
         self._ages.append(_age(entry))
-        self._title_reading.append(_numbered(self._title_readings, title_readings(entry.title)))
-        self._artist_reading.append(_numbered(self._artist_readings, artist_readings(entry.artist)))
+        self._title_reading.append(_numbered(self._title_readings, title_readings(entry.title, title)))
+        self._artist_reading.append(_numbered(self._artist_readings, artist_readings(entry.artist, artist)))
         self._slot[entry.song_id] = doc
         self._alive.append(True)
         self._title_hash.append(hash(title))
@@ -360,11 +360,13 @@ class SearchIndex:
             orders.append(-1 if order is None else min(max(order, 0), _UNKNOWN_ORDER - 1))
             number = title_number.get(entry.title)
             if number is None:
-                number = title_number[entry.title] = _numbered(self._title_readings, title_readings(entry.title))
+                more = title_readings(entry.title, titles[-1])
+                number = title_number[entry.title] = _numbered(self._title_readings, more)
             title_numbers.append(number)
             number = artist_number.get(entry.artist)
             if number is None:
-                number = artist_number[entry.artist] = _numbered(self._artist_readings, artist_readings(entry.artist))
+                more = artist_readings(entry.artist, artists[-1])
+                number = artist_number[entry.artist] = _numbered(self._artist_readings, more)
             artist_numbers.append(number)
         del keys, title_number, artist_number
         n_docs = len(ids)

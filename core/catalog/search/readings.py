@@ -64,8 +64,9 @@ def base_title(title: str) -> str:
     return normalize(kept) or normalize(title)
 
 
-def title_readings(title: str) -> tuple[tuple[str, float], ...]:
-    """Normalised readings of ``title`` besides the full one, each with its worth (0..1).
+def title_readings(title: str, full: str | None = None) -> tuple[tuple[str, float], ...]:
+    """Normalised readings of ``title`` besides the full one (``full``, if the caller has it), each
+    with its worth (0..1).
 
     Promises: the title without its bracketed parts ("pyt" for "P.Y.T. (Pretty Young Thing)"), and
     a bracket's text alone when it reads as a title of its own (another script, or several words
@@ -74,7 +75,8 @@ def title_readings(title: str) -> tuple[tuple[str, float], ...]:
     """
     if "(" not in title and "[" not in title and "（" not in title and "［" not in title:
         return ()
-    full = normalize(title)
+    if full is None:
+        full = normalize(title)
     found: dict[str, float] = {}
     base = base_title(title)
     if base and base != full:
@@ -86,13 +88,14 @@ def title_readings(title: str) -> tuple[tuple[str, float], ...]:
     return tuple(found.items())
 
 
-def artist_readings(artist: str) -> tuple[tuple[str, float], ...]:
-    """Normalised readings of ``artist`` besides the full one: the lead artist of several
-    ("queen" for "Queen & David Bowie", "rihanna" for "Rihanna feat. Drake"), if there is one."""
+def artist_readings(artist: str, full: str | None = None) -> tuple[tuple[str, float], ...]:
+    """Normalised readings of ``artist`` besides the full one (``full``, if the caller has it): the
+    lead artist of several ("queen" for "Queen & David Bowie", "rihanna" for "Rihanna feat. Drake"),
+    if there is one."""
     parts = _ARTIST_SPLIT.split(artist, maxsplit=1)
     if len(parts) < 2:
         return ()
     lead = normalize(parts[0])
-    if len(lead) < 2 or lead == "the" or lead == normalize(artist):
+    if len(lead) < 2 or lead == "the" or lead == (normalize(artist) if full is None else full):
         return ()
     return ((lead, FIRST_ARTIST_FACTOR),)
