@@ -524,11 +524,10 @@ class SearchIndex:
         scores = np.bincount(
             np.concatenate(parts), weights=np.repeat(np.asarray(used), lengths), minlength=len(self._ids)
         )
-        # nonzero on a boolean mask is several times faster than on floats.
-        touched = np.flatnonzero(scores > 0.0)
+        # nonzero on a boolean mask is several times faster than on floats; the dead are masked
+        # over the whole array at once, which is cheaper than picking them out of the touched.
+        touched = np.flatnonzero(np.logical_and(scores > 0.0, self._alive.data[: len(scores)]))
         mass = scores[touched]
-        alive = self._alive.data[touched]
-        touched, mass = touched[alive], mass[alive]
         rerank = _RERANK_LARGE if n_alive >= _LARGE_CATALOG else _RERANK
         found, found_mass = touched, mass
         for step in _THRESHOLD_STEPS[:-1]:
