@@ -30,6 +30,7 @@ from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
+from storage.picks import SqlPickHistory
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -113,7 +114,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         clock = SystemClock()
         song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine)
-        search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread)
+        search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
+                               picks=SqlPickHistory(engine))
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)

@@ -172,6 +172,7 @@ class Steps:
             raise self.refuse(key, limit=error.limit) from None
         except SongAlreadyQueued:
             raise self.refuse("request.duplicate", song=self.say.song(ref)) from None
+        self.search.note_pick(ref.song_id)
         song_text = self.say.song(ref)
         if result.position is None or result.eta_seconds is None:
             text = self.say("request.queued.paused", song=song_text)

@@ -159,3 +159,26 @@ def test_a_console_singers_reminders_are_printed_into_the_console(tmp_path: Path
     transcript = "".join(seen)
     assert "Traceback" not in transcript
     assert transcript.count("bot → Ann: You're up now") == 1 and transcript.count("bot → Bob: You're next") == 1
+
+
+def test_the_version_singers_picked_comes_first_after_a_restart(tmp_path: Path) -> None:
+    """The service reads this venue's picks from the show log: a restarted console offers first the
+    version of 'Dreams' a singer chose the night before, whichever order the catalog alone gave."""
+    url = seeded_database(tmp_path)
+
+    def session(*script: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "karaoke.cli", "chat"], input="\n".join(script) + "\n",
+                              capture_output=True, text=True, env=environment(url), cwd=REPO, timeout=120)
+        assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
+        return done.stdout
+
+    before = session(":as ann", ":room private", "/search dreams", ":quit")
+    said = [line.strip().removeprefix("bot: ") for line in before.splitlines()]
+    order = [line.split(". ", 1)[1] for line in said if line.startswith(("1. ", "2. "))]
+    assert len(order) == 2 and all(song.startswith("Dreams — ") for song in order), before
+    opened = session(":as kim", ":room bar", "/open Friday Night", ":quit")
+    code = opened.split("Join code: ")[1][:5]
+    picked = session(":as ann", ":room private", f"/join {code}", "/request dreams", ":press 2", ":quit")
+    assert f"Queued {order[1]}" in picked, picked
+    after = session(":as cat", ":room private", "/search dreams", ":quit")
+    assert f"1. {order[1]}" in after and f"2. {order[0]}" in after, after

@@ -30,3 +30,13 @@ async def test_a_confident_request_is_one_rotation_command_and_reads_nothing_bac
     answer = await night.say("bob", "bar", "/request africa toto")
     assert answer == "Queued Africa — Toto. You're 2nd, about 6 min."
     assert (night.store.loads - loads, night.store.appends - appends) == (0, 1)
+
+
+async def test_a_song_picked_in_chat_comes_first_among_its_versions_at_once() -> None:
+    night = await Night().start()
+    await night.open("kim", "bar")
+    assert await night.say("ann", "bar", "/request dreams") == "Which one did you mean by “dreams”? Pick one:"
+    first, second = [b.label for r in night.last for b in r.buttons if b.label.startswith("Dreams")]
+    assert (await night.press("ann", "bar", second)).startswith(f"Queued {second}.")
+    lines = (await night.say("bob", "dm", "/search dreams")).splitlines()
+    assert lines[1:3] == [f"1. {second}", f"2. {first}"]
