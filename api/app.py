@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
+from api.request_ids import RequestIds
 from api.routes import health, notices, shows, songs, stream
 
 _DOCS_PAGES = frozenset({"/docs", "/redoc"})
@@ -59,7 +60,9 @@ def create_app(
     app.add_middleware(_DocsStayHome)
     app.state.services = services
     app.state.telegram_username = telegram_username
-    install_error_handlers(app)
+    install_error_handlers(app, services.outages)
+    # Outermost of ours: every log line written while answering a request carries its id.
+    app.add_middleware(RequestIds)
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(health.router)
     v1.include_router(songs.router)

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.reminders import NoticeLog
+from core.repeat import Outages
 from core.rotation import RotationService
 
 
@@ -44,6 +45,11 @@ class ApiServices(Protocol):
     @property
     def admin_token(self) -> str:
         """The token every write needs."""
+        ...
+
+    @property
+    def outages(self) -> Outages:
+        """Tells a database outage (answered 503) from other failures."""
         ...
 
     async def readiness_problem(self) -> str | None:

@@ -27,7 +27,7 @@ from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
 from storage import migrate
 from storage.chat_directory import SqlChatDirectory
-from storage.db import create_engine
+from storage.db import DatabaseOutages, create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
 from storage.picks import SqlPickHistory
@@ -83,6 +83,8 @@ class Container:
     messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
+    # Recognises database outages for the API and the background loops, and logs each outage once.
+    outages: DatabaseOutages
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -91,8 +93,9 @@ class Container:
                 await conn.execute(text("SELECT 1"))
             if not await migrate.is_at_head(self.engine):
                 return "The database schema is not at the newest migration."
-        except Exception:
-            logger.warning("readiness check failed", exc_info=True)
+        except Exception as error:
+            if not self.outages.absorbs(error):
+                logger.warning("readiness check failed", exc_info=True)
             return "The database does not answer."
         if not self.search.ready:
             return "The search index is still being built."
@@ -107,6 +110,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     single-machine setup (PostgreSQL deployments migrate in a release step).
     """
     engine = create_engine(settings.database_url)
+    outages = DatabaseOutages(engine, monotonic=time.monotonic)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)
@@ -115,7 +119,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine)
         search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
-                               picks=SqlPickHistory(engine))
+                               picks=SqlPickHistory(engine), outages=outages)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
@@ -141,16 +145,18 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
                                      tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
-                                     messages_queued=queued),
+                                     messages_queued=queued, outages=outages),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
-                                     poll_seconds=settings.inbox_poll_seconds),
+                                     poll_seconds=settings.inbox_poll_seconds, outages=outages),
             scheduler=scheduler,
             messages_queued=queued,
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
+            outages=outages,
         )
         yield container
     finally:
+        await outages.close()
         await engine.dispose()
 
 
@@ -182,7 +188,8 @@ async def background(
     sending_turn = SqlSendingTurn(container.engine, time.monotonic)
     dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
-                            queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
+                            queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
+                            outages=container.outages)
     container.search.start(settings.catalog_poll_seconds)
     parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
