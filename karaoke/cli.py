@@ -24,6 +24,7 @@ from core.catalog.importers import (
 )
 from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
+from karaoke.demo import load_demo
 from karaoke.logs import configure_logging
 from karaoke.platforms import platforms
 from karaoke.settings import Settings
@@ -286,16 +287,13 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
 
 
 async def _load_demo(container: Container) -> None:
-    count = await container.songs.count()
-    if count > 0:
-        print(f"The catalog has {count:,} songs; the demo catalog is not loaded.", flush=True)
-        return
-    path = container.settings.demo_catalog
-    if not path.is_file():
-        logger.warning("demo catalog %s not found; starting with an empty catalog", path)
-        return
-    print(f"Loading the demo catalog from {path}…", flush=True)
-    _print_report(await import_file(container, path))
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    report = await load_demo(container.songs, container.settings.demo_catalog,
+                             lambda path: import_file(container, path), say=say)
+    if report is not None:
+        _print_report(report)
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:
