@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -26,6 +28,7 @@ from core.delivery import Delivered, OutboxItem, SendOutcome
 from karaoke.bootstrap import Container, background, build
 from karaoke.logs import quiet_scheduler
 from tests.conftest import ADMIN_TOKEN, fresh_database, run_outside_transactions, settings_for
+from tests.integration.test_cli import _env, _free_port, _Running
 
 pytestmark = pytest.mark.postgres
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -200,3 +203,59 @@ async def test_connections_terminated_under_the_service_answer_503_not_500_and_i
         assert not any(r.exc_info for r in caplog.records)
         async with container.engine.connect() as conn:
             assert (await conn.execute(text("SELECT 1"))).scalar() == 1
+
+
+class RelayThread:
+    """A ``Relay`` on an event loop of its own thread, for a service running as another process."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.relay = Relay(host, port)
+
+    def call(self, action: Callable[[], Awaitable[None]]) -> None:
+        asyncio.run_coroutine_threadsafe(action(), self.loop).result(10)
+
+    def stop(self) -> None:
+        self.call(self.relay.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_the_running_service_logs_two_lines_for_an_outage_however_busy_it_is(pg_db: str, tmp_path: Path) -> None:
+    target = make_url(pg_db)
+    relay = RelayThread(target.host or "127.0.0.1", target.port or 5432)
+    relay.call(relay.relay.open)
+    url = target.set(host="127.0.0.1", port=relay.relay.port).render_as_string(hide_password=False)
+    port = _free_port()
+    env = _env(database_url=url, admin_token=ADMIN_TOKEN, log_level="INFO", inbox_poll_seconds="0.05",
+               outbox_poll_seconds="0.05", catalog_poll_seconds="0.05")
+    served = _Running(tmp_path, env, "serve", "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        served.until(lambda line: line.startswith("Karaoke is up"))
+        log_before = len(served.log.read_text().splitlines())
+        relay.call(relay.relay.close)
+        answers: list[httpx.Response] = []
+        with httpx.Client(base_url=base, timeout=15) as http:
+            began = time.monotonic()
+            while time.monotonic() - began < 2.0:  # two seconds of outage, the API asked all the while
+                answers.append(http.get("/api/v1/shows"))
+                answers.append(http.post("/api/v1/shows", json={"name": "Night"}, headers=ADMIN))
+            relay.call(relay.relay.open)
+            for _ in range(100):
+                if http.get("/api/v1/shows").status_code == 200:
+                    break
+                time.sleep(0.1)
+            assert http.get("/api/v1/readyz").status_code == 200
+            time.sleep(1.5)  # the probe's second line
+    finally:
+        log = served.stop()
+        relay.stop()
+    assert len(answers) > 20 and {a.status_code for a in answers} == {503}
+    assert all(a.json()["error"]["code"] == "unavailable" and a.headers["retry-after"] for a in answers)
+    during = [line for line in log.splitlines()[log_before:] if " WARNING " in line or " ERROR " in line]
+    said = [line.split(": ", 1)[1].split(" (")[0].split(",")[0] for line in during]
+    assert said == ["the database is unreachable", "the database answers again"], "\n".join(during)
+    assert "Traceback" not in "\n".join(log.splitlines()[log_before:])
