@@ -14,8 +14,9 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -214,7 +215,7 @@ class RelayThread:
         self.thread.start()
         self.relay = Relay(host, port)
 
-    def call(self, action: Callable[[], Awaitable[None]]) -> None:
+    def call(self, action: Callable[[], Coroutine[Any, Any, None]]) -> None:
         asyncio.run_coroutine_threadsafe(action(), self.loop).result(10)
 
     def stop(self) -> None:
