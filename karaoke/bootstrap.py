@@ -171,14 +171,15 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         await engine.dispose()
 
 
-def _platform_loop(loop: Callable[[], Awaitable[None]]) -> Repeat:
-    """A platform's own endless loop (a poller), started again a second later should it ever fail."""
+def _platform_loop(loop: Callable[[], Awaitable[None]], outages: DatabaseOutages) -> Repeat:
+    """A platform's own endless loop (a poller), started again a second later should it ever fail (a poller
+    failing because the database is away is the outage's, logged once)."""
 
     async def run() -> bool:
         await loop()
         return False
 
-    return Repeat(getattr(loop, "__qualname__", "platform-loop"), run, idle_seconds=1.0)
+    return Repeat(getattr(loop, "__qualname__", "platform-loop"), run, idle_seconds=1.0, outages=outages)
 
 
 @asynccontextmanager
@@ -207,7 +208,7 @@ async def background(
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
         parts += [container.reminders, dispatcher]
-    parts += [_platform_loop(loop) for loop in extra]
+    parts += [_platform_loop(loop, container.outages) for loop in extra]
     for part in parts:
         part.start()
     if senders:
