@@ -10,7 +10,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
+from api.metrics import TimeRequests
+from api.metrics import router as metrics_router
 from api.pages import router as pages_router
+from api.request_ids import RequestIds
 from api.routes import health, notices, shows, songs, stream
 
 _DOCS_PAGES = frozenset({"/docs", "/redoc"})
@@ -59,7 +62,11 @@ def create_app(
     app.add_middleware(_DocsStayHome)
     app.state.services = services
     app.state.telegram_username = telegram_username
-    install_error_handlers(app)
+    install_error_handlers(app, services.outages)
+    # Outside the 503 answer, so a request answered 503 is timed with its status.
+    app.add_middleware(TimeRequests, metrics=services.metrics)
+    # Outermost of ours: every log line written while answering a request carries its id.
+    app.add_middleware(RequestIds)
     v1 = APIRouter(prefix="/api/v1")
     v1.include_router(health.router)
     v1.include_router(songs.router)
@@ -68,6 +75,7 @@ def create_app(
     v1.include_router(stream.router)
     app.include_router(v1)
     app.include_router(pages_router)
+    app.include_router(metrics_router)
     for router in extra_routers:
         app.include_router(router)
     return app

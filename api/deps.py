@@ -11,11 +11,36 @@ from dataclasses import dataclass
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry, Histogram
 
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.reminders import NoticeLog
+from core.repeat import Outages
 from core.rotation import RotationService
+
+
+class Metrics(Protocol):
+    """What the API needs of the service's metrics."""
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """Every instrument of this service instance."""
+        ...
+
+    @property
+    def requests(self) -> Histogram:
+        """Request durations, labelled ``method``, ``route`` (the template) and ``status``."""
+        ...
+
+    @property
+    def token(self) -> str:
+        """The bearer token a scraper must send."""
+        ...
+
+    async def refresh(self) -> None:
+        """Read what is measured at scrape time (the queue depths)."""
+        ...
 
 
 class ApiServices(Protocol):
@@ -44,6 +69,16 @@ class ApiServices(Protocol):
     @property
     def admin_token(self) -> str:
         """The token every write needs."""
+        ...
+
+    @property
+    def outages(self) -> Outages:
+        """Tells a database outage (answered 503) from other failures."""
+        ...
+
+    @property
+    def metrics(self) -> Metrics:
+        """The Prometheus registry and instruments of this instance (``/metrics``)."""
         ...
 
     async def readiness_problem(self) -> str | None:

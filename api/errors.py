@@ -10,8 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.envelope import error_body
+from core.repeat import Outages
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,10 @@ _CODES = {
     413: "too-large",
     503: "unavailable",
 }
+
+
+# What a client is told to wait before trying again while the database is unreachable.
+RETRY_AFTER_SECONDS = 2
 
 
 class FieldError(BaseModel):
@@ -91,8 +97,44 @@ def _location(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    """Make every failure answer with the envelope: validation 400, HTTP errors by status, the rest 500."""
+class _OutagesAnswer503:
+    """Pure ASGI, just inside Starlette's last-resort 500 handler: a failure that ``outages`` recognises as a
+    database outage is answered 503 ``unavailable`` with ``Retry-After``, and logged once per outage there,
+    instead of a 500 and a traceback per request. Anything else goes on to the 500 handler as before."""
+
+    def __init__(self, app: ASGIApp, outages: Outages) -> None:
+        self.app = app
+        self.outages = outages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as error:
+            if not self.outages.absorbs(error):
+                raise
+            if started:
+                return  # a stream cut short by the outage: nothing more can be said on it
+            answer = envelope(503, "unavailable", "The database is unavailable; try again shortly.",
+                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            await answer(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI, outages: Outages | None = None) -> None:
+    """Make every failure answer with the envelope: validation 400, HTTP errors by status, a database outage
+    (as ``outages`` recognises it) 503 with ``Retry-After``, the rest 500."""
+    if outages is not None:
+        app.add_middleware(_OutagesAnswer503, outages=outages)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, error: ApiError) -> JSONResponse:
@@ -123,6 +165,7 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorEnvelope, "description": "Invalid input"},
     500: {"model": ErrorEnvelope, "description": "Unexpected failure"},
+    503: {"model": ErrorEnvelope, "description": "The database is unavailable for now (see Retry-After)"},
 }
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorEnvelope, "description": "Missing or wrong bearer token"},

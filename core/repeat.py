@@ -4,6 +4,8 @@ The service's background parts (the inbox worker, the dispatcher, the search ind
 reminders' follower) are each a step that says whether it found work. After work the step runs
 again at once; idle, it waits for its wake-up event or ``idle_seconds``, whichever comes first. A
 step that fails is logged and retried after the idle wait, so a database hiccup never ends a loop.
+A failure that ``Outages`` recognises as an outage of what the service stands on (its database) is
+not logged by the loop: the outage is logged once, where it is recognised, not once per tick.
 """
 
 from __future__ import annotations
@@ -12,8 +14,27 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
+
+
+class Outages(Protocol):
+    """Tells an outage of the service's database apart from other failures (the composition root
+    hands in one that knows the driver's errors)."""
+
+    def absorbs(self, error: BaseException) -> bool:
+        """Whether ``error`` comes from an outage. If it does, the outage is noted, its start and its end
+        are logged once each, and the caller logs nothing more about it."""
+        ...
+
+
+class NoOutages:
+    """Knows of no outages: every failure is the caller's to log."""
+
+    def absorbs(self, error: BaseException) -> bool:
+        """Never."""
+        return False
 
 
 class Repeat:
@@ -26,14 +47,19 @@ class Repeat:
         *,
         idle_seconds: float | None,
         wake: asyncio.Event | None = None,
+        outages: Outages | None = None,
     ) -> None:
-        """``step`` answers True when it found work; ``idle_seconds`` None waits for ``wake`` alone."""
+        """``step`` answers True when it found work; ``idle_seconds`` None waits for ``wake`` alone.
+
+        A failure that ``outages`` absorbs is retried like any other, without a traceback per try.
+        """
         if idle_seconds is None and wake is None:
             raise ValueError("an idle Repeat needs a wake-up event or a time to look again")
         self.name = name
         self._step = step
         self._idle = idle_seconds
         self._wake = wake
+        self._outages: Outages = outages or NoOutages()
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -62,8 +88,9 @@ class Repeat:
                 self._wake.clear()
             try:
                 busy = await self._step()
-            except Exception:
-                logger.warning("%s failed; retrying", self.name, exc_info=True)
+            except Exception as error:
+                if not self._outages.absorbs(error):
+                    logger.warning("%s failed; retrying", self.name, exc_info=True)
                 busy = False
             if not busy:
                 await self._rest()

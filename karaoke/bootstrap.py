@@ -23,13 +23,14 @@ from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Repeat
 from core.rotation import RotationService
+from karaoke.metrics import ServiceMetrics, TimedSearch, TimedSleeper
 from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
 from storage import migrate
 from storage.chat_directory import SqlChatDirectory
-from storage.db import create_engine
+from storage.db import DatabaseOutages, create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
-from storage.notices import SqlNoticeStore
+from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.picks import SqlPickHistory
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
@@ -74,7 +75,7 @@ class Container:
     chat: ChatBot
     inbox: SqlInbox
     outbox: SqlOutbox
-    notices: SqlNoticeStore
+    notices: SqlNoticeStoreTimed
     notice_log: NoticeLog
     reminders: ReminderTicker
     inbox_worker: InboxWorker
@@ -83,6 +84,10 @@ class Container:
     messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
+    # Recognises database outages for the API and the background loops, and logs each outage once.
+    outages: DatabaseOutages
+    # This instance's Prometheus registry and instruments (GET /metrics).
+    metrics: ServiceMetrics
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -91,8 +96,9 @@ class Container:
                 await conn.execute(text("SELECT 1"))
             if not await migrate.is_at_head(self.engine):
                 return "The database schema is not at the newest migration."
-        except Exception:
-            logger.warning("readiness check failed", exc_info=True)
+        except Exception as error:
+            if not self.outages.absorbs(error):
+                logger.warning("readiness check failed", exc_info=True)
             return "The database does not answer."
         if not self.search.ready:
             return "The search index is still being built."
@@ -107,19 +113,27 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     single-machine setup (PostgreSQL deployments migrate in a release step).
     """
     engine = create_engine(settings.database_url)
+    outages = DatabaseOutages(engine, monotonic=time.monotonic)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
+        admin_token = token or secrets.token_urlsafe(24)
         clock = SystemClock()
+        metrics = ServiceMetrics(
+            token=settings.metrics_token.get_secret_value() if settings.metrics_token else admin_token,
+            queues=lambda: queue_depths(engine), clock=clock, outages=outages,
+            database_down=lambda: outages.down,
+        )
         song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine)
-        search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
-                               picks=SqlPickHistory(engine))
+        search = TimedSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
+                             picks=SqlPickHistory(engine), outages=outages, observe=metrics.search.observe)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
-        notices = SqlNoticeStore(engine)
+        notices = SqlNoticeStoreTimed(
+            engine, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
         inbox = SqlInbox(engine, clock)
         chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
         scheduler = ApschedulerScheduler()
@@ -141,27 +155,31 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
                                      tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
-                                     messages_queued=queued),
+                                     messages_queued=queued, outages=outages),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
-                                     poll_seconds=settings.inbox_poll_seconds),
+                                     poll_seconds=settings.inbox_poll_seconds, outages=outages),
             scheduler=scheduler,
             messages_queued=queued,
-            admin_token=token or secrets.token_urlsafe(24),
+            admin_token=admin_token,
             admin_token_generated=token is None,
+            outages=outages,
+            metrics=metrics,
         )
         yield container
     finally:
+        await outages.close()
         await engine.dispose()
 
 
-def _platform_loop(loop: Callable[[], Awaitable[None]]) -> Repeat:
-    """A platform's own endless loop (a poller), started again a second later should it ever fail."""
+def _platform_loop(loop: Callable[[], Awaitable[None]], outages: DatabaseOutages) -> Repeat:
+    """A platform's own endless loop (a poller), started again a second later should it ever fail (a poller
+    failing because the database is away is the outage's, logged once)."""
 
     async def run() -> bool:
         await loop()
         return False
 
-    return Repeat(getattr(loop, "__qualname__", "platform-loop"), run, idle_seconds=1.0)
+    return Repeat(getattr(loop, "__qualname__", "platform-loop"), run, idle_seconds=1.0, outages=outages)
 
 
 @asynccontextmanager
@@ -180,15 +198,17 @@ async def background(
     settings = container.settings
     # One instance at a time sends for each platform, so the bot's limits hold across instances.
     sending_turn = SqlSendingTurn(container.engine, time.monotonic)
-    dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
+    dispatcher = Dispatcher(container.outbox, senders or {}, container.clock,
+                            TimedSleeper(AsyncioSleeper(), container.metrics), time.monotonic,
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
-                            queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
+                            queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
+                            outages=container.outages)
     container.search.start(settings.catalog_poll_seconds)
     parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
         parts += [container.reminders, dispatcher]
-    parts += [_platform_loop(loop) for loop in extra]
+    parts += [_platform_loop(loop, container.outages) for loop in extra]
     for part in parts:
         part.start()
     if senders:

@@ -24,6 +24,8 @@ from core.catalog.importers import (
 )
 from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
+from karaoke.demo import load_demo
+from karaoke.logs import configure_logging
 from karaoke.platforms import platforms
 from karaoke.settings import Settings
 
@@ -77,34 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _AtDebug(logging.Filter):
-    """Turns the INFO records with these message formats into DEBUG ones, shown only when DEBUG is on."""
-
-    def __init__(self, *formats: str) -> None:
-        super().__init__()
-        self.formats = frozenset(formats)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno == logging.INFO and record.msg in self.formats:
-            record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
-            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
-        return True
-
-
-def configure_logging(level: str) -> None:
-    """Log to stderr at ``level``; INFO says what happened, not every tick of a background job."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports each run of the one-second reminder job at INFO: two lines a second saying nothing.
-    runs = logging.getLogger("apscheduler.executors.default")
-    if not any(isinstance(f, _AtDebug) for f in runs.filters):
-        runs.addFilter(_AtDebug('Running job "%s" (scheduled at %s)', 'Job "%s" executed successfully'))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command; returns the process exit code."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             return asyncio.run(_serve(settings, args))
@@ -253,7 +232,10 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
         async with platforms(container) as chat:
             # The venue screen's QR code opens the bot by its username, known once Telegram answered getMe.
             app = create_app(container, chat.routers, telegram_username=chat.telegram_username)
-            config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+            # JSON logs: uvicorn's own loggers pass their lines to ours instead of printing them in its format.
+            log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+            config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on",
+                                    log_config=log_config)
             server = uvicorn.Server(config)
             async with background(container, chat.senders, chat.tasks):
                 print(f"Building the search index of {await container.songs.count():,} songs…", flush=True)
@@ -305,16 +287,13 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
 
 
 async def _load_demo(container: Container) -> None:
-    count = await container.songs.count()
-    if count > 0:
-        print(f"The catalog has {count:,} songs; the demo catalog is not loaded.", flush=True)
-        return
-    path = container.settings.demo_catalog
-    if not path.is_file():
-        logger.warning("demo catalog %s not found; starting with an empty catalog", path)
-        return
-    print(f"Loading the demo catalog from {path}…", flush=True)
-    _print_report(await import_file(container, path))
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    report = await load_demo(container.songs, container.settings.demo_catalog,
+                             lambda path: import_file(container, path), say=say)
+    if report is not None:
+        _print_report(report)
 
 
 async def _chat(settings: Settings, args: argparse.Namespace) -> int:

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, validation_alias=AliasChoices("KARAOKE_PORT", "PORT"))
     demo_catalog: Path = DEMO_CATALOG
     log_level: str = "INFO"
+    # The bearer token Prometheus sends to GET /metrics; unset, /metrics takes the admin token.
+    metrics_token: SecretStr | None = None
+    # "json": one JSON object per log line (time, level, logger, message, request_id), for log collectors.
+    log_format: Literal["text", "json"] = "text"
     public_url: str | None = None
     telegram_token: SecretStr | None = None
     telegram_mode: Literal["polling", "webhook"] = "polling"

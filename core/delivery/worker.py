@@ -27,7 +27,7 @@ from core.delivery.ports import (
     Sender,
     SendingTurn,
 )
-from core.repeat import Repeat
+from core.repeat import NoOutages, Outages, Repeat
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +127,19 @@ class InboxWorker:
         arrived: asyncio.Event | None = None,
         replies_queued: asyncio.Event | None = None,
         poll_seconds: float = 0.5,
+        outages: Outages | None = None,
     ) -> None:
-        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work."""
+        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work.
+
+        Failures that ``outages`` recognises (the database is down) are logged there, once per outage.
+        """
         self._inbox = inbox
         self._handler = handler
         self._clock = clock
         self._queued = replies_queued
         self._finish: GroupWrite[tuple[int, Sequence[Outgoing]]] = GroupWrite(self._finish_many)
-        self._loop = Repeat("inbox-worker", self._work, idle_seconds=poll_seconds, wake=arrived)
+        self._outages: Outages = outages or NoOutages()
+        self._loop = Repeat("inbox-worker", self._work, idle_seconds=poll_seconds, wake=arrived, outages=outages)
 
     def start(self) -> None:
         """Handle stored updates from now on, as they arrive."""
@@ -173,7 +178,8 @@ class InboxWorker:
             try:
                 replies = await self._handler.handle(item.event)
             except Exception as error:
-                logger.exception("handling update %s failed", item.event.update_key)
+                if not self._outages.absorbs(error):
+                    logger.exception("handling update %s failed", item.event.update_key)
                 if item.attempts >= MAX_HANDLE_ATTEMPTS:
                     await self._inbox.finish(item.item_id, [], self._clock.now())
                 else:
@@ -199,11 +205,13 @@ class Dispatcher:
         turn: SendingTurn | None = None,
         queued: asyncio.Event | None = None,
         poll_seconds: float = 0.2,
+        outages: Outages | None = None,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
         With ``turn``, only the instance holding a platform's turn sends for it (others leave its rows).
-        ``queued`` (set when this process queued messages) wakes the loop before its next look.
+        ``queued`` (set when this process queued messages) wakes the loop before its next look; failures
+        that ``outages`` recognises (the database is down) are logged there, once per outage.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -214,7 +222,8 @@ class Dispatcher:
         self._lease = lease_seconds
         self._turn = turn
         self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
-        self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued)
+        self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued,
+                            outages=outages)
 
     def start(self) -> None:
         """Send queued replies from now on."""

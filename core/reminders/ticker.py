@@ -45,7 +45,7 @@ from core.reminders.plan import (
 )
 from core.reminders.ports import Correction, DueNotice, NoticeStore
 from core.reminders.recipients import MESSAGE_PREFIX, Recipients
-from core.repeat import Repeat
+from core.repeat import NoOutages, Outages, Repeat
 from core.rotation import (
     CloseShow,
     NotFound,
@@ -88,12 +88,14 @@ class ReminderTicker:
         tick_seconds: float = 1.0,
         due: asyncio.Event | None = None,
         messages_queued: asyncio.Event | None = None,
+        outages: Outages | None = None,
     ) -> None:
         """``direct_platforms`` can message a person who never opened a private chat (Slack DMs).
 
         Once started, ``scheduler`` settles due notices every ``tick_seconds`` (time-based reminders,
         no-show checks, other instances' notices), ``due`` (set when this process stored a notice due at
         once) settles them without waiting for the tick, and ``messages_queued`` is set after settling.
+        Failures that ``outages`` recognises (the database is down) are logged there, once per outage.
         """
         self._notices = notices
         self._rotation = rotation
@@ -107,7 +109,9 @@ class ReminderTicker:
         self._queued = messages_queued
         # In-process runs take turns; across instances the store's leases keep notices apart.
         self._turn = asyncio.Lock()
-        self._follower = Repeat("reminders-follower", self._follow, idle_seconds=None, wake=due) if due else None
+        self._outages: Outages = outages or NoOutages()
+        self._follower = (Repeat("reminders-follower", self._follow, idle_seconds=None, wake=due, outages=outages)
+                          if due else None)
 
     def start(self) -> None:
         """Settle due notices from now on: on every tick, and at once when told some are due."""
@@ -138,8 +142,9 @@ class ReminderTicker:
             return
         try:
             await self.settle_due()
-        except Exception:
-            logger.warning("settling due reminders failed; retrying at the next tick", exc_info=True)
+        except Exception as error:
+            if not self._outages.absorbs(error):
+                logger.warning("settling due reminders failed; retrying at the next tick", exc_info=True)
 
     async def _follow(self) -> bool:
         await self.settle_due()
@@ -163,7 +168,8 @@ class ReminderTicker:
             try:
                 await self._settle(notice, show_id)
             except Exception as error:
-                logger.exception("notice %s failed", notice.key)
+                if not self._outages.absorbs(error):
+                    logger.exception("notice %s failed", notice.key)
                 delay = timedelta(seconds=min(300, 2 ** notice.attempts))
                 await self._notices.release(notice.notice_id, self._clock.now() + delay, repr(error))
 

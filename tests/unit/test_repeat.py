@@ -86,3 +86,40 @@ async def test_a_failing_step_is_logged_and_tried_again(caplog: pytest.LogCaptur
 def test_a_loop_without_a_wake_up_needs_a_time_to_look_again() -> None:
     with pytest.raises(ValueError, match="wake-up"):
         Repeat("never", Steps(), idle_seconds=None)
+
+
+class DatabaseDown:
+    """Outages that recognise the test's "database is down" failures, and count them."""
+
+    def __init__(self) -> None:
+        self.absorbed = 0
+
+    def absorbs(self, error: BaseException) -> bool:
+        if "down" in str(error):
+            self.absorbed += 1
+            return True
+        return False
+
+
+async def test_failures_of_an_outage_are_left_to_the_outages_to_log_once(caplog: pytest.LogCaptureFixture) -> None:
+    runs = Steps()
+
+    async def step() -> bool:
+        await runs()
+        if runs.runs <= 3:
+            raise ConnectionRefusedError("the database is down")
+        if runs.runs == 4:
+            raise RuntimeError("a bug")
+        return False
+
+    outages = DatabaseDown()
+    loop = Repeat("follower", step, idle_seconds=0.01, outages=outages)
+    with caplog.at_level(logging.WARNING):
+        loop.start()
+        try:
+            while runs.runs < 5:
+                await runs.next_run()
+        finally:
+            await loop.stop()
+    assert outages.absorbed == 3
+    assert [r.getMessage() for r in caplog.records] == ["follower failed; retrying"], "only the bug is logged here"

@@ -17,7 +17,7 @@ from typing import Protocol, TypeVar
 from core.catalog.search.index import CatalogEntry, SearchIndex, catalog_order
 from core.catalog.song import Song
 from core.clock import Monotonic
-from core.repeat import Repeat
+from core.repeat import NoOutages, Outages, Repeat
 
 logger = logging.getLogger(__name__)
 
@@ -110,10 +110,12 @@ class CatalogSearch:
         monotonic: Monotonic,
         offload: Offload[SearchIndex] = _inline,
         picks: PickHistory | None = None,
+        outages: Outages | None = None,
     ) -> None:
         """``offload`` runs the CPU-heavy build (the composition root passes a thread runner);
         ``monotonic`` times the build, how long a skipped change number is waited for and when
-        ``picks`` (what singers chose before; none means no venue history) is read again."""
+        ``picks`` (what singers chose before; none means no venue history) is read again. Failures that
+        ``outages`` recognises (the database is down) are logged there, once per outage."""
         self._feed = feed
         self._offload = offload
         self._monotonic = monotonic
@@ -124,6 +126,7 @@ class CatalogSearch:
         self._seen = 0
         self._gaps: dict[int, float] = {}
         self._loop: Repeat | None = None
+        self._outages: Outages = outages or NoOutages()
 
     def start(self, poll_seconds: float) -> None:
         """Build the index in the background, then follow catalog changes every ``poll_seconds``.
@@ -131,7 +134,7 @@ class CatalogSearch:
         A build that fails (the database is not up yet) is tried again after ``poll_seconds``.
         """
         if self._loop is None:
-            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds)
+            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds, outages=self._outages)
             self._loop.start()
 
     async def stop(self) -> None:
@@ -207,9 +210,10 @@ class CatalogSearch:
         self._picks_read_at = self._monotonic()
         try:
             counts = await self._history.pick_counts()
-        except Exception:
+        except Exception as error:
             # Venue history only orders versions of a title; search goes on with what it knew.
-            logger.warning("could not read what singers picked before; keeping the last counts", exc_info=True)
+            if not self._outages.absorbs(error):
+                logger.warning("could not read what singers picked before; keeping the last counts", exc_info=True)
             return
         self._picks = {song_id: count for song_id, count in counts.items() if count > 0}
 
