@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
-from core.chat import ChatBot
+from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
@@ -29,6 +29,7 @@ from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
+from storage.kjs import SqlKjRegistry
 from storage.notices import SqlNoticeStore
 from storage.picks import SqlPickHistory
 from storage.shows import SqlShowStore
@@ -71,6 +72,8 @@ class Container:
     shows: SqlShowStore
     rotation: RotationService
     directory: SqlChatDirectory
+    kjs: SqlKjRegistry
+    opening: OpeningRules
     chat: ChatBot
     inbox: SqlInbox
     outbox: SqlOutbox
@@ -83,6 +86,11 @@ class Container:
     messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
+
+    @property
+    def max_open_shows(self) -> int:
+        """How many shows may be open at once, in the whole service."""
+        return self.opening.max_open_shows
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -121,7 +129,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         directory = SqlChatDirectory(engine)
         notices = SqlNoticeStore(engine)
         inbox = SqlInbox(engine, clock)
-        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
+        kjs = SqlKjRegistry(engine)
+        opening = OpeningRules(parse_allowlist(settings.kj_allowlist), settings.max_open_shows,
+                               settings.max_open_shows_per_person)
+        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices, kjs=kjs,
+                       opening=opening)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -134,6 +146,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             shows=show_store,
             rotation=rotation,
             directory=directory,
+            kjs=kjs,
+            opening=opening,
             chat=chat,
             inbox=inbox,
             outbox=SqlOutbox(engine),
@@ -152,6 +166,19 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         yield container
     finally:
         await engine.dispose()
+
+
+async def _say_who_may_open(container: Container) -> None:
+    """One line at start: an operator running an open service learns it, and how to restrict it."""
+    opening = container.opening
+    invites = await container.kjs.invites_exist()
+    if not opening.allowlist and not invites:
+        logger.warning("Anyone may open shows: set KARAOKE_KJ_ALLOWLIST or make a KJ invite with "
+                       "`karaoke kj invite` to restrict who may (see docs/deploy.md, \"Who may open shows\")")
+        return
+    logger.info("Only KJs may open shows: %d on KARAOKE_KJ_ALLOWLIST%s; at most %d open shows, %d per person",
+                len(opening.allowlist), " and whoever redeemed a KJ invite" if invites else "",
+                opening.max_open_shows, opening.max_open_per_person)
 
 
 def _platform_loop(loop: Callable[[], Awaitable[None]]) -> Repeat:
@@ -178,6 +205,7 @@ async def background(
     platforms' own loops (pollers).
     """
     settings = container.settings
+    await _say_who_may_open(container)
     # One instance at a time sends for each platform, so the bot's limits hold across instances.
     sending_turn = SqlSendingTurn(container.engine, time.monotonic)
     dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,

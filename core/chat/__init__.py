@@ -25,6 +25,7 @@ from core.chat.opening import (
     OpeningRules,
     Redeemed,
     hash_invite_code,
+    make_invite,
     new_invite_code,
     parse_allowlist,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "Said",
     "SongLookup",
     "hash_invite_code",
+    "make_invite",
     "new_invite_code",
     "parse_allowlist",
 ]

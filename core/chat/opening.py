@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Protocol
 
@@ -106,6 +106,15 @@ def new_invite_code(pick: Callable[[str], str]) -> str:
     """A fresh code, ``KJ-XXXX-XXXX-XXXX``; ``pick`` chooses one character of a string (``secrets.choice``)."""
     chars = "".join(pick(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     return INVITE_PREFIX + "-".join(chars[i : i + 4] for i in range(0, INVITE_LENGTH, 4))
+
+
+async def make_invite(registry: KjRegistry, now: datetime, lifetime: timedelta, pick: Callable[[str], str]) -> str:
+    """A new one-time invite, redeemable for ``lifetime`` from ``now``: stored by hash, the code returned once."""
+    if lifetime <= timedelta(0):
+        raise ValueError("an invite must be valid for some time")
+    code = new_invite_code(pick)
+    await registry.add_invite(hash_invite_code(code), now, now + lifetime)
+    return code
 
 
 class OpeningGate:
