@@ -94,3 +94,13 @@ async def test_an_open_service_says_so_once_at_start(db_url: str, caplog: pytest
         pass
     assert not [r for r in caplog.records if OPEN_TO_ALL in r.getMessage()]
     assert any("Only KJs may open shows: 1 on KARAOKE_KJ_ALLOWLIST" in r.getMessage() for r in caplog.records)
+
+
+async def test_twenty_opens_in_twenty_groups_from_one_person_open_three_shows(db_url: str) -> None:
+    async with build(settings_for(db_url), upgrade=False) as container:
+        chat = Chat(container)
+        answers = [await chat.say("spammer", f"/open Night {n}", f"group-{n}") for n in range(20)]
+        assert sum("is open!" in a for a in answers) == 3
+        assert set(answers[3:]) == {"You already run 3 open shows — that's the limit. /close one you're done with "
+                                    "first."}
+        assert (await container.rotation.list_shows("open")).total == 3
