@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
-from sqlalchemy import exists, insert, select, update
+from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,12 +21,32 @@ class SqlKjRegistry:
 
     Redeeming is one conditional ``UPDATE`` (unused and unexpired) plus the registration, in one
     transaction: of two people racing for a code, on any number of instances, exactly one gets it.
+
+    The opening turn is a PostgreSQL session advisory lock, taken by one waiter of this process at a time
+    on a connection of its own and released on exit (or when that connection dies). SQLite serves one
+    process, whose own lock is the turn.
     """
+
+    OPENING_LOCK = zlib.crc32(b"karaoke:opening")
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._local_turn = asyncio.Lock()
+
+    @asynccontextmanager
+    async def opening_turn(self) -> AsyncIterator[None]:
+        async with self._local_turn:
+            if self._engine.dialect.name != "postgresql":
+                yield
+                return
+            async with self._reads.connect() as conn:
+                await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.OPENING_LOCK})
+                try:
+                    yield
+                finally:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.OPENING_LOCK})
 
     async def add_invite(self, code_hash: str, created_at: datetime, expires_at: datetime) -> None:
         async with self._engine.begin() as conn:

@@ -11,8 +11,10 @@ Invite codes are random, shown once, and only their hash is stored (``hash_invit
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -58,6 +60,11 @@ class KjRegistry(Protocol):
 
     async def open_shows_run_by(self, platform: str, user_id: str) -> int:
         """How many open shows have ``(platform, user_id)`` among their KJs."""
+        ...
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """Hold off every other opening, on every instance, until exited: counting open shows and opening one
+        happen as one step, so twenty ``/open`` handled at once cannot all see room under the limits."""
         ...
 
 
@@ -145,6 +152,10 @@ class OpeningGate:
             return "open.limit.person"
         return None
 
+    def turn(self) -> AbstractAsyncContextManager[None]:
+        """The one turn to count and open in (``KjRegistry.opening_turn``)."""
+        return self._registry.opening_turn()
+
     async def redeem(self, person: Person, code: str, now: datetime) -> Redeemed:
         """``person`` redeems the invite ``code`` (as typed)."""
         if not normalize_invite_code(code):
@@ -155,6 +166,14 @@ class OpeningGate:
 class NoKjRegistry:
     """No invites and nobody registered: only the allowlist counts, and no person runs any show (a console
     bot, or tests that do not look at who opens)."""
+
+    def __init__(self) -> None:
+        """One process: its own lock is the turn."""
+        self._turn = asyncio.Lock()
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """This process's lock."""
+        return self._turn
 
     async def add_invite(self, code_hash: str, created_at: datetime, expires_at: datetime) -> None:
         """Invites need a store."""

@@ -249,18 +249,21 @@ class Steps:
     async def open_show(self, event: ChatEvent, name: str) -> list[Reply]:
         """Open a show named ``name``, bound to the event's group; the asker is its KJ.
 
-        Refused when the service already runs its most open shows, or the asker theirs.
+        Refused when the service already runs its most open shows, or the asker theirs. Counting and opening
+        (down to making the asker its KJ, which the per-person count reads) take one turn, so updates handled
+        at once, here or on another instance, cannot all see room under the limits.
         """
-        open_now = (await self.rotation.list_shows("open", limit=1)).total
-        limit = await self.opening.over_limit(event.person, open_now)
-        if limit is not None:
-            rules = self.opening.rules
-            raise self.refuse(limit, max=rules.max_open_shows if limit == "open.limit.global"
-                              else rules.max_open_per_person)
-        started = await self.rotation.open_show(command_id(event), name)
+        async with self.opening.turn():
+            open_now = (await self.rotation.list_shows("open", limit=1)).total
+            limit = await self.opening.over_limit(event.person, open_now)
+            if limit is not None:
+                rules = self.opening.rules
+                raise self.refuse(limit, max=rules.max_open_shows if limit == "open.limit.global"
+                                  else rules.max_open_per_person)
+            started = await self.rotation.open_show(command_id(event), name)
+            await self.directory.add_kj(started.show_id, event.person)
         if not event.room.private:
             await self.directory.bind_room(event.room, started.show_id)
-        await self.directory.add_kj(started.show_id, event.person)
         await self.directory.set_current_show(event.person, started.show_id)
         key = "open.private" if event.room.private else "open.group"
         return [self.announce(event, self.say(key, show=self.say.quoted(name), code=started.code))]

@@ -86,3 +86,29 @@ async def test_open_shows_a_person_runs_are_counted(
     assert await kjs.open_shows_run_by("telegram", "555") == 2
     assert await kjs.open_shows_run_by("telegram", "777") == 1
     assert await kjs.open_shows_run_by("slack", "555") == 0
+
+
+async def test_one_opening_at_a_time_across_instances(kjs: KjRegistry, backend_url: str | None) -> None:
+    # Only PostgreSQL serves several instances; the fake and SQLite serve one process, which holds one registry.
+    several = backend_url is not None and backend_url.startswith("postgresql")
+    other_engine = create_engine(backend_url) if several and backend_url is not None else None
+    other = SqlKjRegistry(other_engine) if other_engine is not None else kjs
+    order: list[str] = []
+
+    async def second() -> None:
+        async with other.opening_turn():
+            order.append("second in")
+
+    try:
+        async with kjs.opening_turn():
+            order.append("first in")
+            waiting = asyncio.create_task(second())
+            await asyncio.sleep(0.3)
+            order.append("first out")
+        await asyncio.wait_for(waiting, 5)
+        async with kjs.opening_turn():  # and the turn is free again afterwards
+            order.append("third in")
+    finally:
+        if other_engine is not None:
+            await other_engine.dispose()
+    assert order == ["first in", "first out", "second in", "third in"]

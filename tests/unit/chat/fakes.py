@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -131,6 +132,10 @@ class InMemoryKjRegistry:
         # code hash -> [expires_at, redeemer or None]
         self.invites: dict[str, tuple[datetime, tuple[str, str] | None]] = {}
         self.registered: set[tuple[str, str]] = set()
+        self.turn = asyncio.Lock()
+
+    def opening_turn(self) -> asyncio.Lock:
+        return self.turn
 
     async def add_invite(self, code_hash: str, created_at: datetime, expires_at: datetime) -> None:
         self.invites[code_hash] = (expires_at, None)
