@@ -7,6 +7,7 @@ with ``app.dependency_overrides``, never by patching.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
@@ -44,6 +45,10 @@ class ApiServices(Protocol):
     @property
     def max_open_shows(self) -> int:
         """How many shows may be open at once; opening one more is refused."""
+        ...
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """Held while counting open shows and opening one, so concurrent openings respect the cap."""
         ...
 
     @property

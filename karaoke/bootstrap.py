@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -91,6 +91,10 @@ class Container:
     def max_open_shows(self) -> int:
         """How many shows may be open at once, in the whole service."""
         return self.opening.max_open_shows
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """The turn every opening of a show takes, in chat or through the API (one across instances)."""
+        return self.kjs.opening_turn()
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""

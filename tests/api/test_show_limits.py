@@ -3,6 +3,7 @@ event stream is loaded to list it. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +55,15 @@ async def test_opening_past_the_global_cap_is_refused_until_a_show_closes(
     closed = await client.post(f"{SHOWS}/{opened[0].json()['show_id']}/close", headers=admin)
     assert closed.status_code == 200
     assert (await client.post(SHOWS, json={"name": "Now there's room"}, headers=admin)).status_code == 201
+
+
+async def test_concurrent_openings_stop_at_the_cap(
+    capped: tuple[Container, httpx.AsyncClient], admin: dict[str, str]
+) -> None:
+    _, client = capped
+    answers = await asyncio.gather(*[client.post(SHOWS, json={"name": f"Rush {n}"}, headers=admin) for n in range(6)])
+    assert sorted(r.status_code for r in answers) == [201, 201, 409, 409, 409, 409]
+    assert (await client.get(SHOWS, params={"status": "open"})).json()["total"] == 2
 
 
 async def test_listing_a_thousand_shows_reads_one_page_and_no_event_stream(
