@@ -7,6 +7,7 @@ with ``app.dependency_overrides``, never by patching.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Annotated, Protocol
 
@@ -67,6 +68,15 @@ class ApiServices(Protocol):
         ...
 
     @property
+    def max_open_shows(self) -> int:
+        """How many shows may be open at once; opening one more is refused."""
+        ...
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """Held while counting open shows and opening one, so concurrent openings respect the cap."""
+        ...
+
+    @property
     def admin_token(self) -> str:
         """The token every write needs."""
         ...
@@ -123,6 +133,10 @@ def _notice_log(request: Request) -> NoticeLog:
     return services(request).notice_log
 
 
+def _max_open_shows(request: Request) -> int:
+    return services(request).max_open_shows
+
+
 def _stream_timing(request: Request) -> StreamTiming:
     timing = getattr(request.app.state, "stream_timing", None)
     return timing if isinstance(timing, StreamTiming) else StreamTiming()
@@ -139,5 +153,6 @@ CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 SearchDep = Annotated[CatalogSearch, Depends(_search)]
 RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
+MaxOpenShowsDep = Annotated[int, Depends(_max_open_shows)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]

@@ -8,7 +8,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
-from core.chat import ChatBot
+from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
@@ -30,6 +30,7 @@ from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import DatabaseOutages, create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
+from storage.kjs import SqlKjRegistry
 from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.picks import SqlPickHistory
 from storage.shows import SqlShowStore
@@ -72,6 +73,8 @@ class Container:
     shows: SqlShowStore
     rotation: RotationService
     directory: SqlChatDirectory
+    kjs: SqlKjRegistry
+    opening: OpeningRules
     chat: ChatBot
     inbox: SqlInbox
     outbox: SqlOutbox
@@ -88,6 +91,15 @@ class Container:
     outages: DatabaseOutages
     # This instance's Prometheus registry and instruments (GET /metrics).
     metrics: ServiceMetrics
+
+    @property
+    def max_open_shows(self) -> int:
+        """How many shows may be open at once, in the whole service."""
+        return self.opening.max_open_shows
+
+    def opening_turn(self) -> AbstractAsyncContextManager[None]:
+        """The turn every opening of a show takes, in chat or through the API (one across instances)."""
+        return self.kjs.opening_turn()
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -135,7 +147,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         notices = SqlNoticeStoreTimed(
             engine, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
         inbox = SqlInbox(engine, clock)
-        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
+        kjs = SqlKjRegistry(engine)
+        opening = OpeningRules(parse_allowlist(settings.kj_allowlist), settings.max_open_shows,
+                               settings.max_open_shows_per_person)
+        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices, kjs=kjs,
+                       opening=opening)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -148,6 +164,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             shows=show_store,
             rotation=rotation,
             directory=directory,
+            kjs=kjs,
+            opening=opening,
             chat=chat,
             inbox=inbox,
             outbox=SqlOutbox(engine),
@@ -169,6 +187,19 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     finally:
         await outages.close()
         await engine.dispose()
+
+
+async def _say_who_may_open(container: Container) -> None:
+    """One line at start: an operator running an open service learns it, and how to restrict it."""
+    opening = container.opening
+    invites = await container.kjs.invites_exist()
+    if not opening.allowlist and not invites:
+        logger.warning("Anyone may open shows: set KARAOKE_KJ_ALLOWLIST or make a KJ invite with "
+                       "`karaoke kj invite` to restrict who may (see docs/deploy.md, \"Who may open shows\")")
+        return
+    logger.info("Only KJs may open shows: %d on KARAOKE_KJ_ALLOWLIST%s; at most %d open shows, %d per person",
+                len(opening.allowlist), " and whoever redeemed a KJ invite" if invites else "",
+                opening.max_open_shows, opening.max_open_per_person)
 
 
 def _platform_loop(loop: Callable[[], Awaitable[None]], outages: DatabaseOutages) -> Repeat:
@@ -196,6 +227,7 @@ async def background(
     platforms' own loops (pollers).
     """
     settings = container.settings
+    await _say_who_may_open(container)
     # One instance at a time sends for each platform, so the bot's limits hold across instances.
     sending_turn = SqlSendingTurn(container.engine, time.monotonic)
     dispatcher = Dispatcher(container.outbox, senders or {}, container.clock,

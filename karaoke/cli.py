@@ -1,4 +1,4 @@
-"""The ``karaoke`` command line: serve, db, catalog, chat."""
+"""The ``karaoke`` command line: serve, db, catalog, chat, kj."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import secrets
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +25,7 @@ from core.catalog.importers import (
     parse_media_paths,
 )
 from core.catalog.search import FoundSong, QueryTooLong
+from core.chat import make_invite
 from karaoke.bootstrap import Container, background, build
 from karaoke.demo import load_demo
 from karaoke.logs import configure_logging
@@ -74,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE",
         help="answer one query per line of FILE ('-' for stdin), one JSON array per line; the index is built once",
     )
+    kj = commands.add_parser("kj", help="who may open shows").add_subparsers(dest="kj_command", required=True)
+    invite = kj.add_parser(
+        "invite", help="make a one-time KJ invite code (printed once, stored only as a hash); once one exists, "
+        "only people on KARAOKE_KJ_ALLOWLIST and those who redeemed an invite may open shows",
+    )
+    invite.add_argument("--hours", type=int, default=72, help="how long the code may be redeemed (default 72)")
     chat = commands.add_parser("chat", help="try the chat bot in this terminal (:as NAME, :room NAME, :press N)")
     chat.add_argument("--demo", action="store_true", help="load the bundled demo catalog first if the catalog is empty")
     return parser
@@ -95,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_search(settings, args))
         if args.command == "chat":
             return asyncio.run(_chat(settings, args))
+        if args.command == "kj":
+            return asyncio.run(_kj_invite(settings, args.hours))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -106,6 +117,18 @@ async def _db(settings: Settings, command: str) -> int:
     async with build(settings, upgrade=command == "upgrade") as container:
         revision = await migrate.current_revision(container.engine)
         print(f"database at revision {revision or '(none)'}; newest is {migrate.head_revision()}")
+    return 0
+
+
+async def _kj_invite(settings: Settings, hours: int) -> int:
+    if not 1 <= hours <= 24 * 90:
+        print("--hours must be between 1 and 2160 (90 days)", file=sys.stderr)
+        return 2
+    async with build(settings) as container:
+        code = await make_invite(container.kjs, container.clock.now(), timedelta(hours=hours), secrets.choice)
+    print(f"KJ invite: {code}  (one use, valid for {hours} hours)")
+    print(f"Give it to the KJ; they send /redeem {code} to the bot in a private chat and may open shows from then on.")
+    print("Only people on KARAOKE_KJ_ALLOWLIST and those who redeemed an invite may open shows now.")
     return 0
 
 

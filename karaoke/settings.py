@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.chat import parse_allowlist
 
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "karafun-catalog-2022.csv"
 
@@ -46,3 +48,15 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     # How often each instance's scheduler claims due reminders (time-based ones, no-show checks).
     reminder_tick_seconds: float = 1.0
+    # Who may /open a show: "platform:user_id" entries separated by commas (telegram:555123,slack:U123).
+    # Empty, and with no KJ invite ever made (`karaoke kj invite`), anyone may.
+    kj_allowlist: str = ""
+    # At most this many shows open at once in the whole service, and per person (as one of its KJs).
+    max_open_shows: int = Field(default=50, ge=1)
+    max_open_shows_per_person: int = Field(default=3, ge=1)
+
+    @field_validator("kj_allowlist")
+    @classmethod
+    def _allowlist(cls, value: str) -> str:
+        parse_allowlist(value)  # a malformed entry stops the service at start, naming the entry
+        return value

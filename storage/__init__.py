@@ -9,4 +9,5 @@ Each store implements a ``core`` port; the contract tests hold each to the same 
 - ``storage.chat_directory``: ``SqlChatDirectory`` (rooms, people, KJs, button choices).
 - ``storage.delivery``: ``SqlInbox``, ``SqlOutbox`` and ``SqlSendingTurn`` (exactly-once chat delivery).
 - ``storage.notices``: ``SqlNoticeStore`` (reminders, stored with their events, claimed under leases).
+- ``storage.kjs``: ``SqlKjRegistry`` (KJ invites by hash, used once; who redeemed one; open shows a KJ runs).
 """

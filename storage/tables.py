@@ -245,3 +245,25 @@ notices = Table(
     Index("ix_notices_pending", "available_at", postgresql_where=text("status = 'pending'"),
           sqlite_where=text("status = 'pending'")),
 )
+
+kj_invites = Table(
+    "kj_invites",
+    metadata,
+    # One-time KJ invites made with `karaoke kj invite`: only the SHA-256 of the code is kept. Redeeming
+    # sets ``redeemed_at`` and the redeemer in one conditional update, so a code is used once across instances.
+    Column("code_hash", String(64), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("redeemed_at", UtcDateTime, nullable=True),
+    Column("platform", String(20), nullable=True),
+    Column("user_id", String(200), nullable=True),
+)
+
+kj_people = Table(
+    "kj_people",
+    metadata,
+    # People who redeemed a KJ invite: they may open shows when opening is restricted.
+    Column("platform", String(20), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("since", UtcDateTime, nullable=False),
+)

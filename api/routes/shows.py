@@ -15,7 +15,7 @@ from fastapi import APIRouter, Header, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from api.auth import AdminDep
-from api.deps import CatalogDep, RotationDep
+from api.deps import CatalogDep, MaxOpenShowsDep, RotationDep, ServicesDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
 from api.schemas import PageNumber, UtcTimestamp
 from core.catalog import CatalogError, checked_text
@@ -332,13 +332,29 @@ async def _run(rotation: RotationService, show_id: uuid.UUID, command: Command) 
 
 
 @router.post("", status_code=201, response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
-async def open_show(body: ShowCreate, rotation: RotationDep, response: Response, key: Key = None) -> ShowOut:
-    """Open a show; answers its id and the short join code singers type."""
+async def open_show(
+    body: ShowCreate,
+    rotation: RotationDep,
+    services: ServicesDep,
+    max_open: MaxOpenShowsDep,
+    response: Response,
+    key: Key = None,
+) -> ShowOut:
+    """Open a show; answers its id and the short join code singers type.
+
+    Refused with 409 ``too-many-open-shows`` while the service already has its most shows open
+    (``KARAOKE_MAX_OPEN_SHOWS``); closing one makes room.
+    """
     settings = body.settings.apply_to(ShowSettings()) if body.settings else ShowSettings()
-    try:
-        started = await rotation.open_show(_command_id("open", key), body.name, settings)
-    except RotationError as error:
-        raise rotation_error(error) from None
+    async with services.opening_turn():
+        open_now = (await rotation.list_shows("open", limit=1)).total
+        if open_now >= max_open:
+            raise ApiError(409, "too-many-open-shows",
+                           f"{open_now} shows are open, the most this service runs at once. Close one first.")
+        try:
+            started = await rotation.open_show(_command_id("open", key), body.name, settings)
+        except RotationError as error:
+            raise rotation_error(error) from None
     response.headers["Location"] = f"/api/v1/shows/{started.show_id}"
     return ShowOut.of(await rotation.state(started.show_id))
 

@@ -11,6 +11,8 @@ Adapters (Telegram, Slack, console) translate platform updates into ``Said``/``P
 - ``messages``: every sentence the bot says, keyed (``Messages``; translating is a data change).
 - ``directory``: the ``ChatDirectory`` port (rooms bound to shows, KJs, people, stage names, button
   choices); ``ports``: the other ports (``SongLookup``, ``Confirmations``).
+- ``opening``: who may open a show (the operator's allowlist, KJ invites redeemed with ``/redeem``) and
+  how many shows may be open; the ``KjRegistry`` port stores invites and the KJs who redeemed them.
 - ``parsing``: reading what people type.
 """
 
@@ -18,6 +20,15 @@ from core.chat.bot import ChatBot
 from core.chat.buttons import ButtonMaker, ButtonOption
 from core.chat.directory import ChatDirectory, Choice, Reach
 from core.chat.messages import EN, Messages
+from core.chat.opening import (
+    KjRegistry,
+    OpeningRules,
+    Redeemed,
+    hash_invite_code,
+    make_invite,
+    new_invite_code,
+    parse_allowlist,
+)
 from core.chat.ports import Confirmations, SongLookup
 from core.chat.routing import COMMAND_NAMES
 from core.chat.vocabulary import MAX_BUTTON_DATA_BYTES, Button, ChatEvent, Person, Pressed, Reply, Room, Said
@@ -34,12 +45,19 @@ __all__ = [
     "ChatEvent",
     "Choice",
     "Confirmations",
+    "KjRegistry",
     "Messages",
+    "OpeningRules",
     "Person",
     "Pressed",
     "Reach",
+    "Redeemed",
     "Reply",
     "Room",
     "Said",
     "SongLookup",
+    "hash_invite_code",
+    "make_invite",
+    "new_invite_code",
+    "parse_allowlist",
 ]

@@ -21,6 +21,7 @@ from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
 from core.chat.kj import KjCommands
 from core.chat.messages import Messages, shortened
+from core.chat.opening import KjRegistry, NoKjRegistry, OpeningGate, OpeningRules
 from core.chat.parsing import MAX_MESSAGE, clean, parse_command
 from core.chat.ports import Confirmations, NoConfirmations, SongLookup
 from core.chat.presses import ButtonPresses
@@ -52,12 +53,18 @@ class ChatBot:
         choice_lifetime: timedelta = timedelta(hours=2),
         confirmations: Confirmations | None = None,
         messages: Messages | None = None,
+        kjs: KjRegistry | None = None,
+        opening: OpeningRules | None = None,
     ) -> None:
-        """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices."""
+        """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
+
+        ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``).
+        """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
+        gate = OpeningGate(kjs or NoKjRegistry(), opening or OpeningRules())
         self._steps = Steps(rotation, search, songs, directory, clock, self._say, buttons,
-                            confirmations or NoConfirmations())
+                            confirmations or NoConfirmations(), gate)
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
         self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands()])

@@ -1,5 +1,6 @@
 """What KJs say: open and close the show, move it on, skip, pause and resume singers, remove, move, undo,
-add a co-KJ and change settings. Only ``/open`` may be said by anyone; the router checks the rest.
+add a co-KJ and change settings. ``/open`` and ``/redeem`` may be said by anyone: ``/open`` asks
+``core.chat.opening`` whether this person may open shows; the router checks the rest.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from core.chat.buttons import ButtonOption
+from core.chat.opening import Redeemed
 from core.chat.parsing import mention
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Steps, command_id, number
@@ -32,6 +34,14 @@ from core.rotation import (
 )
 
 SHOW_NAME_MAX = 80
+INVITE_CODE_MAX = 40
+_REDEEMED = {
+    Redeemed.DONE: "redeem.done",
+    Redeemed.ALREADY: "redeem.already",
+    Redeemed.UNKNOWN: "redeem.unknown",
+    Redeemed.USED: "redeem.used",
+    Redeemed.EXPIRED: "redeem.expired",
+}
 SETTING_NAMES = tuple(f.name for f in fields(ShowSettings))
 
 
@@ -56,12 +66,14 @@ class KjCommands:
             CommandSpec("undo", Who.KJ, self.undo),
             CommandSpec("kj", Who.KJ, self.add_kj),
             CommandSpec("settings", Who.KJ, self.settings),
+            CommandSpec("redeem", Who.ANYONE, self.redeem),
         ]
 
     async def open(self, ask: Asked) -> list[Reply]:
         """``/open [name]``: a new show, bound to this group; the opener is its KJ."""
         steps = self._steps
         event = ask.event
+        await steps.check_may_open(event.person)
         name = ask.args or steps.say("open.default_name")
         if len(name) > SHOW_NAME_MAX:
             raise steps.refuse("open.too_long", max=SHOW_NAME_MAX)
@@ -80,6 +92,15 @@ class KjCommands:
                     ])
                     return [steps.tell(event, steps.say("open.replace", old=old, new=steps.say.quoted(name)), buttons)]
         return await steps.open_show(event, name)
+
+    async def redeem(self, ask: Asked) -> list[Reply]:
+        """``/redeem CODE``: a KJ invite from the operator is used up, and its redeemer may open shows."""
+        steps = self._steps
+        code = ask.args.strip()
+        if not code or len(code) > INVITE_CODE_MAX:
+            raise steps.refuse("redeem.usage" if not code else "redeem.unknown")
+        outcome = await steps.opening.redeem(ask.event.person, code, steps.clock.now())
+        return [steps.tell(ask.event, steps.say(_REDEEMED[outcome]))]
 
     async def close(self, ask: Asked) -> list[Reply]:
         """``/close``: the show ends and accepts nothing more.

@@ -100,6 +100,7 @@ class ButtonPresses:
         steps = self._steps
         if not await steps.directory.is_kj(choice.show_id, event.person):
             raise steps.refuse("only_kj")
+        await steps.check_may_open(event.person)
         state = await steps.rotation.state(choice.show_id)
         if not state.closed:
             await steps.rotation.execute(choice.show_id, CloseShow(command_id(event) + ":close"))

@@ -1,6 +1,6 @@
 """The command table: each ``/command`` with who may run it, checked once here rather than in every handler.
 
-- ``ANYONE``: no show needed (``/join``, ``/help``, ``/open``...).
+- ``ANYONE``: no show needed (``/join``, ``/help``, ``/open``, ``/redeem``...); ``/open`` checks who may open itself.
 - ``SINGER``: someone taking part in a show, by having joined it or by talking in its room; the handler
   gets the show's id (it reads the state only if it needs it).
 - ``KJ``: a KJ of an open show; the handler gets the show's state.
@@ -20,7 +20,7 @@ from core.rotation import ShowState
 # commands differently, as Slack's "/karaoke request", rewrites these in what the bot says).
 COMMAND_NAMES: frozenset[str] = frozenset({
     "start", "join", "request", "search", "queue", "mysongs", "cancel", "name", "mute", "unmute", "help",
-    "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings",
+    "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings", "redeem",
 })
 
 

@@ -12,6 +12,7 @@ from core.catalog.search import CatalogSearch, FoundSong, QueryTooLong, SearchNo
 from core.chat.buttons import ButtonMaker, ButtonOption
 from core.chat.directory import ChatDirectory
 from core.chat.messages import Messages
+from core.chat.opening import OpeningGate
 from core.chat.parsing import clean
 from core.chat.ports import Confirmations, SongLookup
 from core.chat.vocabulary import Button, ChatEvent, Person, Reply
@@ -86,6 +87,7 @@ class Steps:
         messages: Messages,
         buttons: ButtonMaker,
         confirmations: Confirmations,
+        opening: OpeningGate,
     ) -> None:
         """Wire the steps; every room of the conversation holds the same ``Steps``."""
         self.rotation = rotation
@@ -96,6 +98,7 @@ class Steps:
         self.say = messages
         self.buttons = buttons
         self.confirmations = confirmations
+        self.opening = opening
 
     # --- answering ------------------------------------------------------------------------------
 
@@ -238,12 +241,29 @@ class Steps:
         view = await self.rotation.queue(state.show_id)
         return [self.announce(event, text + " " + self.now_singing(after, result.started_request_id, view))]
 
+    async def check_may_open(self, person: Person) -> None:
+        """Refuse, with how to become a KJ, anyone the operator has not allowed to open shows."""
+        if not await self.opening.may_open(person):
+            raise self.refuse("open.not_allowed")
+
     async def open_show(self, event: ChatEvent, name: str) -> list[Reply]:
-        """Open a show named ``name``, bound to the event's group; the asker is its KJ."""
-        started = await self.rotation.open_show(command_id(event), name)
+        """Open a show named ``name``, bound to the event's group; the asker is its KJ.
+
+        Refused when the service already runs its most open shows, or the asker theirs. Counting and opening
+        (down to making the asker its KJ, which the per-person count reads) take one turn, so updates handled
+        at once, here or on another instance, cannot all see room under the limits.
+        """
+        async with self.opening.turn():
+            open_now = (await self.rotation.list_shows("open", limit=1)).total
+            limit = await self.opening.over_limit(event.person, open_now)
+            if limit is not None:
+                rules = self.opening.rules
+                raise self.refuse(limit, max=rules.max_open_shows if limit == "open.limit.global"
+                                  else rules.max_open_per_person)
+            started = await self.rotation.open_show(command_id(event), name)
+            await self.directory.add_kj(started.show_id, event.person)
         if not event.room.private:
             await self.directory.bind_room(event.room, started.show_id)
-        await self.directory.add_kj(started.show_id, event.person)
         await self.directory.set_current_show(event.person, started.show_id)
         key = "open.private" if event.room.private else "open.group"
         return [self.announce(event, self.say(key, show=self.say.quoted(name), code=started.code))]

@@ -36,7 +36,7 @@ def karaoke(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_help_is_available_for_every_command() -> None:
     for args in ([], ["serve"], ["db"], ["db", "upgrade"], ["catalog"], ["catalog", "import"], ["catalog", "search"],
-                 ["chat"]):
+                 ["chat"], ["kj"], ["kj", "invite"]):
         result = karaoke("sqlite+aiosqlite:///:memory:", *args, "--help")
         assert result.returncode == 0, result.stderr
         assert "usage: karaoke" in result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import random
 import time
@@ -10,7 +11,19 @@ from datetime import UTC, datetime
 
 from core.catalog import Song
 from core.catalog.search import CatalogSearch
-from core.chat import ChatBot, Choice, Confirmations, Person, Pressed, Reach, Reply, Room, Said
+from core.chat import (
+    ChatBot,
+    Choice,
+    Confirmations,
+    OpeningRules,
+    Person,
+    Pressed,
+    Reach,
+    Redeemed,
+    Reply,
+    Room,
+    Said,
+)
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.fakes import InMemorySongStore
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
@@ -110,6 +123,48 @@ class InMemoryChatDirectory:
         return self.choices.get(token)
 
 
+class InMemoryKjRegistry:
+    """``KjRegistry`` over dicts; open shows are counted from a chat directory's KJs and a show store."""
+
+    def __init__(self, directory: InMemoryChatDirectory, shows: InMemoryShowStore) -> None:
+        self.directory = directory
+        self.shows = shows
+        # code hash -> [expires_at, redeemer or None]
+        self.invites: dict[str, tuple[datetime, tuple[str, str] | None]] = {}
+        self.registered: set[tuple[str, str]] = set()
+        self.turn = asyncio.Lock()
+
+    def opening_turn(self) -> asyncio.Lock:
+        return self.turn
+
+    async def add_invite(self, code_hash: str, created_at: datetime, expires_at: datetime) -> None:
+        self.invites[code_hash] = (expires_at, None)
+
+    async def invites_exist(self) -> bool:
+        return bool(self.invites)
+
+    async def redeem(self, code_hash: str, platform: str, user_id: str, now: datetime) -> Redeemed:
+        found = self.invites.get(code_hash)
+        if found is None:
+            return Redeemed.UNKNOWN
+        expires_at, redeemer = found
+        if redeemer is not None:
+            return Redeemed.ALREADY if redeemer == (platform, user_id) else Redeemed.USED
+        if expires_at <= now:
+            return Redeemed.EXPIRED
+        self.invites[code_hash] = (expires_at, (platform, user_id))
+        self.registered.add((platform, user_id))
+        return Redeemed.DONE
+
+    async def is_registered(self, platform: str, user_id: str) -> bool:
+        return (platform, user_id) in self.registered
+
+    async def open_shows_run_by(self, platform: str, user_id: str) -> int:
+        page = await self.shows.list_shows("open", limit=len(self.shows.rows) or 1)
+        open_ids = {summary.show_id for summary in page.items}
+        return sum(1 for show, p, u in self.directory.kjs if (p, u) == (platform, user_id) and show in open_ids)
+
+
 class FakeFeed(InMemorySongStore):
     """A fixed catalog: the in-memory song store (held to the SQL store's contract), seeded; also the bot's
     ``SongLookup``."""
@@ -133,6 +188,7 @@ class Night:
         store: InMemoryShowStore | None = None,
         notices: NoticePlanner | None = None,
         confirmations: Confirmations | None = None,
+        opening: OpeningRules | None = None,
     ) -> None:
         self.clock = SteppingClock(NOW)
         self.store = store or InMemoryShowStore()
@@ -141,10 +197,11 @@ class Night:
         self.feed = FakeFeed()
         self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
+        self.kjs = InMemoryKjRegistry(self.directory, self.store)
         self.tokens = itertools.count(1)
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
-                           confirmations=confirmations)
+                           confirmations=confirmations, kjs=self.kjs, opening=opening)
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""
