@@ -18,6 +18,7 @@ from core.chat.bot import ChatBot
 from core.chat.buttons import ButtonMaker, ButtonOption
 from core.chat.directory import ChatDirectory, Choice, Reach
 from core.chat.messages import EN, Messages
+from core.chat.parsing import addressed_to_bot, clean_name
 from core.chat.ports import Confirmations, SongLookup
 from core.chat.routing import COMMAND_NAMES
 from core.chat.vocabulary import MAX_BUTTON_DATA_BYTES, Button, ChatEvent, Person, Pressed, Reply, Room, Said
@@ -42,4 +43,6 @@ __all__ = [
     "Room",
     "Said",
     "SongLookup",
+    "addressed_to_bot",
+    "clean_name",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from core.catalog.search import CatalogSearch
@@ -21,7 +22,7 @@ from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
 from core.chat.kj import KjCommands
 from core.chat.messages import Messages, shortened
-from core.chat.parsing import MAX_MESSAGE, clean, parse_command
+from core.chat.parsing import MAX_MESSAGE, clean, clean_name, parse_command
 from core.chat.ports import Confirmations, NoConfirmations, SongLookup
 from core.chat.presses import ButtonPresses
 from core.chat.routing import Router
@@ -70,6 +71,7 @@ class ChatBot:
         """
         if event.person.is_bot:
             return []
+        event = _with_clean_names(event)
         steps = self._steps
         try:
             await steps.directory.remember_person(event.person)
@@ -104,3 +106,12 @@ class ChatBot:
             shown = f"/{command.name}" if command.name else self._say("unknown_command.that")
             raise self._steps.refuse("unknown_command", command=shortened(shown, UNKNOWN_COMMAND_SHOWN))
         return await self._router.run(command.name, event, command.args)
+
+
+def _with_clean_names(event: ChatEvent) -> ChatEvent:
+    # Whatever an adapter passed on, no control character reaches the directory, the rotation or a reply.
+    person = event.person
+    name, username = clean_name(person.name), clean_name(person.username) or None
+    if name == person.name and username == person.username:
+        return event
+    return replace(event, person=replace(person, name=name, username=username))
