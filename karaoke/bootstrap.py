@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +20,7 @@ from core.catalog.search import CatalogSearch
 from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
+from core.privacy import RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Repeat
 from core.rotation import RotationService
@@ -31,6 +32,7 @@ from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
 from storage.picks import SqlPickHistory
+from storage.retention import SqlRetention
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -83,6 +85,7 @@ class Container:
     messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
+    retention: RetentionSweeper
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -148,6 +151,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             messages_queued=queued,
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
+            retention=RetentionSweeper(SqlRetention(engine), clock, timedelta(days=settings.retention_days)),
         )
         yield container
     finally:
@@ -172,7 +176,8 @@ async def background(
 ) -> AsyncIterator[None]:
     """Run the service's background work, each part a named object started here and stopped on exit.
 
-    Always: the search index (built, then following catalog changes) and the inbox worker. With
+    Always: the search index (built, then following catalog changes), the inbox worker and the
+    retention sweep (every ``retention_sweep_seconds``; instances take turns). With
     ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
     instance, plus settling at once when this process stored notices due now). ``extra`` are the
     platforms' own loops (pollers).
@@ -184,7 +189,8 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
     container.search.start(settings.catalog_poll_seconds)
-    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
+    retention = Repeat("retention-sweep", container.retention.step, idle_seconds=settings.retention_sweep_seconds)
+    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
         parts += [container.reminders, dispatcher]

@@ -74,6 +74,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat = commands.add_parser("chat", help="try the chat bot in this terminal (:as NAME, :room NAME, :press N)")
     chat.add_argument("--demo", action="store_true", help="load the bundled demo catalog first if the catalog is empty")
+    retention = commands.add_parser("retention", help="what is kept, and for how long").add_subparsers(
+        dest="retention_command", required=True)
+    retention.add_parser("sweep", help="remove closed shows' transient rows older than KARAOKE_RETENTION_DAYS now")
     return parser
 
 
@@ -116,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_search(settings, args))
         if args.command == "chat":
             return asyncio.run(_chat(settings, args))
+        if args.command == "retention":
+            return asyncio.run(_retention_sweep(settings))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -327,6 +332,14 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         # Reminders for console people are printed into this console as they come due.
         async with background(container, {"console": ConsoleSender(console)}):
             await console.run()
+    return 0
+
+
+async def _retention_sweep(settings: Settings) -> int:
+    async with build(settings) as container:
+        counts = await container.retention.sweep()
+    print(f"removed (kept {settings.retention_days} days): "
+          + ", ".join(f"{count} {what}" for what, count in sorted(counts.items())))
     return 0
 
 
