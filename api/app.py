@@ -11,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.deps import ApiServices
 from api.errors import install_error_handlers
 from api.pages import router as pages_router
-from api.routes import health, notices, shows, songs, stream
+from api.routes import health, notices, people, shows, songs, stream
 
 _DOCS_PAGES = frozenset({"/docs", "/redoc"})
 # Everything from this origin only. ReDoc's menu shows Redocly's logo from cdn.redoc.ly, unasked; the policy
@@ -66,6 +66,7 @@ def create_app(
     v1.include_router(shows.router)
     v1.include_router(notices.router)
     v1.include_router(stream.router)
+    v1.include_router(people.router)
     app.include_router(v1)
     app.include_router(pages_router)
     for router in extra_routers:

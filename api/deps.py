@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
+from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.rotation import RotationService
 
@@ -39,6 +40,11 @@ class ApiServices(Protocol):
     @property
     def notice_log(self) -> NoticeLog:
         """Reminders read back."""
+        ...
+
+    @property
+    def eraser(self) -> PeopleEraser:
+        """Forgets people on request."""
         ...
 
     @property
@@ -88,6 +94,10 @@ def _notice_log(request: Request) -> NoticeLog:
     return services(request).notice_log
 
 
+def _eraser(request: Request) -> PeopleEraser:
+    return services(request).eraser
+
+
 def _stream_timing(request: Request) -> StreamTiming:
     timing = getattr(request.app.state, "stream_timing", None)
     return timing if isinstance(timing, StreamTiming) else StreamTiming()
@@ -104,5 +114,6 @@ CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 SearchDep = Annotated[CatalogSearch, Depends(_search)]
 RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
+EraserDep = Annotated[PeopleEraser, Depends(_eraser)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]

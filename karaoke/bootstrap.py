@@ -20,7 +20,7 @@ from core.catalog.search import CatalogSearch
 from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
-from core.privacy import RetentionSweeper
+from core.privacy import PeopleEraser, RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Repeat
 from core.rotation import RotationService
@@ -32,6 +32,7 @@ from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
 from storage.picks import SqlPickHistory
+from storage.privacy import SqlErasure
 from storage.retention import SqlRetention
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
@@ -86,6 +87,7 @@ class Container:
     admin_token: str
     admin_token_generated: bool
     retention: RetentionSweeper
+    eraser: PeopleEraser
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -122,9 +124,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
+        eraser = PeopleEraser(rotation, SqlErasure(engine), lambda: secrets.token_hex(8),
+                              forgotten=[directory.forget_cached])
         notices = SqlNoticeStore(engine)
         inbox = SqlInbox(engine, clock)
-        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
+        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices, forgetter=eraser)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -152,6 +156,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
             retention=RetentionSweeper(SqlRetention(engine), clock, timedelta(days=settings.retention_days)),
+            eraser=eraser,
         )
         yield container
     finally:

@@ -20,10 +20,11 @@ from datetime import timedelta
 from core.catalog.search import CatalogSearch
 from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
+from core.chat.forgetting import Forgetting
 from core.chat.kj import KjCommands
 from core.chat.messages import Messages, shortened
 from core.chat.parsing import MAX_MESSAGE, clean, clean_name, parse_command
-from core.chat.ports import Confirmations, NoConfirmations, SongLookup
+from core.chat.ports import Confirmations, Forgetter, NoConfirmations, SongLookup
 from core.chat.presses import ButtonPresses
 from core.chat.routing import Router
 from core.chat.singer import SingerCommands
@@ -53,16 +54,22 @@ class ChatBot:
         choice_lifetime: timedelta = timedelta(hours=2),
         confirmations: Confirmations | None = None,
         messages: Messages | None = None,
+        forgetter: Forgetter | None = None,
     ) -> None:
-        """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices."""
+        """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
+
+        ``forgetter`` erases people who ask to be forgotten (``/forgetme``).
+        """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
         self._steps = Steps(rotation, search, songs, directory, clock, self._say, buttons,
                             confirmations or NoConfirmations())
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
-        self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands()])
-        self._presses = ButtonPresses(self._steps)
+        forgetting = Forgetting(self._steps, forgetter)
+        self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands(),
+                                            *forgetting.commands()])
+        self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep})
 
     async def handle(self, event: ChatEvent) -> list[Reply]:
         """Answer one chat event. Never raises: refusals and failures come back as one friendly line.

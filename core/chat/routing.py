@@ -20,7 +20,7 @@ from core.rotation import ShowState
 # commands differently, as Slack's "/karaoke request", rewrites these in what the bot says).
 COMMAND_NAMES: frozenset[str] = frozenset({
     "start", "join", "request", "search", "queue", "mysongs", "cancel", "name", "mute", "unmute", "help",
-    "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings",
+    "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings", "forgetme",
 })
 
 

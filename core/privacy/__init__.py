@@ -5,6 +5,28 @@
   ``PeopleEraser``, which withdraws their waiting songs and has every store forget them.
 """
 
+from core.privacy.erasure import (
+    ANONYMOUS_NAME,
+    ERASED_PLATFORM,
+    ErasureStore,
+    Forgotten,
+    PeopleEraser,
+    erase_person,
+    erased_command_id,
+    names_to_scan,
+)
 from core.privacy.retention import DEFAULT_RETENTION, RetentionStore, RetentionSweeper
 
-__all__ = ["DEFAULT_RETENTION", "RetentionStore", "RetentionSweeper"]
+__all__ = [
+    "ANONYMOUS_NAME",
+    "DEFAULT_RETENTION",
+    "ERASED_PLATFORM",
+    "ErasureStore",
+    "Forgotten",
+    "PeopleEraser",
+    "RetentionStore",
+    "RetentionSweeper",
+    "erase_person",
+    "erased_command_id",
+    "names_to_scan",
+]

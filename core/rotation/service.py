@@ -258,6 +258,11 @@ class RotationService:
         """How many events the show has (it changed when this grows), None for an unknown show."""
         return await self._store.version(show_id)
 
+    def drop_cached(self, show_id: str) -> None:
+        """Forget this process's copy of the show's stream: its stored events were rewritten (a person
+        erased), so the next read folds them afresh."""
+        self._streams.pop(show_id, None)
+
     async def _refresh(self, show_id: str) -> _Stream:
         stream = self._streams.get(show_id)
         if stream is None:

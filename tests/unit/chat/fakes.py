@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from core.catalog import Song
 from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, Choice, Confirmations, Person, Pressed, Reach, Reply, Room, Said
+from core.privacy import PeopleEraser
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.fakes import InMemorySongStore
+from tests.unit.privacy_fakes import InMemoryErasure
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
 PLATFORM = "test"
@@ -133,6 +135,7 @@ class Night:
         store: InMemoryShowStore | None = None,
         notices: NoticePlanner | None = None,
         confirmations: Confirmations | None = None,
+        forgetting: bool = False,
     ) -> None:
         self.clock = SteppingClock(NOW)
         self.store = store or InMemoryShowStore()
@@ -141,10 +144,13 @@ class Night:
         self.feed = FakeFeed()
         self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
+        self.erasure = InMemoryErasure(self.store)
+        aliases = itertools.count(1)
+        self.eraser = PeopleEraser(self.rotation, self.erasure, lambda: f"alias{next(aliases)}")
         self.tokens = itertools.count(1)
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
-                           confirmations=confirmations)
+                           confirmations=confirmations, forgetter=self.eraser if forgetting else None)
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""
