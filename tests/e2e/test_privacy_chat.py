@@ -1,13 +1,17 @@
-"""Only what is addressed to the bot is stored, and names come in clean (the real service, both databases)."""
+"""Privacy through the real service on both databases: only what is addressed to the bot is stored, names
+come in clean, and ``/forgetme`` forgets."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import pytest
 
+from karaoke.bootstrap import SystemClock
 from storage.db import create_engine
+from storage.retention import SqlRetention
 from tests.e2e.test_service_night import said_in_tg, service
 from tests.e2e.waiting import eventually, texts
 from tests.privacy_scan import table_texts, tables_containing
@@ -87,5 +91,37 @@ async def test_a_person_named_with_control_characters_joins_requests_and_shows_a
     engine = create_engine(db_url)
     try:
         assert await tables_containing(engine, "\x00", "\x07", "\\u0000", "\\u0007") == {}
+    finally:
+        await engine.dispose()
+
+
+async def test_forgetme_in_chat_asks_names_the_waiting_song_then_forgets_everything_but_its_own_answer(
+        db_url: str, tg: FakeTelegram, slack: FakeSlack) -> None:
+    ann = tg.user(777000222, "Annabel", "annabelq", last_name="Quux")
+    async with service(db_url, tg, slack) as url:
+        code = await _open_in_the_bar(tg)
+        tg.push_message(None, ann, f"/start {code}")
+        await eventually(said_in_tg(tg, 777000222, "Friday Night"))
+        tg.push_message(None, ann, "/request bohemian rapsody")
+        await eventually(said_in_tg(tg, 777000222, "Bohemian Rhapsody"))
+        tg.push_message(None, ann, "/forgetme")
+        await eventually(said_in_tg(tg, 777000222, "Forget you?"))
+        asked = tg.sent_messages(777000222)[-1]
+        assert "Your song still waiting is taken out of the queue too." in asked["text"]
+        yes = next(row[0]["callback_data"] for row in asked["reply_markup"]["inline_keyboard"]
+                   if row[0]["text"] == "Yes, forget me")
+        tg.push_callback(None, ann, asked["message_id"], yes)
+        await eventually(said_in_tg(tg, 777000222, "I've forgotten you"))
+        async with httpx.AsyncClient(base_url=url) as client:
+            [show] = (await client.get("/api/v1/shows")).json()["items"]
+            queue = (await client.get(f"/api/v1/shows/{show['show_id']}/queue")).json()
+    assert queue["now"] is None and queue["upcoming"] == [], "her waiting song went with her"
+    engine = create_engine(db_url)
+    try:
+        assert await tables_containing(engine, "Annabel", "annabelq", "Quux") == {}
+        # Only the answer to her press, sent to her private chat, still names her chat; it goes with retention.
+        assert await tables_containing(engine, "777000222") == {"outbox": ["777000222"]}
+        await SqlRetention(engine).sweep(SystemClock().now() + timedelta(days=1))
+        assert await tables_containing(engine, "777000222") == {}
     finally:
         await engine.dispose()
