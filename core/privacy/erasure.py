@@ -6,18 +6,22 @@ sang, when, how many songs a night had — but loses their identity: their name 
 ``ANONYMOUS_NAME`` and their platform and user id become ``ERASED_PLATFORM`` and an opaque random
 alias, the same in every show, linked to nothing. The show still folds exactly as before (the alias
 keeps the singer a distinct key), so its queue, history and counts still work.
+
+Each show first gets a ``SingerForgotten`` event (through the rotation, like any change), so every
+process holding the show in memory forgets them on its next read; then the store rewrites the
+earlier events by the same rule (``core.rotation.events.anonymized``).
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from core.rotation import RotationError, RotationService, SingerRef, WithdrawRequest
-from core.rotation.events import Event, SingerJoined, SingerRenamed
+from core.rotation import ForgetSinger, NotFound, RotationError, RotationService, SingerRef, WithdrawRequest
+from core.rotation.events import Event, SingerForgotten, SingerJoined, anonymized
 
 logger = logging.getLogger(__name__)
 
@@ -34,15 +38,15 @@ def erase_person(events: Sequence[tuple[int, Event]], platform: str, user_id: st
     ``ANONYMOUS_NAME`` from ``(ERASED_PLATFORM, alias)`` instead, and their renames (stage names) name
     ``ANONYMOUS_NAME`` too. Nothing else names a person; walk-ins (no platform) are never touched.
     """
-    theirs = {e.singer_id for _, e in events
-              if isinstance(e, SingerJoined) and e.platform == platform and e.user_id == user_id}
+    forgotten = [SingerForgotten(e.singer_id, ANONYMOUS_NAME, ERASED_PLATFORM, alias, e.occurred_at)
+                 for _, e in events if isinstance(e, SingerJoined) and e.platform == platform and e.user_id == user_id]
     changed: list[tuple[int, Event]] = []
     for seq, event in events:
-        if isinstance(event, SingerJoined) and event.singer_id in theirs:
-            changed.append((seq, dataclasses.replace(event, name=ANONYMOUS_NAME, platform=ERASED_PLATFORM,
-                                                     user_id=alias)))
-        elif isinstance(event, SingerRenamed) and event.singer_id in theirs:
-            changed.append((seq, dataclasses.replace(event, name=ANONYMOUS_NAME)))
+        new = event
+        for singer in forgotten:
+            new = anonymized(new, singer)
+        if new != event:
+            changed.append((seq, new))
     return changed
 
 
@@ -115,6 +119,12 @@ class PeopleEraser:
                     withdrawn += 1
                 except RotationError as error:  # sung or taken back meanwhile: nothing left to withdraw
                     logger.info("forgetting a singer: request %s stays (%s)", request_id, error.code)
+        anonymous = SingerRef(ERASED_PLATFORM, alias, ANONYMOUS_NAME)
+        for show_id in shows:
+            # NotFound: an erasure interrupted before, after this show already forgot them.
+            with contextlib.suppress(NotFound):
+                await self._rotation.execute(show_id, ForgetSinger(f"forget:{alias}", SingerRef(
+                    platform, user_id, ANONYMOUS_NAME), anonymous))
         counts = await self._store.forget(platform, user_id, alias)
         for show_id in shows:
             self._rotation.drop_cached(show_id)

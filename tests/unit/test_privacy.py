@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.privacy import ANONYMOUS_NAME, ERASED_PLATFORM, RetentionSweeper, erase_person, erased_command_id
-from core.rotation import ShowSettings, fold
+from core.privacy import (
+    ANONYMOUS_NAME,
+    ERASED_PLATFORM,
+    PeopleEraser,
+    RetentionSweeper,
+    erase_person,
+    erased_command_id,
+)
+from core.rotation import (
+    ForgetSinger,
+    NotFound,
+    RotationService,
+    ShowSettings,
+    SingerRef,
+    SongRef,
+    decide,
+    evolve,
+    fold,
+)
 from core.rotation.events import (
     Event,
     PerformanceFinished,
     PerformanceStarted,
+    ShowClosed,
     ShowOpened,
+    SingerForgotten,
     SingerJoined,
     SingerRenamed,
     SongRequested,
@@ -20,6 +40,8 @@ from core.rotation.events import (
 from tests.unit.chat.conversation import play
 from tests.unit.chat.fakes import Night
 from tests.unit.fakes import FakeClock
+from tests.unit.privacy_fakes import InMemoryErasure
+from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper
 
 T = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
 
@@ -123,3 +145,35 @@ async def test_the_sweep_cuts_off_retention_before_the_clock_s_now_and_refuses_n
     assert store.cutoffs == [T - timedelta(days=30)]
     with pytest.raises(ValueError, match="positive"):
         RetentionSweeper(store, FakeClock(T), timedelta(0))
+
+
+def test_forgetting_a_singer_is_an_event_every_reader_folds_and_it_works_on_a_closed_show() -> None:
+    events = [e for _, e in _night()] + [ShowClosed(T)]
+    state = fold(events)
+    anonymous = SingerRef(ERASED_PLATFORM, "a1b2c3", ANONYMOUS_NAME)
+    [forgot] = decide(state, ForgetSinger("f", SingerRef("telegram", "777", "x"), anonymous), T)
+    assert forgot == SingerForgotten("s-ann", ANONYMOUS_NAME, ERASED_PLATFORM, "a1b2c3", T)
+    after = evolve(state, forgot)
+    assert after.singers["s-ann"].name == ANONYMOUS_NAME and ("telegram", "777") not in after.singer_keys
+    assert after.singer_keys[(ERASED_PLATFORM, "a1b2c3")] == "s-ann"
+    # Folding the rewritten log with the event gives the same state as applying it to the original.
+    rewritten = dict(_night()) | dict(erase_person(_night(), "telegram", "777", "a1b2c3"))
+    refolded = fold([*(rewritten[s] for s in sorted(rewritten)), ShowClosed(T), forgot])
+    assert refolded.singers == after.singers and refolded.singer_keys == after.singer_keys
+    with pytest.raises(NotFound):
+        decide(after, ForgetSinger("f2", SingerRef("telegram", "777", "x"), anonymous), T)
+
+
+async def test_a_process_holding_the_show_forgets_them_on_its_next_read() -> None:
+    store = InMemoryShowStore()
+    clock = FakeClock(T)
+    here = RotationService(store, clock, CountingIds(), random.Random(1), RecordingSleeper())
+    elsewhere = RotationService(store, clock, CountingIds(), random.Random(2), RecordingSleeper())
+    started = await here.open_show("open", "Friday")
+    await here.request_song(started.show_id, "r", SingerRef("telegram", "777", "Ann"), SongRef("s", "Dreams", "X", 1))
+    assert (await elsewhere.state(started.show_id)).singers  # cached there now
+    eraser = PeopleEraser(here, InMemoryErasure(store), lambda: "a1b2c3")
+    assert await eraser.forget("telegram", "777") is not None
+    [singer] = (await elsewhere.state(started.show_id)).singers.values()
+    assert singer.name == ANONYMOUS_NAME
+    assert "Ann" not in repr(await elsewhere.log(started.show_id)), "its copy of the log forgot her too"
