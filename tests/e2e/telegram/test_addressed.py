@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from telegram import Bot
 
-from bots.telegram import TelegramPoller
+from bots.telegram import WEBHOOK_PATH, TelegramPoller, webhook_router
 from core.chat import Said
 from tests.e2e.telegram.conftest import BOT_USERNAME
 from tests.e2e.telegram.fakes import MemoryInbox
-from tests.standins import FakeTelegram
+from tests.standins import FakeTelegram, serve_asgi
 
 GROUP = -1001234567890
 
@@ -33,3 +34,15 @@ async def test_chatter_is_confirmed_but_never_stored_while_commands_mentions_and
     assert [e.text for e in inbox.events if isinstance(e, Said)] == [
         "/queue", f"@{BOT_USERNAME} what's on?", "great song!", "anything in private is for the bot"]
     assert tg.pending_updates == [] and last["update_id"] in tg.confirmed_update_ids
+
+
+async def test_the_webhook_acknowledges_group_chatter_without_storing_it(tg: FakeTelegram, inbox: MemoryInbox) -> None:
+    app = FastAPI()
+    app.include_router(webhook_router(inbox, "s3cret", BOT_USERNAME))
+    group = tg.group(GROUP, "Friday bar")
+    async with serve_asgi(app) as origin:
+        chatter = tg.push_message(group, tg.user(1001, "Ann"), "my phone number is 555-0100, call me")
+        command = tg.push_message(group, tg.user(1001, "Ann"), "/queue")
+        assert (await tg.post_update_to(origin + WEBHOOK_PATH, chatter, "s3cret"))[0] == 200
+        assert (await tg.post_update_to(origin + WEBHOOK_PATH, command, "s3cret"))[0] == 200
+    assert [e.text for e in inbox.events if isinstance(e, Said)] == ["/queue"]
