@@ -9,6 +9,8 @@ from core.catalog import SongDraft
 from core.chat import Person, Room, Said
 from core.privacy import ANONYMOUS_NAME
 from karaoke.bootstrap import Container
+from storage.chat_directory import SqlChatDirectory
+from storage.privacy import SqlErasure
 from storage.tables import chat_people
 from tests.privacy_scan import table_texts, tables_containing
 
@@ -103,3 +105,12 @@ async def test_once_forgotten_a_person_who_writes_again_is_known_afresh(containe
     async with container.engine.connect() as conn:
         rows = (await conn.execute(chat_people.select().where(chat_people.c.user_id == ANN.user_id))).all()
     assert [(r.name, r.muted) for r in rows] == [("Annabel Quux", True)]
+
+
+async def test_another_instance_that_still_thinks_it_knows_them_stores_them_again(container: Container) -> None:
+    elsewhere = SqlChatDirectory(container.engine)  # its own cache, not told of the erasure
+    await elsewhere.remember_person(ANN)
+    assert await SqlErasure(container.engine).forget("telegram", ANN.user_id, "a1b2") != {}
+    await elsewhere.set_muted(ANN, True)
+    reach = await elsewhere.reach("telegram", ANN.user_id)
+    assert reach is not None and reach.muted and reach.person.name == "Annabel Quux"
