@@ -55,7 +55,7 @@ def addressed_to_bot(text: str, *, private: bool, bot_username: str | None = Non
     ours = bot_username.lstrip("@").casefold() if bot_username else None
     command = parse_command(clean(text[: 4 * MAX_MESSAGE]))
     if command is None:
-        return ours is not None and f"@{ours}" in text.casefold()
+        return ours is not None and re.search(rf"@{re.escape(ours)}\b", text.casefold()) is not None
     return not (command.bot and ours and command.bot.casefold() != ours)
 
 

@@ -54,6 +54,7 @@ def test_waits_are_said_in_minutes() -> None:
     ("/queue@karaoke_bot", False, False, False, True),
     ("/queue@other_bot", False, False, False, False),
     ("hey @Karaoke_Bot what's on", False, False, False, True),
+    ("hey @karaoke_bot_fan, nice", False, False, False, False),
     ("hey what's on", False, True, False, True),
     ("sure, thanks", False, False, True, True),
 ])
