@@ -14,7 +14,7 @@ from api.metrics import TimeRequests
 from api.metrics import router as metrics_router
 from api.pages import router as pages_router
 from api.request_ids import RequestIds
-from api.routes import health, notices, shows, songs, stream
+from api.routes import health, notices, people, shows, songs, stream
 
 _DOCS_PAGES = frozenset({"/docs", "/redoc"})
 # Everything from this origin only. ReDoc's menu shows Redocly's logo from cdn.redoc.ly, unasked; the policy
@@ -73,6 +73,7 @@ def create_app(
     v1.include_router(shows.router)
     v1.include_router(notices.router)
     v1.include_router(stream.router)
+    v1.include_router(people.router)
     app.include_router(v1)
     app.include_router(pages_router)
     app.include_router(metrics_router)

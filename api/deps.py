@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry, Histogram
 
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
+from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.repeat import Outages
 from core.rotation import RotationService
@@ -77,6 +78,11 @@ class ApiServices(Protocol):
         ...
 
     @property
+    def eraser(self) -> PeopleEraser:
+        """Forgets people on request."""
+        ...
+
+    @property
     def admin_token(self) -> str:
         """The token every write needs."""
         ...
@@ -135,6 +141,8 @@ def _notice_log(request: Request) -> NoticeLog:
 
 def _max_open_shows(request: Request) -> int:
     return services(request).max_open_shows
+def _eraser(request: Request) -> PeopleEraser:
+    return services(request).eraser
 
 
 def _stream_timing(request: Request) -> StreamTiming:
@@ -154,5 +162,6 @@ SearchDep = Annotated[CatalogSearch, Depends(_search)]
 RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
 MaxOpenShowsDep = Annotated[int, Depends(_max_open_shows)]
+EraserDep = Annotated[PeopleEraser, Depends(_eraser)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,6 +20,7 @@ from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
+from core.privacy import PeopleEraser, RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Repeat
 from core.rotation import RotationService
@@ -33,6 +34,8 @@ from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.kjs import SqlKjRegistry
 from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.picks import SqlPickHistory
+from storage.privacy import SqlErasure
+from storage.retention import SqlRetention
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -91,6 +94,8 @@ class Container:
     outages: DatabaseOutages
     # This instance's Prometheus registry and instruments (GET /metrics).
     metrics: ServiceMetrics
+    retention: RetentionSweeper
+    eraser: PeopleEraser
 
     @property
     def max_open_shows(self) -> int:
@@ -144,6 +149,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
+        eraser = PeopleEraser(rotation, SqlErasure(engine), lambda: secrets.token_hex(8),
+                              forgotten=[directory.forget_cached])
         notices = SqlNoticeStoreTimed(
             engine, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
         inbox = SqlInbox(engine, clock)
@@ -151,7 +158,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         opening = OpeningRules(parse_allowlist(settings.kj_allowlist), settings.max_open_shows,
                                settings.max_open_shows_per_person)
         chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices, kjs=kjs,
-                       opening=opening)
+                       opening=opening, forgetter=eraser)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -182,6 +189,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             admin_token_generated=token is None,
             outages=outages,
             metrics=metrics,
+            retention=RetentionSweeper(SqlRetention(engine), clock, timedelta(days=settings.retention_days)),
+            eraser=eraser,
         )
         yield container
     finally:
@@ -221,7 +230,8 @@ async def background(
 ) -> AsyncIterator[None]:
     """Run the service's background work, each part a named object started here and stopped on exit.
 
-    Always: the search index (built, then following catalog changes) and the inbox worker. With
+    Always: the search index (built, then following catalog changes), the inbox worker and the
+    retention sweep (every ``retention_sweep_seconds``; instances take turns). With
     ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
     instance, plus settling at once when this process stored notices due now). ``extra`` are the
     platforms' own loops (pollers).
@@ -236,7 +246,8 @@ async def background(
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
                             outages=container.outages)
     container.search.start(settings.catalog_poll_seconds)
-    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
+    retention = Repeat("retention-sweep", container.retention.step, idle_seconds=settings.retention_sweep_seconds)
+    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
         parts += [container.reminders, dispatcher]

@@ -85,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     invite.add_argument("--hours", type=int, default=72, help="how long the code may be redeemed (default 72)")
     chat = commands.add_parser("chat", help="try the chat bot in this terminal (:as NAME, :room NAME, :press N)")
     chat.add_argument("--demo", action="store_true", help="load the bundled demo catalog first if the catalog is empty")
+    people = commands.add_parser("people", help="people the bots know").add_subparsers(
+        dest="people_command", required=True)
+    forget = people.add_parser("forget", help="erase a person everywhere (names and platform ids; see README Privacy)")
+    forget.add_argument("platform", help="telegram, slack or console")
+    forget.add_argument("user_id", help="their id on that platform (a Telegram user id, a Slack U… id)")
+    retention = commands.add_parser("retention", help="what is kept, and for how long").add_subparsers(
+        dest="retention_command", required=True)
+    retention.add_parser("sweep", help="remove closed shows' transient rows older than KARAOKE_RETENTION_DAYS now")
     return parser
 
 
@@ -106,6 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_chat(settings, args))
         if args.command == "kj":
             return asyncio.run(_kj_invite(settings, args.hours))
+        if args.command == "people":
+            return asyncio.run(_forget(settings, args.platform, args.user_id))
+        if args.command == "retention":
+            return asyncio.run(_retention_sweep(settings))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -329,6 +341,25 @@ async def _chat(settings: Settings, args: argparse.Namespace) -> int:
         # Reminders for console people are printed into this console as they come due.
         async with background(container, {"console": ConsoleSender(console)}):
             await console.run()
+    return 0
+
+
+async def _forget(settings: Settings, platform: str, user_id: str) -> int:
+    async with build(settings) as container:
+        forgotten = await container.eraser.forget(platform, user_id)
+    if forgotten is None:
+        print(f"nobody known as {platform} {user_id}; nothing changed", file=sys.stderr)
+        return 1
+    print(f"forgotten: {forgotten.withdrawn} waiting songs withdrawn, "
+          + ", ".join(f"{count} {what}" for what, count in sorted(forgotten.counts.items())))
+    return 0
+
+
+async def _retention_sweep(settings: Settings) -> int:
+    async with build(settings) as container:
+        counts = await container.retention.sweep()
+    print(f"removed (kept {settings.retention_days} days): "
+          + ", ".join(f"{count} {what}" for what, count in sorted(counts.items())))
     return 0
 
 

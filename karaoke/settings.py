@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 0.2
     # How often each instance's scheduler claims due reminders (time-based ones, no-show checks).
     reminder_tick_seconds: float = 1.0
+    # Days a closed show's transient rows (reminders, buttons, delivery records) are kept; see README "Privacy".
+    retention_days: int = Field(default=30, ge=1)
+    # How often each instance runs the retention sweep (instances take turns on PostgreSQL).
+    retention_sweep_seconds: float = Field(default=3600.0, gt=0)
     # Who may /open a show: "platform:user_id" entries separated by commas (telegram:555123,slack:U123).
     # Empty, and with no KJ invite ever made (`karaoke kj invite`), anyone may.
     kj_allowlist: str = ""

@@ -64,11 +64,22 @@ class SqlChatDirectory:
             self._known.clear()
         self._known[person.key] = person
 
+    def forget_cached(self, platform: str, user_id: str) -> None:
+        """The person was erased: the next update from them writes their row afresh."""
+        self._known.pop((platform, user_id), None)
+        self._private.pop((platform, user_id), None)
+
     async def _set_person_field(self, person: Person, **values: Any) -> None:
         await self.remember_person(person)
+        where = (chat_people.c.platform == person.platform, chat_people.c.user_id == person.user_id)
         async with self._engine.begin() as conn:
-            await conn.execute(update(chat_people).where(
-                chat_people.c.platform == person.platform, chat_people.c.user_id == person.user_id).values(**values))
+            if (await conn.execute(update(chat_people).where(*where).values(**values))).rowcount:
+                return
+        # Erased meanwhile (by another instance, whose cache this one does not share): store them again.
+        self.forget_cached(*person.key)
+        await self.remember_person(person)
+        async with self._engine.begin() as conn:
+            await conn.execute(update(chat_people).where(*where).values(**values))
 
     async def _person_field(self, person: Person, column: Any) -> Any:
         row = await self._one(select(column).where(

@@ -11,6 +11,8 @@ from typing import NamedTuple
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.chat import clean_name
+
 logger = logging.getLogger(__name__)
 
 
@@ -47,15 +49,16 @@ class SlackUserNames:
         user = response.get("user") or {}
         if not isinstance(user, dict):
             return None
-        handle = user.get("name")
-        if not isinstance(handle, str) or not handle:
+        handle = clean_name(user.get("name")) if isinstance(user.get("name"), str) else ""
+        if not handle:
             return None
         profile = user.get("profile")
         if not isinstance(profile, dict):
             profile = {}
-        shown = next((n for n in (profile.get("display_name"), profile.get("real_name"), user.get("real_name"))
-                      if isinstance(n, str) and n.strip()), handle)
-        found = SlackUser(shown.strip(), handle)
+        # Cleaned where they enter: control characters (a NUL) would break every row that holds the name.
+        shown = next((clean_name(n) for n in (profile.get("display_name"), profile.get("real_name"),
+                                              user.get("real_name")) if isinstance(n, str) and clean_name(n)), handle)
+        found = SlackUser(shown, handle)
         if len(self._cache) >= self._max_entries:
             self._cache.pop(next(iter(self._cache)))
         self._cache[user_id] = (time.monotonic(), found)

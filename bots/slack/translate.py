@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.chat import ChatEvent, Person, Pressed, Room, Said
+from core.chat import ChatEvent, Person, Pressed, Room, Said, clean_name
 
 PLATFORM = "slack"
 MAX_UPDATE_KEY = 200
@@ -40,8 +40,8 @@ def translate_command(body: Mapping[str, Any], *, name: str | None = None) -> Tr
         return None
     # "/karaoke /join X" and "/karaoke join X" mean the same.
     words = plain_text(_text(body.get("text"))).strip().lstrip("/")
-    user_name = name or _text(body.get("user_name")) or user_id
-    person = Person(PLATFORM, user_id, user_name, _text(body.get("user_name")) or None)
+    handle = clean_name(_text(body.get("user_name")))
+    person = Person(PLATFORM, user_id, clean_name(name) or handle or user_id, handle or None)
     channel_name = _text(body.get("channel_name"))
     room = Room(PLATFORM, channel_id, private=channel_id.startswith("D") or channel_name == "directmessage")
     trigger_id = _text(body.get("trigger_id"))
@@ -64,8 +64,8 @@ def translate_action(body: Mapping[str, Any]) -> Translated | None:
         container.get("channel_id") if isinstance(container, Mapping) else "")
     if not user_id or not channel_id or action.get("value") is None:
         return None
-    username = _text(user.get("username")) or _text(user.get("name"))
-    person = Person(PLATFORM, user_id, _text(user.get("name")) or username or user_id, username or None)
+    username = clean_name(_text(user.get("username")) or _text(user.get("name")))
+    person = Person(PLATFORM, user_id, clean_name(_text(user.get("name"))) or username or user_id, username or None)
     channel_name = _text(channel.get("name")) if isinstance(channel, Mapping) else ""
     room = Room(PLATFORM, channel_id, private=channel_id.startswith("D") or channel_name == "directmessage")
     message_ts = _text(container.get("message_ts")) if isinstance(container, Mapping) else ""
@@ -90,7 +90,8 @@ def translate_message(body: Mapping[str, Any], *, name: str | None = None,
     user_id, channel_id, event_id = _text(event.get("user")), _text(event.get("channel")), _text(body.get("event_id"))
     if not user_id or not channel_id or not event_id:
         return None
-    person = Person(PLATFORM, user_id, name or username or user_id, username)
+    handle = clean_name(username)
+    person = Person(PLATFORM, user_id, clean_name(name) or handle or user_id, handle or None)
     room = Room(PLATFORM, channel_id, private=True)
     said = Said(person, room, plain_text(_text(event.get("text"))), _key("event", event_id))
     return said, _context("message", channel_id, None)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Chat, Update, User
+from telegram import Chat, Message, Update, User
 
-from core.chat import ChatEvent, Person, Pressed, Room, Said
+from core.chat import ChatEvent, Person, Pressed, Room, Said, addressed_to_bot, clean_name
 
 PLATFORM = "telegram"
 
@@ -13,8 +13,13 @@ ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 
 def person_of(user: User) -> Person:
-    """The neutral ``Person`` for a Telegram user (identified by the numeric id, never the changeable handle)."""
-    return Person(PLATFORM, str(user.id), user.full_name, user.username, user.is_bot)
+    """The neutral ``Person`` for a Telegram user (identified by the numeric id, never the changeable handle).
+
+    Names are cleaned here, where they enter: a NUL in a first name would otherwise be refused by
+    PostgreSQL in every row that carries it.
+    """
+    return Person(PLATFORM, str(user.id), clean_name(user.full_name), clean_name(user.username) or None,
+                  user.is_bot)
 
 
 def room_of(chat: Chat) -> Room:
@@ -27,7 +32,9 @@ def event_from_update(update: Update, bot_username: str | None = None) -> ChatEv
 
     Text messages and their edits become ``Said`` (an edit has its own update_id, so it is a new
     event); inline-button presses become ``Pressed``. Photos, joins, channel posts and messages our
-    own bot sent (``bot_username``) are ignored.
+    own bot sent (``bot_username``) are ignored, and so is group chatter not addressed to the bot
+    (not a command, no mention of it, no reply to it): it must never be stored. Telegram's privacy
+    mode filters most of that already, but not when the bot is a group admin.
     """
     key = str(update.update_id)
     query = update.callback_query
@@ -44,7 +51,28 @@ def event_from_update(update: Update, bot_username: str | None = None) -> ChatEv
     sender = message.from_user
     if bot_username and sender.is_bot and (sender.username or "").lower() == bot_username.lower().lstrip("@"):
         return None
-    return Said(person_of(sender), room_of(message.chat), message.text, key)
+    room = room_of(message.chat)
+    if not addressed_to_bot(message.text, private=room.private, bot_username=bot_username,
+                            mentions_bot=_mentions(message, bot_username),
+                            replies_to_bot=_replies_to_bot(message, bot_username)):
+        return None
+    return Said(person_of(sender), room, message.text, key)
+
+
+def _mentions(message: Message, bot_username: str | None) -> bool:
+    if not bot_username:
+        return False
+    wanted = "@" + bot_username.lstrip("@").casefold()
+    return any(text.casefold() == wanted for text in message.parse_entities(["mention"]).values())
+
+
+def _replies_to_bot(message: Message, bot_username: str | None) -> bool:
+    replied = message.reply_to_message
+    author = replied.from_user if replied is not None else None
+    if author is None or not author.is_bot:
+        return False
+    # Without our own username, any bot's message might be ours; a reply is short and rare enough.
+    return not bot_username or (author.username or "").casefold() == bot_username.lstrip("@").casefold()
 
 
 def context_of(update: Update) -> dict[str, str]:

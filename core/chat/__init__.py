@@ -29,6 +29,7 @@ from core.chat.opening import (
     new_invite_code,
     parse_allowlist,
 )
+from core.chat.parsing import addressed_to_bot, clean_name
 from core.chat.ports import Confirmations, SongLookup
 from core.chat.routing import COMMAND_NAMES
 from core.chat.vocabulary import MAX_BUTTON_DATA_BYTES, Button, ChatEvent, Person, Pressed, Reply, Room, Said
@@ -56,6 +57,8 @@ __all__ = [
     "Room",
     "Said",
     "SongLookup",
+    "addressed_to_bot",
+    "clean_name",
     "hash_invite_code",
     "make_invite",
     "new_invite_code",

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from core.catalog.search import CatalogSearch
 from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
+from core.chat.forgetting import Forgetting
 from core.chat.kj import KjCommands
 from core.chat.messages import Messages, shortened
 from core.chat.opening import KjRegistry, NoKjRegistry, OpeningGate, OpeningRules
-from core.chat.parsing import MAX_MESSAGE, clean, parse_command
-from core.chat.ports import Confirmations, NoConfirmations, SongLookup
+from core.chat.parsing import MAX_MESSAGE, clean, clean_name, parse_command
+from core.chat.ports import Confirmations, Forgetter, NoConfirmations, SongLookup
 from core.chat.presses import ButtonPresses
 from core.chat.routing import Router
 from core.chat.singer import SingerCommands
@@ -55,10 +57,12 @@ class ChatBot:
         messages: Messages | None = None,
         kjs: KjRegistry | None = None,
         opening: OpeningRules | None = None,
+        forgetter: Forgetter | None = None,
     ) -> None:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
 
-        ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``).
+        ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``);
+        ``forgetter`` erases people who ask to be forgotten (``/forgetme``).
         """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
@@ -67,8 +71,10 @@ class ChatBot:
                             confirmations or NoConfirmations(), gate)
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
-        self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands()])
-        self._presses = ButtonPresses(self._steps)
+        forgetting = Forgetting(self._steps, forgetter)
+        self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands(),
+                                            *forgetting.commands()])
+        self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep})
 
     async def handle(self, event: ChatEvent) -> list[Reply]:
         """Answer one chat event. Never raises: refusals and failures come back as one friendly line.
@@ -77,6 +83,7 @@ class ChatBot:
         """
         if event.person.is_bot:
             return []
+        event = _with_clean_names(event)
         steps = self._steps
         try:
             await steps.directory.remember_person(event.person)
@@ -111,3 +118,12 @@ class ChatBot:
             shown = f"/{command.name}" if command.name else self._say("unknown_command.that")
             raise self._steps.refuse("unknown_command", command=shortened(shown, UNKNOWN_COMMAND_SHOWN))
         return await self._router.run(command.name, event, command.args)
+
+
+def _with_clean_names(event: ChatEvent) -> ChatEvent:
+    # Whatever an adapter passed on, no control character reaches the directory, the rotation or a reply.
+    person = event.person
+    name, username = clean_name(person.name), clean_name(person.username) or None
+    if name == person.name and username == person.username:
+        return event
+    return replace(event, person=replace(person, name=name, username=username))

@@ -54,7 +54,7 @@ EN: Final[Mapping[str, str]] = {
     # --- help ----------------------------------------------------------------------------------
     "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
                    "up songs · /queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name "
-                   "<stage name> · /mute, /unmute – reminders off or on",
+                   "<stage name> · /mute, /unmute – reminders off or on · /forgetme – erase what I know about you",
     "help.open": "Running a night? /open [name] starts a show, and you're its KJ.",
     "help.kj": "KJ: /open [name] · /next · /skip (the called singer) · /skip now (the one at the mic) · "
                "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /kj @user · /settings [key value] · "
@@ -109,6 +109,17 @@ EN: Final[Mapping[str, str]] = {
     "onmyway.done": "Great, see you at the stage!",
     "onmyway.over": "That call is over — see /mysongs for where you are now.",
     "skipme.done": "OK, you sit this round out. {song} stays in your list.",
+    "forget.confirm": "Forget you? I'd remove your name, stage name and chat ids from every show and all my "
+                      "records. The nights you sang stay in the shows' history as “A singer”, with nothing "
+                      "that points to you.",
+    "forget.songs.one": " Your song still waiting is taken out of the queue too.",
+    "forget.songs.many": " Your {count} songs still waiting are taken out of the queue too.",
+    "forget.yes": "Yes, forget me",
+    "forget.no": "No, keep me",
+    "forget.done": "Done: I've forgotten you. If you write to me again, I'll only know what you tell me then.",
+    "forget.kept": "OK, nothing was forgotten.",
+    "forget.unknown": "I had nothing about you left to forget.",
+    "forget.unavailable": "I can't forget people here. Please ask the KJ or the venue.",
     # --- KJs -----------------------------------------------------------------------------------
     "open.default_name": "Karaoke night",
     "open.too_long": "A show name is at most {max} characters.",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 # Longer messages are refused before any work is done on them.
 MAX_MESSAGE = 1000
 STAGE_NAME_MAX = 40
+# What the directory keeps of a platform's display name or handle (its columns hold 200 characters).
+NAME_MAX = 200
 
 # Zero-width and bidirectional formatting characters: invisible, but they break matching and can
 # make a name render backwards on the KJ's screen.
@@ -32,6 +34,29 @@ def clean(text: str) -> str:
     text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
     text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(text.split())
+
+
+def clean_name(name: str | None) -> str:
+    """A display name or handle as stored and shown: ``clean``ed (no NULs or other controls, which
+    PostgreSQL refuses in text) and at most ``NAME_MAX`` characters."""
+    return clean(name or "")[:NAME_MAX].strip()
+
+
+def addressed_to_bot(text: str, *, private: bool, bot_username: str | None = None,
+                     mentions_bot: bool = False, replies_to_bot: bool = False) -> bool:
+    """Whether a message is for the bot, so it may be stored at all (everything else is never kept).
+
+    A private message always is. In a group only a command (not one addressed to another bot with
+    ``/cmd@other``), a mention of the bot, or a reply to one of the bot's messages is; chatter between
+    people is not read, not stored and not answered.
+    """
+    if private or replies_to_bot or mentions_bot:
+        return True
+    ours = bot_username.lstrip("@").casefold() if bot_username else None
+    command = parse_command(clean(text[: 4 * MAX_MESSAGE]))
+    if command is None:
+        return ours is not None and re.search(rf"@{re.escape(ours)}\b", text.casefold()) is not None
+    return not (command.bot and ours and command.bot.casefold() != ours)
 
 
 def parse_command(text: str) -> ParsedCommand | None:

@@ -31,3 +31,15 @@ class NoConfirmations:
     async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
         """Nothing was pending."""
         return False
+
+
+class Forgetter(Protocol):
+    """Erases a person everywhere (``core.privacy.PeopleEraser`` fits)."""
+
+    async def waiting_songs(self, platform: str, user_id: str) -> int:
+        """How many of their songs wait in open shows (forgetting them takes those out)."""
+        ...
+
+    async def forget(self, platform: str, user_id: str) -> object | None:
+        """Forget ``(platform, user_id)``; None when there was nothing known about them."""
+        ...

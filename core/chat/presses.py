@@ -6,7 +6,7 @@ KJ's buttons) the presser is a KJ of the show; anything else is one friendly lin
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from core.chat.buttons import token_of
 from core.chat.directory import Choice
@@ -20,8 +20,8 @@ PressHandler = Callable[[Pressed, Choice], Awaitable[list[Reply]]]
 class ButtonPresses:
     """Answers button presses; every action the conversation or the reminders put on a button is here."""
 
-    def __init__(self, steps: Steps) -> None:
-        """Work through the shared ``steps``."""
+    def __init__(self, steps: Steps, more: Mapping[str, PressHandler] | None = None) -> None:
+        """Work through the shared ``steps``; ``more`` are actions other rooms of the conversation own."""
         self._steps = steps
         self._actions: dict[str, PressHandler] = {
             "request": self._request,
@@ -32,6 +32,7 @@ class ButtonPresses:
             "kjwait": self._kj_wait,
             "reopen": self._reopen,
             "keepopen": self._keep_open,
+            **(more or {}),
         }
 
     async def handle(self, event: Pressed) -> list[Reply]:

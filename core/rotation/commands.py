@@ -163,6 +163,16 @@ class CloseShow:
     command_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class ForgetSinger:
+    """The person ``singer`` (by platform and user id) asked to be forgotten: their singer becomes
+    ``anonymous`` (name, platform and an opaque user id). Accepted on closed shows too; not undoable."""
+
+    command_id: str
+    singer: SingerRef
+    anonymous: SingerRef
+
+
 Command = (
     OpenShow
     | RequestSong
@@ -180,4 +190,5 @@ Command = (
     | Undo
     | ChangeShowSettings
     | CloseShow
+    | ForgetSinger
 )

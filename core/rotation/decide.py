@@ -17,6 +17,7 @@ from core.rotation.commands import (
     ChangeShowSettings,
     CloseShow,
     Command,
+    ForgetSinger,
     MoveRequest,
     OpenShow,
     PauseSinger,
@@ -53,6 +54,7 @@ from core.rotation.events import (
     ShowOpened,
     ShowSettingsChanged,
     SingerBumped,
+    SingerForgotten,
     SingerJoined,
     SingerPaused,
     SingerRenamed,
@@ -80,6 +82,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
         return _open_show(state, command, now)
     if not state.opened:
         raise NotFound("there is no such show")
+    if isinstance(command, ForgetSinger):
+        return _forget(state, command, now)
     if state.closed:
         raise ShowIsClosed(f"the show {state.name!r} is closed")
     match command:
@@ -178,6 +182,16 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
         )
     )
     return events
+
+
+def _forget(state: ShowState, command: ForgetSinger, now: datetime) -> list[Event]:
+    singer_id = _find_singer(state, command.singer)
+    anonymous = command.anonymous
+    if anonymous.platform is None or not anonymous.user_id or not anonymous.name.strip():
+        raise InvalidCommand("a forgotten singer needs an anonymous name, platform and id")
+    if anonymous.key in state.singer_keys:
+        raise Conflict("that anonymous identity is taken")
+    return [SingerForgotten(singer_id, anonymous.name, anonymous.platform, anonymous.user_id, now)]
 
 
 def _rename(state: ShowState, command: RenameSinger, now: datetime) -> list[Event]:

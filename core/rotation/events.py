@@ -65,6 +65,23 @@ class SingerRenamed:
 
 
 @dataclass(frozen=True, slots=True)
+class SingerForgotten:
+    """The person behind the singer asked to be forgotten: from now on the singer is ``name`` from
+    ``(platform, user_id)``, an anonymous identity linked to nothing.
+
+    Their earlier events are rewritten to say the same (``anonymized``): the one sanctioned rewrite of
+    a log that is otherwise append-only. This event tells every reader of the stream, in every
+    process, to forget what it holds of them too.
+    """
+
+    singer_id: str
+    name: str
+    platform: str
+    user_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SongRequested:
     """A singer asked to sing a song; ``duration`` is seconds or None when the catalog does not know."""
 
@@ -221,6 +238,7 @@ Event = (
     ShowOpened
     | SingerJoined
     | SingerRenamed
+    | SingerForgotten
     | SongRequested
     | RequestWithdrawn
     | PerformanceStarted
@@ -242,6 +260,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     ShowOpened,
     SingerJoined,
     SingerRenamed,
+    SingerForgotten,
     SongRequested,
     RequestWithdrawn,
     PerformanceStarted,
@@ -269,3 +288,13 @@ DISRUPTIVE: tuple[type[Event], ...] = (
     ShowSettingsChanged,
     ShowClosed,
 )
+
+
+def anonymized(event: Event, forgotten: SingerForgotten) -> Event:
+    """``event`` as it reads once ``forgotten``'s singer is forgotten: their joining and renames carry the
+    anonymous name and identity; every other event is returned as it is (none other names a person)."""
+    if isinstance(event, SingerJoined) and event.singer_id == forgotten.singer_id:
+        return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at)
+    if isinstance(event, SingerRenamed) and event.singer_id == forgotten.singer_id:
+        return SingerRenamed(event.singer_id, forgotten.name, event.occurred_at)
+    return event

@@ -20,7 +20,7 @@ from core.clock import Clock, Sleeper
 from core.rotation.commands import Command, OpenShow, RequestSong
 from core.rotation.decide import decide
 from core.rotation.errors import ConcurrencyConflict, NotFound, RotationError, TooBusy
-from core.rotation.events import DISRUPTIVE, Event
+from core.rotation.events import DISRUPTIVE, Event, SingerForgotten, anonymized
 from core.rotation.joincode import new_join_code, normalize_join_code
 from core.rotation.ports import (
     IdSource,
@@ -79,6 +79,10 @@ class _Stream:
         else:
             self.state = _after(self.state, [s.event for s in stored])
         for item in stored:
+            if isinstance(item.event, SingerForgotten):
+                # The store rewrote their earlier events; this copy forgets them the same way.
+                forgotten = item.event
+                self.events = [anonymized(event, forgotten) for event in self.events]
             self.events.append(item.event)
             if item.command_id is not None:
                 self.batches[item.command_id] = item.seq
@@ -257,6 +261,11 @@ class RotationService:
     async def version(self, show_id: str) -> int | None:
         """How many events the show has (it changed when this grows), None for an unknown show."""
         return await self._store.version(show_id)
+
+    def drop_cached(self, show_id: str) -> None:
+        """Forget this process's copy of the show's stream: its stored events were rewritten (a person
+        erased), so the next read folds them afresh."""
+        self._streams.pop(show_id, None)
 
     async def _refresh(self, show_id: str) -> _Stream:
         stream = self._streams.get(show_id)

@@ -26,6 +26,7 @@ from core.rotation.events import (
     ShowOpened,
     ShowSettingsChanged,
     SingerBumped,
+    SingerForgotten,
     SingerJoined,
     SingerPaused,
     SingerRenamed,
@@ -209,6 +210,15 @@ def _singer_renamed(state: ShowState, event: SingerRenamed) -> None:
     state.singers[event.singer_id] = Singer(s.singer_id, event.name, s.platform, s.user_id, s.position, s.paused)
 
 
+def _singer_forgotten(state: ShowState, event: SingerForgotten) -> None:
+    s = state.singers[event.singer_id]
+    for key in [k for k, singer_id in state.singer_keys.items() if singer_id == event.singer_id]:
+        del state.singer_keys[key]
+    state.singers[event.singer_id] = Singer(s.singer_id, event.name, event.platform, event.user_id, s.position,
+                                            s.paused)
+    state.singer_keys[(event.platform, event.user_id)] = event.singer_id
+
+
 def _song_requested(state: ShowState, event: SongRequested) -> None:
     song = SongRef(event.song_id, event.title, event.artist, event.duration)
     state.requests[event.request_id] = Request(
@@ -333,6 +343,7 @@ _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     ShowOpened: _show_opened,
     SingerJoined: _singer_joined,
     SingerRenamed: _singer_renamed,
+    SingerForgotten: _singer_forgotten,
     SongRequested: _song_requested,
     RequestWithdrawn: _request_withdrawn,
     PerformanceStarted: _performance_started,

@@ -162,3 +162,21 @@ def test_the_router_serves_slack_events_and_keeps_it_out_of_the_api_schema(slack
     web = FastAPI()
     web.include_router(router)
     assert "/slack/events" not in web.openapi()["paths"]
+
+
+async def test_control_characters_in_slack_names_never_reach_the_inbox(slack: FakeSlack) -> None:
+    slack.add_user("U0ANN", "ann\x07", display_name="Ann\x00\x07")
+    inbox = MemoryInbox()
+    async with served(slack, inbox) as url:
+        await slack.deliver(url, "command", text="queue", user_id="U0ANN", user_name="ann\x07",
+                            channel_id="C0BAR", channel_name="bar", trigger_id="1.2.nul")
+        await slack.deliver(url, "event", text="/queue", user="U0ANN", channel="D0ANN", channel_type="im")
+    assert [(e.person.name, e.person.username) for e in inbox.events] == [("Ann", "ann"), ("Ann", "ann")]
+
+
+async def test_channel_chatter_is_acknowledged_and_never_stored(slack: FakeSlack) -> None:
+    inbox = MemoryInbox()
+    async with served(slack, inbox) as url:
+        chatter = await slack.deliver(url, "event", text="my phone number is 555-0100", user="U0ANN",
+                                      channel="C0BAR", channel_type="channel")
+    assert chatter.status == 200 and inbox.puts == 0

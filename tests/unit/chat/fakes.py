@@ -24,8 +24,10 @@ from core.chat import (
     Room,
     Said,
 )
+from core.privacy import PeopleEraser
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.fakes import InMemorySongStore
+from tests.unit.privacy_fakes import InMemoryErasure
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
 PLATFORM = "test"
@@ -189,6 +191,7 @@ class Night:
         notices: NoticePlanner | None = None,
         confirmations: Confirmations | None = None,
         opening: OpeningRules | None = None,
+        forgetting: bool = False,
     ) -> None:
         self.clock = SteppingClock(NOW)
         self.store = store or InMemoryShowStore()
@@ -198,10 +201,14 @@ class Night:
         self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
         self.kjs = InMemoryKjRegistry(self.directory, self.store)
+        self.erasure = InMemoryErasure(self.store)
+        aliases = itertools.count(1)
+        self.eraser = PeopleEraser(self.rotation, self.erasure, lambda: f"alias{next(aliases)}")
         self.tokens = itertools.count(1)
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
-                           confirmations=confirmations, kjs=self.kjs, opening=opening)
+                           confirmations=confirmations, kjs=self.kjs, opening=opening,
+                           forgetter=self.eraser if forgetting else None)
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.chat.messages import Messages
-from core.chat.parsing import ParsedCommand, clean, parse_command, stage_name_problem
+from core.chat.parsing import ParsedCommand, addressed_to_bot, clean, clean_name, parse_command, stage_name_problem
 
 
 @pytest.mark.parametrize(("text", "parsed"), [
@@ -45,3 +45,25 @@ def test_ordinals(n: int, text: str) -> None:
 def test_waits_are_said_in_minutes() -> None:
     assert [Messages().wait(s) for s in (0, 29, 90, 720)] == ["any moment now", "any moment now", "about 2 min",
                                                         "about 12 min"]
+
+
+@pytest.mark.parametrize(("text", "private", "mentions", "replies", "stored"), [
+    ("my phone number is 555-0100, call me", False, False, False, False),
+    ("my phone number is 555-0100, call me", True, False, False, True),
+    ("/request zombie", False, False, False, True),
+    ("/queue@karaoke_bot", False, False, False, True),
+    ("/queue@other_bot", False, False, False, False),
+    ("hey @Karaoke_Bot what's on", False, False, False, True),
+    ("hey @karaoke_bot_fan, nice", False, False, False, False),
+    ("hey what's on", False, True, False, True),
+    ("sure, thanks", False, False, True, True),
+])
+def test_in_a_group_only_commands_mentions_and_replies_to_the_bot_are_for_it(
+        text: str, private: bool, mentions: bool, replies: bool, stored: bool) -> None:
+    assert addressed_to_bot(text, private=private, bot_username="karaoke_bot", mentions_bot=mentions,
+                            replies_to_bot=replies) is stored
+
+
+@pytest.mark.parametrize(("raw", "cleaned"), [("Ann\x00\x07", "Ann"), ("\x00", ""), (None, ""), ("x" * 300, "x" * 200)])
+def test_names_lose_control_characters_and_fit_the_directory(raw: str | None, cleaned: str) -> None:
+    assert clean_name(raw) == cleaned

@@ -39,6 +39,10 @@ def busy_show() -> Show:
     show.request("B", "B2")
     show.do(ChangeShowSettings("s", ShowSettings(max_pending=5)))
     show.do(CloseShow("close"))
+    # Someone asks to be forgotten after the night (see core.privacy).
+    from core.rotation import ForgetSinger, SingerRef
+
+    show.do(ForgetSinger("forget", singer("C"), SingerRef("erased", "a1b2", "A singer")))
     return show
 
 

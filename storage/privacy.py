@@ -1,0 +1,137 @@
+"""``SqlErasure``: forgetting a person (``core.privacy.ErasureStore``) on SQLite and PostgreSQL.
+
+The show event log is append-only everywhere else; this is the one sanctioned rewrite of stored
+events, done on request so that a person's name and platform ids leave the history (which then keeps
+an anonymous singer, by the rules of ``core.privacy.erase_person``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Text, cast, delete, false, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from core.privacy import erase_person, erased_command_id, names_to_scan
+from core.rotation.codec import event_from_dict, event_to_dict
+from core.rotation.events import SingerJoined, SingerRenamed, SongRequested
+from storage.tables import chat_choices, chat_kjs, chat_people, inbox, notices, outbox, show_events
+
+_IDS_PER_STATEMENT = 500
+
+
+class SqlErasure:
+    """Implements ``core.privacy.ErasureStore``: everything in one transaction, so a failure leaves all as it was."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def shows_of(self, platform: str, user_id: str) -> list[str]:
+        async with self._engine.connect() as conn:
+            return await _shows_of(conn, platform, user_id)
+
+    async def forget(self, platform: str, user_id: str, alias: str) -> Mapping[str, int]:
+        counts = dict.fromkeys(("people", "kj roles", "choices", "events", "notices", "inbox", "outbox"), 0)
+        async with self._engine.begin() as conn:
+            person = (await conn.execute(select(chat_people).where(
+                chat_people.c.platform == platform, chat_people.c.user_id == user_id))).first()
+            names: list[str | None] = [user_id]
+            rooms = [f"private:{user_id}"]
+            if person is not None:
+                names += [person.name, person.username, person.stage_name]
+                if person.private_room:
+                    rooms.append(f"private:{person.private_room}")
+
+            requests: list[tuple[str, str]] = []
+            for show_id in await _shows_of(conn, platform, user_id):
+                changed, singer_names, their_requests = await _erase_in_show(conn, show_id, platform, user_id, alias)
+                counts["events"] += changed
+                names += singer_names
+                requests += [(show_id, r) for r in their_requests]
+            counts["events"] += await _erase_command_ids(conn, user_id, alias)
+
+            counts["people"] = await _deleted(conn, delete(chat_people).where(
+                chat_people.c.platform == platform, chat_people.c.user_id == user_id))
+            counts["kj roles"] = await _deleted(conn, delete(chat_kjs).where(
+                chat_kjs.c.platform == platform, chat_kjs.c.user_id == user_id))
+            counts["choices"] = await _deleted(conn, delete(chat_choices).where(
+                chat_choices.c.platform == platform, chat_choices.c.user_id == user_id))
+            for start in range(0, len(requests), _IDS_PER_STATEMENT):
+                chunk = requests[start:start + _IDS_PER_STATEMENT]
+                counts["notices"] += await _deleted(conn, delete(notices).where(or_(*(
+                    (notices.c.show_id == show_id) & (notices.c.request_id == request_id)
+                    for show_id, request_id in chunk))))
+
+            scan = names_to_scan(names)
+            # Their own updates, and (once handled) anyone's update that names them.
+            counts["inbox"] = await _deleted(conn, delete(inbox).where(or_(
+                (inbox.c.platform == platform) & (inbox.c.event[("person", "user_id")].as_string() == user_id),
+                inbox.c.handled_at.is_not(None) & _mentions(inbox.c.event, scan),
+            )))
+            # Replies to them or to their private chat, whatever their state; sent or failed ones naming them.
+            counts["outbox"] = await _deleted(conn, delete(outbox).where(or_(
+                (outbox.c.platform == platform) & or_(
+                    outbox.c.chat.in_(rooms),
+                    outbox.c.reply[("to_person", "user_id")].as_string() == user_id,
+                    outbox.c.key.contains(f":{user_id}:", autoescape=True),
+                ),
+                or_(outbox.c.sent_at.is_not(None), outbox.c.failed_at.is_not(None))
+                & _mentions(outbox.c.reply, scan),
+            )))
+        return counts
+
+
+async def _shows_of(conn: AsyncConnection, platform: str, user_id: str) -> list[str]:
+    rows = await conn.execute(select(show_events.c.show_id).where(
+        show_events.c.type == "SingerJoined",
+        show_events.c.payload["platform"].as_string() == platform,
+        show_events.c.payload["user_id"].as_string() == user_id,
+    ).distinct())
+    return sorted(str(row.show_id) for row in rows)
+
+
+async def _erase_in_show(conn: AsyncConnection, show_id: str, platform: str, user_id: str,
+                         alias: str) -> tuple[int, list[str], list[str]]:
+    """Rewrite the show's events naming the person; their names (to scan for) and their request ids."""
+    rows = (await conn.execute(
+        select(show_events.c.seq, show_events.c.type, show_events.c.payload)
+        .where(show_events.c.show_id == show_id).order_by(show_events.c.seq))).all()
+    events = [(row.seq, event_from_dict(row.type, row.payload)) for row in rows]
+    changed = erase_person(events, platform, user_id, alias)
+    singers = {e.singer_id for _, e in events
+               if isinstance(e, SingerJoined) and e.platform == platform and e.user_id == user_id}
+    names = [e.name for _, e in events if isinstance(e, SingerJoined | SingerRenamed) and e.singer_id in singers]
+    requests = [e.request_id for _, e in events if isinstance(e, SongRequested) and e.singer_id in singers]
+    for seq, event in changed:
+        await conn.execute(update(show_events).where(show_events.c.show_id == show_id, show_events.c.seq == seq)
+                           .values(payload=event_to_dict(event)[1]))
+    return len(changed), names, requests
+
+
+async def _erase_command_ids(conn: AsyncConnection, user_id: str, alias: str) -> int:
+    # In every show: a KJ, say, never sang but their button presses name them in command ids.
+    rows = (await conn.execute(select(show_events.c.show_id, show_events.c.seq, show_events.c.command_id).where(
+        show_events.c.command_id.contains(f":{user_id}", autoescape=True)))).all()
+    changed = 0
+    for row in rows:
+        new = erased_command_id(row.command_id, user_id, alias)
+        if new != row.command_id:
+            await conn.execute(update(show_events).where(
+                show_events.c.show_id == row.show_id, show_events.c.seq == row.seq).values(command_id=new))
+            changed += 1
+    return changed
+
+
+def _mentions(column: Any, names: Sequence[str]) -> ColumnElement[bool]:
+    """The JSON ``column``'s text contains one of ``names``, as typed or as JSON escapes it."""
+    spelled = {form for name in names for form in (name, json.dumps(name)[1:-1])}
+    if not spelled:
+        return false()
+    as_text = cast(column, Text)
+    return or_(*(as_text.contains(form, autoescape=True) for form in sorted(spelled)))
+
+
+async def _deleted(conn: AsyncConnection, statement: Any) -> int:
+    return int((await conn.execute(statement)).rowcount or 0)
