@@ -12,6 +12,7 @@ from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
+from core.access import AdminAccess, IdempotencyKeys
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.reminders import NoticeLog
@@ -44,6 +45,16 @@ class ApiServices(Protocol):
     @property
     def admin_token(self) -> str:
         """The token every write needs."""
+        ...
+
+    @property
+    def access(self) -> AdminAccess:
+        """Dashboard sessions and the limit on wrong tokens."""
+        ...
+
+    @property
+    def idempotency(self) -> IdempotencyKeys:
+        """Which request each Idempotency-Key was first used with."""
         ...
 
     async def readiness_problem(self) -> str | None:

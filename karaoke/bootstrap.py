@@ -10,11 +10,12 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.access import AdminAccess, FailedAttempts
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.chat import ChatBot
@@ -29,8 +30,10 @@ from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
+from storage.idempotency import SqlIdempotencyKeys
 from storage.notices import SqlNoticeStore
 from storage.picks import SqlPickHistory
+from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -83,6 +86,8 @@ class Container:
     messages_queued: asyncio.Event
     admin_token: str
     admin_token_generated: bool
+    access: AdminAccess
+    idempotency: SqlIdempotencyKeys
 
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or ``None`` when it is."""
@@ -148,10 +153,24 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             messages_queued=queued,
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
+            access=_admin_access(settings, engine, clock),
+            idempotency=SqlIdempotencyKeys(engine, clock),
         )
         yield container
     finally:
         await engine.dispose()
+
+
+def _admin_access(settings: Settings, engine: AsyncEngine, clock: SystemClock) -> AdminAccess:
+    lifetime = timedelta(hours=settings.admin_session_hours)
+    return AdminAccess(
+        sessions=SqlAdminSessions(engine, clock, lambda: secrets.token_urlsafe(32), lifetime),
+        guard=FailedAttempts(time.monotonic, limit=settings.auth_failure_limit,
+                             window_seconds=settings.auth_failure_window_seconds),
+        trust_proxy_headers=settings.trust_proxy_headers,
+        secure_cookies=(settings.public_url or "").lower().startswith("https://"),
+        session_seconds=int(lifetime.total_seconds()),
+    )
 
 
 def _platform_loop(loop: Callable[[], Awaitable[None]]) -> Repeat:
