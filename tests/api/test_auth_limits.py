@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -13,6 +14,7 @@ from api.app import create_app
 from core.access import FailedAttempts
 from karaoke.bootstrap import Container
 from tests.api.test_songs_contract import assert_envelope
+from tests.api.test_stream import serving
 from tests.conftest import ADMIN_TOKEN
 from tests.unit.access.fakes import FakeMonotonic
 
@@ -128,3 +130,20 @@ async def test_wrong_dashboard_logins_get_429_and_the_form_says_to_wait(
         seconds.advance(WINDOW)
         answer = await http.post(f"/kj/{code}/login", data={"token": ADMIN_TOKEN})
         assert answer.status_code == 303 and "karaoke_admin=" in answer.headers["set-cookie"]
+
+
+async def test_over_real_http_a_guesser_gets_ten_tries_a_minute_not_hundreds_a_second(container: Container) -> None:
+    # The outside pass: 1,628 wrong bearer tokens and 300 wrong logins in seconds, never a 429. Here with
+    # the real clock, uvicorn on loopback, and the default limit.
+    code = (await container.rotation.open_show("open:loopback", "Friday")).code
+    statuses: list[int] = []
+    async with serving(create_app(container)) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            statuses.append((await http.post(SHOWS, json={"name": "x"}, headers=WRONG)).status_code)
+            statuses.append((await http.post(f"/kj/{code}/login", data={"token": "guess"})).status_code)
+        last = await http.post(SHOWS, json={"name": "x"}, headers=RIGHT)
+    assert len(statuses) >= 40  # dozens of guesses went in (a loaded CI machine makes fewer)
+    assert statuses.count(401) == container.settings.auth_failure_limit == 10
+    assert set(statuses[10:]) == {429}
+    assert last.status_code == 429 and 55 <= int(last.headers["Retry-After"]) <= 60
