@@ -7,6 +7,7 @@ and nothing it sends is checked until the wait is over (``core.access.FailedAtte
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import math
 from typing import Annotated
 
@@ -34,16 +35,21 @@ def client_of(request: Request, access: AdminAccess) -> str:
 
     Behind a trusted proxy the client is the one Fly names in ``Fly-Client-IP``, or else the last
     ``X-Forwarded-For`` entry (the one the proxy appended; earlier ones are the client's own words).
-    Without ``trust_proxy_headers`` those headers are ignored: anyone could write them.
+    Without ``trust_proxy_headers`` those headers are ignored: anyone could write them. An IPv6 client
+    is its /64, the block one subscriber usually holds whole, so it cannot change address per guess.
     """
+    address = request.client.host if request.client else "unknown"
     if access.trust_proxy_headers:
-        fly = request.headers.get("fly-client-ip", "").strip()
-        if fly:
-            return fly
+        named = request.headers.get("fly-client-ip", "").strip()
         forwarded = request.headers.get("x-forwarded-for", "").split(",")[-1].strip()
-        if forwarded:
-            return forwarded
-    return request.client.host if request.client else "unknown"
+        address = named or forwarded or address
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:100]
+    if parsed.version == 6 and not (parsed.ipv4_mapped or parsed.is_loopback):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed.ipv4_mapped or parsed) if parsed.version == 6 else str(parsed)
 
 
 def retry_after(seconds: float) -> str:

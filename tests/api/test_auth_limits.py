@@ -147,3 +147,19 @@ async def test_over_real_http_a_guesser_gets_ten_tries_a_minute_not_hundreds_a_s
     assert statuses.count(401) == container.settings.auth_failure_limit == 10
     assert set(statuses[10:]) == {429}
     assert last.status_code == 429 and 55 <= int(last.headers["Retry-After"]) <= 60
+
+
+@pytest.mark.parametrize(("first", "second", "shared"), [
+    ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", True),  # one subscriber's /64: one count
+    ("2001:db8:1:2::1", "2001:db8:1:3::1", False),
+    ("::ffff:203.0.113.7", "203.0.113.7", True),  # an IPv4 client seen through an IPv6 socket
+    ("203.0.113.7", "203.0.113.8", False),
+])
+async def test_an_ipv6_client_cannot_change_address_within_its_block_to_guess_again(
+    client_at: Client, first: str, second: str, shared: bool
+) -> None:
+    async with client_at(first) as one, client_at(second) as other:
+        for _ in range(LIMIT):
+            await one.post(SHOWS, json={"name": "x"}, headers=WRONG)
+        expected = 429 if shared else 201
+        assert (await other.post(SHOWS, json={"name": "KJ"}, headers=RIGHT)).status_code == expected
