@@ -14,6 +14,7 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Histogram
 
+from core.access import AdminAccess, IdempotencyKeys
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.privacy import PeopleEraser
@@ -95,6 +96,16 @@ class ApiServices(Protocol):
     @property
     def metrics(self) -> Metrics:
         """The Prometheus registry and instruments of this instance (``/metrics``)."""
+        ...
+
+    @property
+    def access(self) -> AdminAccess:
+        """Dashboard sessions and the limit on wrong tokens."""
+        ...
+
+    @property
+    def idempotency(self) -> IdempotencyKeys:
+        """Which request each Idempotency-Key was first used with."""
         ...
 
     async def readiness_problem(self) -> str | None:

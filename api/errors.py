@@ -169,6 +169,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorEnvelope, "description": "Missing or wrong bearer token"},
+    429: {
+        "model": ErrorEnvelope,
+        "description": "Too many wrong tokens from this client; try again after `Retry-After` seconds",
+        "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    },
 }
 NOT_FOUND_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorEnvelope, "description": "No such resource"},

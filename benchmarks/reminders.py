@@ -52,7 +52,7 @@ from storage.db import create_engine
 from storage.tables import chat_people, notices, outbox
 from tests.service_process import DoorTelegram, ServiceProcess, free_port
 
-ADMIN = "bench-token"
+ADMIN = "bench-admin-token-0001"  # serve refuses admin tokens under 16 characters
 HEADERS = {"Authorization": f"Bearer {ADMIN}"}
 SONGS_PER_SINGER = 3  # the default max_pending
 

@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.access import AdminAccess, FailedAttempts
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, OpeningRules, parse_allowlist
@@ -31,11 +32,13 @@ from storage import migrate
 from storage.chat_directory import SqlChatDirectory
 from storage.db import DatabaseOutages, create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
+from storage.idempotency import SqlIdempotencyKeys
 from storage.kjs import SqlKjRegistry
 from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.picks import SqlPickHistory
 from storage.privacy import SqlErasure
 from storage.retention import SqlRetention
+from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
 
@@ -96,6 +99,8 @@ class Container:
     metrics: ServiceMetrics
     retention: RetentionSweeper
     eraser: PeopleEraser
+    access: AdminAccess
+    idempotency: SqlIdempotencyKeys
 
     @property
     def max_open_shows(self) -> int:
@@ -191,6 +196,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             metrics=metrics,
             retention=RetentionSweeper(SqlRetention(engine), clock, timedelta(days=settings.retention_days)),
             eraser=eraser,
+            access=_admin_access(settings, engine, clock),
+            idempotency=SqlIdempotencyKeys(engine, clock),
         )
         yield container
     finally:
@@ -209,6 +216,18 @@ async def _say_who_may_open(container: Container) -> None:
     logger.info("Only KJs may open shows: %d on KARAOKE_KJ_ALLOWLIST%s; at most %d open shows, %d per person",
                 len(opening.allowlist), " and whoever redeemed a KJ invite" if invites else "",
                 opening.max_open_shows, opening.max_open_per_person)
+
+
+def _admin_access(settings: Settings, engine: AsyncEngine, clock: SystemClock) -> AdminAccess:
+    lifetime = timedelta(hours=settings.admin_session_hours)
+    return AdminAccess(
+        sessions=SqlAdminSessions(engine, clock, lambda: secrets.token_urlsafe(32), lifetime),
+        guard=FailedAttempts(time.monotonic, limit=settings.auth_failure_limit,
+                             window_seconds=settings.auth_failure_window_seconds),
+        trust_proxy_headers=settings.trust_proxy_headers,
+        secure_cookies=(settings.public_url or "").lower().startswith("https://"),
+        session_seconds=int(lifetime.total_seconds()),
+    )
 
 
 def _platform_loop(loop: Callable[[], Awaitable[None]], outages: DatabaseOutages) -> Repeat:

@@ -103,6 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
+            # A short admin token is guessed in minutes even at the rate the API allows wrong ones.
+            weak = settings.admin_token_problem()
+            if weak:
+                print(f"karaoke serve: {weak}", file=sys.stderr)
+                return 2
             return asyncio.run(_serve(settings, args))
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command))

@@ -13,6 +13,9 @@ from core.chat import parse_allowlist
 DEMO_CATALOG = Path(__file__).resolve().parent.parent / "data" / "karafun-catalog-2022.csv"
 
 
+MIN_ADMIN_TOKEN = 16
+
+
 class Settings(BaseSettings):
     """The service's settings. Built in ``karaoke.bootstrap``/``karaoke.cli`` only, never at import time."""
 
@@ -24,6 +27,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("KARAOKE_DATABASE_URL", "DATABASE_URL"),
     )
     admin_token: SecretStr | None = None
+    # Wrong admin tokens (bearer or dashboard login) allowed per client in a window before it gets 429.
+    auth_failure_limit: int = Field(default=10, ge=1)
+    auth_failure_window_seconds: float = Field(default=60.0, gt=0)
+    # How long a KJ dashboard login lasts.
+    admin_session_hours: float = Field(default=12.0, gt=0)
+    # Read the client's address from Fly-Client-IP / X-Forwarded-For: only behind a proxy that sets them.
+    trust_proxy_headers: bool = False
     host: str = "127.0.0.1"
     port: int = Field(default=8000, validation_alias=AliasChoices("KARAOKE_PORT", "PORT"))
     demo_catalog: Path = DEMO_CATALOG
@@ -64,3 +74,16 @@ class Settings(BaseSettings):
     def _allowlist(cls, value: str) -> str:
         parse_allowlist(value)  # a malformed entry stops the service at start, naming the entry
         return value
+
+    def admin_token_problem(self) -> str | None:
+        """Why the configured admin token must not guard a running service, or None when it may."""
+        if self.admin_token is None:
+            return None  # ``serve`` makes a long random one
+        token = self.admin_token.get_secret_value()
+        if not token.strip():
+            return "KARAOKE_ADMIN_TOKEN is set but blank. Set a random token of at least 16 characters, " \
+                   "or unset it to have one made for this run."
+        if len(token.strip()) < MIN_ADMIN_TOKEN:
+            return f"KARAOKE_ADMIN_TOKEN has {len(token.strip())} characters; it must have at least " \
+                   f"{MIN_ADMIN_TOKEN} (try: python -c 'import secrets; print(secrets.token_urlsafe(24))')."
+        return None

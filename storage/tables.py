@@ -267,3 +267,26 @@ kj_people = Table(
     Column("user_id", String(200), primary_key=True),
     Column("since", UtcDateTime, nullable=False),
 )
+
+admin_sessions = Table(
+    "admin_sessions",
+    metadata,
+    # The KJ dashboard's sessions. Only a SHA-256 of the session id is kept: a copy of this table
+    # opens no dashboard.
+    Column("session_hash", String(64), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    # Each Idempotency-Key (scoped by show and command kind) with a SHA-256 of the request it was first
+    # used with, so the same key with another request is refused instead of answered with the first result.
+    Column("key", String(400), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("show_id", String(64), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "show_id"),
+)

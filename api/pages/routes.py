@@ -1,8 +1,9 @@
 """The page routes: / (the open shows), /display/{code}, /kj/{code} (+ login/logout/singers) and /songbook/{code}.
 
 A page is found by the show's join code, typed any case. The pages read and write through the
-public API; the KJ dashboard authenticates with an HttpOnly cookie holding the admin token, which
-``api.auth.require_admin`` accepts together with the ``X-Karaoke-CSRF`` header.
+public API; logging in to the KJ dashboard with the admin token starts a server-side session whose
+random id is the HttpOnly cookie, which ``api.auth.require_admin`` accepts together with the
+``X-Karaoke-CSRF`` header. Logging out ends the session, so a copied cookie opens nothing afterwards.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api.auth import ADMIN_COOKIE, AdminDep, is_admin_token
+from api.auth import ADMIN_COOKIE, AdminDep, client_of, is_admin_token, retry_after
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
 from api.pages.qr import qr_svg, telegram_link
 from api.pages.render import Markup, json_script, render, template
@@ -30,7 +31,6 @@ _CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
 _UPCOMING_ON_SCREEN = 5
 _SHOWS_ON_HOME = 50
 _LOGIN_BODY_LIMIT = 4096
-_COOKIE_SECONDS = 12 * 3600
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -146,8 +146,9 @@ async def songbook(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTM
     ))
 
 
-def _has_admin_cookie(request: Request, services: ApiServices) -> bool:
-    return is_admin_token(services.admin_token, request.cookies.get(ADMIN_COOKIE, ""))
+async def _has_session(request: Request, services: ApiServices) -> bool:
+    session = request.cookies.get(ADMIN_COOKIE, "")
+    return bool(session) and await services.access.sessions.is_open(session)
 
 
 def _login(state: ShowState, error: str = "", status: int = 200) -> HTMLResponse:
@@ -162,7 +163,7 @@ async def kj_dashboard(code: str, request: Request, services: ServicesDep) -> HT
     state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
-    if not _has_admin_cookie(request, services):
+    if not await _has_session(request, services):
         return _login(state)
     return _page(render(
         "kj.html",
@@ -179,26 +180,40 @@ async def kj_dashboard(code: str, request: Request, services: ServicesDep) -> HT
 
 @router.post("/kj/{code}/login", response_class=HTMLResponse)
 async def kj_login(code: str, request: Request, services: ServicesDep) -> Response:
-    """Check the admin token from the form; right: a cookie and back to the dashboard, wrong: the form again."""
+    """Check the admin token from the form; right: a new session's cookie and back to the dashboard, wrong:
+    the form again. A client with too many wrong tokens gets the form with 429 and ``Retry-After``, unchecked."""
     state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
+    access = services.access
+    client = client_of(request, access)
+    wait = access.guard.wait(client)
+    if wait > 0:
+        answer = _login(state, "Too many wrong tokens from here. Wait a minute, then try again.", 429)
+        answer.headers["Retry-After"] = retry_after(wait)
+        return answer
     body = await request.body()
     fields = parse_qs(body[:_LOGIN_BODY_LIMIT].decode("utf-8", "replace"))
     token = (fields.get("token") or [""])[0].strip()
     if not token or not is_admin_token(services.admin_token, token):
+        access.guard.failed(client)
         return _login(state, "That token is not right. Try again.", 401)
     response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
-    https = request.url.scheme == "https" or request.headers.get("x-forwarded-proto", "") == "https"
-    response.set_cookie(ADMIN_COOKIE, token, max_age=_COOKIE_SECONDS, path="/", httponly=True,
-                        samesite="strict", secure=https)
+    https = (access.secure_cookies or request.url.scheme == "https"
+             or request.headers.get("x-forwarded-proto", "") == "https")
+    # The cookie holds only the session's random id; the token itself never leaves the form.
+    response.set_cookie(ADMIN_COOKIE, await access.sessions.start(), max_age=access.session_seconds, path="/",
+                        httponly=True, samesite="strict", secure=https)
     return response
 
 
 @router.post("/kj/{code}/logout")
-async def kj_logout(code: str, rotation: RotationDep) -> Response:
-    """Forget the admin cookie."""
-    state = await _show(rotation, code)
+async def kj_logout(code: str, request: Request, services: ServicesDep) -> Response:
+    """End the dashboard's session on the server and forget its cookie."""
+    session = request.cookies.get(ADMIN_COOKIE, "")
+    if session:
+        await services.access.sessions.end(session)
+    state = await _show(services.rotation, code)
     target = f"/kj/{quote(state.code)}" if state else "/"
     response = RedirectResponse(target, status_code=303)
     response.delete_cookie(ADMIN_COOKIE, path="/", httponly=True, samesite="strict")

@@ -1,23 +1,28 @@
 """Shows and their rotation: open, request, advance, skip, pause, move, undo; queue, history, log.
 
 Routes translate HTTP to rotation commands and results back to JSON; every rule lives in
-``core.rotation``. Writes need the admin token; the queue is public (the venue screen reads it).
+``core.rotation``. Writes need the admin token, and so does the raw event log (it holds platform user
+ids); the shows, their queue and history are public (the venue screen reads them) and name singers
+only by name.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from api.auth import AdminDep
 from api.deps import CatalogDep, MaxOpenShowsDep, RotationDep, ServicesDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
 from api.schemas import PageNumber, UtcTimestamp
+from core.access import IdempotencyKeys
 from core.catalog import CatalogError, checked_text
 from core.rotation import (
     SETTING_BOUNDS,
@@ -64,6 +69,7 @@ router = APIRouter(
         **ERROR_RESPONSES,
         404: {"model": ErrorEnvelope, "description": "No such show, request or singer"},
         409: {"model": ErrorEnvelope, "description": "Refused by the show's rules"},
+        422: {"model": ErrorEnvelope, "description": "The Idempotency-Key was first used with another request"},
         503: {"model": ErrorEnvelope, "description": "Too busy; try again"},
     },
 )
@@ -84,9 +90,44 @@ def rotation_error(error: RotationError) -> ApiError:
     return ApiError(_STATUS.get(error.code, 409), error.code, str(error.message))
 
 
-def _command_id(kind: str, key: str | None) -> str:
-    # Namespaced by kind, so one key reused for two different commands cannot collide.
-    return f"{kind}:{key}" if key else f"{kind}:{uuid.uuid4()}"
+def _fingerprint(request: Request, body: bytes) -> str:
+    # JSON is compared as data (key order and spacing aside); anything else byte for byte.
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+    except (ValueError, RecursionError):
+        canonical = body
+    path = request.url.path.lower().encode()  # ids in the path are case-insensitive UUIDs
+    return hashlib.sha256(request.method.encode() + b" " + path + b"\n" + canonical).hexdigest()
+
+
+class CommandKey:
+    """The request's ``Idempotency-Key``, made a command id once it is known to name this request alone.
+
+    The rotation applies a command id once and answers a repeat with the first result; a key first used
+    with another request (another body or target) is refused with 422 instead of answered with the
+    first one's result. The binding is kept in the database, so it holds across instances.
+    """
+
+    def __init__(self, key: str | None, fingerprint: str, keys: IdempotencyKeys) -> None:
+        self.key, self._fingerprint, self._keys = key, fingerprint, keys
+
+    async def command_id(self, kind: str, show_id: uuid.UUID | None = None) -> str:
+        # Namespaced by kind, so one key reused for two different commands cannot collide.
+        if self.key is None:
+            return f"{kind}:{uuid.uuid4()}"
+        show = str(show_id) if show_id else None
+        if not await self._keys.claim(f"{show or '-'}:{kind}:{self.key}", self._fingerprint, show_id=show):
+            raise ApiError(422, "idempotency-key-reused",
+                           "This Idempotency-Key was already used with a different request; use a new key.")
+        return f"{kind}:{self.key}"
+
+
+async def _command_key(request: Request, services: ServicesDep, key: Key = None) -> CommandKey:
+    fingerprint = _fingerprint(request, await request.body()) if key is not None else ""
+    return CommandKey(key, fingerprint, services.idempotency)
+
+
+KeyDep = Annotated[CommandKey, Depends(_command_key)]
 
 
 # ---- wire shapes -------------------------------------------------------------------------------
@@ -338,7 +379,7 @@ async def open_show(
     services: ServicesDep,
     max_open: MaxOpenShowsDep,
     response: Response,
-    key: Key = None,
+    key: KeyDep,
 ) -> ShowOut:
     """Open a show; answers its id and the short join code singers type.
 
@@ -352,7 +393,7 @@ async def open_show(
             raise ApiError(409, "too-many-open-shows",
                            f"{open_now} shows are open, the most this service runs at once. Close one first.")
         try:
-            started = await rotation.open_show(_command_id("open", key), body.name, settings)
+            started = await rotation.open_show(await key.command_id("open"), body.name, settings)
         except RotationError as error:
             raise rotation_error(error) from None
     response.headers["Location"] = f"/api/v1/shows/{started.show_id}"
@@ -385,20 +426,21 @@ async def get_show(show_id: uuid.UUID, rotation: RotationDep) -> ShowOut:
 
 @router.patch("/{show_id}", response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
 async def change_show(
-    show_id: uuid.UUID, body: ShowChange, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, body: ShowChange, rotation: RotationDep, key: KeyDep
 ) -> ShowOut:
     """Change some of the show's settings."""
     state = await _state(rotation, show_id)
     await _run(
-        rotation, show_id, ChangeShowSettings(_command_id("settings", key), body.settings.apply_to(state.settings))
+        rotation, show_id,
+        ChangeShowSettings(await key.command_id("settings", show_id), body.settings.apply_to(state.settings)),
     )
     return ShowOut.of(await _state(rotation, show_id))
 
 
 @router.post("/{show_id}/close", response_model=ShowOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
-async def close_show(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> ShowOut:
+async def close_show(show_id: uuid.UUID, rotation: RotationDep, key: KeyDep) -> ShowOut:
     """End the show; it accepts nothing afterwards."""
-    await _run(rotation, show_id, CloseShow(_command_id("close", key)))
+    await _run(rotation, show_id, CloseShow(await key.command_id("close", show_id)))
     return ShowOut.of(await _state(rotation, show_id))
 
 
@@ -414,7 +456,7 @@ async def request_song(
     body: RequestCreate,
     rotation: RotationDep,
     catalog: CatalogDep,
-    key: Key = None,
+    key: KeyDep,
 ) -> RequestOut:
     """Queue a song for a singer (a chat user by platform and user_id, or a walk-in by name)."""
     singer = body.singer.ref()
@@ -425,7 +467,8 @@ async def request_song(
         raise not_found("Song")
     ref = SongRef(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration)
     try:
-        accepted = await rotation.request_song(str(show_id), _command_id("request", key), singer, ref)
+        command_id = await key.command_id("request", show_id)
+        accepted = await rotation.request_song(str(show_id), command_id, singer, ref)
     except RotationError as error:
         raise rotation_error(error) from None
     return RequestOut(
@@ -440,10 +483,10 @@ async def request_song(
 
 @router.delete("/{show_id}/requests/{request_id}", status_code=204, dependencies=[AdminDep], responses=AUTH_RESPONSES)
 async def remove_request(
-    show_id: uuid.UUID, request_id: uuid.UUID, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, request_id: uuid.UUID, rotation: RotationDep, key: KeyDep
 ) -> Response:
     """Withdraw a pending request (as the KJ; it can be undone)."""
-    await _run(rotation, show_id, RemoveRequest(_command_id("remove", key), str(request_id)))
+    await _run(rotation, show_id, RemoveRequest(await key.command_id("remove", show_id), str(request_id)))
     return Response(status_code=204)
 
 
@@ -460,9 +503,9 @@ def _kj_action(path: str) -> Callable[[_Route], _Route]:
 
 
 @_kj_action("/{show_id}/advance")
-async def advance(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
+async def advance(show_id: uuid.UUID, rotation: RotationDep, key: KeyDep) -> QueueOut:
     """The current performance finishes and the next one starts; answers the new queue."""
-    return await _run(rotation, show_id, AdvanceQueue(_command_id("advance", key)))
+    return await _run(rotation, show_id, AdvanceQueue(await key.command_id("advance", show_id)))
 
 
 class SkipBody(BaseModel):
@@ -473,51 +516,53 @@ class SkipBody(BaseModel):
 
 
 @_kj_action("/{show_id}/skip")
-async def skip(show_id: uuid.UUID, rotation: RotationDep, body: SkipBody | None = None, key: Key = None) -> QueueOut:
+async def skip(show_id: uuid.UUID, rotation: RotationDep, key: KeyDep, body: SkipBody | None = None) -> QueueOut:
     """Pass over the called singer (their turn this round is used, their song stays, the next one is called;
     whoever sings goes on), or with ``{"who": "now"}`` void the performance at the mic (not counted as
     sung, the song stays) and start the called singer."""
     if body is not None and body.who == "now":
-        return await _run(rotation, show_id, VoidPerformance(_command_id("skip-now", key)))
-    return await _run(rotation, show_id, SkipSinger(_command_id("skip", key)))
+        return await _run(rotation, show_id, VoidPerformance(await key.command_id("skip-now", show_id)))
+    return await _run(rotation, show_id, SkipSinger(await key.command_id("skip", show_id)))
 
 
 @_kj_action("/{show_id}/undo")
-async def undo(show_id: uuid.UUID, rotation: RotationDep, key: Key = None) -> QueueOut:
+async def undo(show_id: uuid.UUID, rotation: RotationDep, key: KeyDep) -> QueueOut:
     """Revert the last KJ action by appending its compensating event."""
-    return await _run(rotation, show_id, Undo(_command_id("undo", key)))
+    return await _run(rotation, show_id, Undo(await key.command_id("undo", show_id)))
 
 
 @_kj_action("/{show_id}/singers/{singer_id}/pause")
 async def pause(
-    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: KeyDep
 ) -> QueueOut:
     """Pass the singer over until resumed; they keep their place and requests."""
-    return await _run(rotation, show_id, PauseSinger(_command_id("pause", key), str(singer_id)))
+    return await _run(rotation, show_id, PauseSinger(await key.command_id("pause", show_id), str(singer_id)))
 
 
 @_kj_action("/{show_id}/singers/{singer_id}/resume")
 async def resume(
-    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: KeyDep
 ) -> QueueOut:
     """Bring a paused singer back at their place."""
-    return await _run(rotation, show_id, ResumeSinger(_command_id("resume", key), str(singer_id)))
+    command_id = await key.command_id("resume", show_id)
+    return await _run(rotation, show_id, ResumeSinger(command_id, str(singer_id)))
 
 
 @_kj_action("/{show_id}/singers/{singer_id}/bump")
 async def bump(
-    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: KeyDep
 ) -> QueueOut:
     """Make the singer's next request first in line."""
-    return await _run(rotation, show_id, BumpSinger(_command_id("bump", key), str(singer_id)))
+    return await _run(rotation, show_id, BumpSinger(await key.command_id("bump", show_id), str(singer_id)))
 
 
 @_kj_action("/{show_id}/requests/{request_id}/move")
 async def move(
-    show_id: uuid.UUID, request_id: uuid.UUID, body: MoveBody, rotation: RotationDep, key: Key = None
+    show_id: uuid.UUID, request_id: uuid.UUID, body: MoveBody, rotation: RotationDep, key: KeyDep
 ) -> QueueOut:
     """Put a pending request at ``position`` (1 = next) of the upcoming list."""
-    return await _run(rotation, show_id, MoveRequest(_command_id("move", key), str(request_id), body.position))
+    command_id = await key.command_id("move", show_id)
+    return await _run(rotation, show_id, MoveRequest(command_id, str(request_id), body.position))
 
 
 @router.get("/{show_id}/history", response_model=HistoryOut)
@@ -543,9 +588,10 @@ async def show_history(show_id: uuid.UUID, rotation: RotationDep) -> HistoryOut:
     return HistoryOut(items=items)
 
 
-@router.get("/{show_id}/log", response_model=LogOut)
+@router.get("/{show_id}/log", response_model=LogOut, dependencies=[AdminDep], responses=AUTH_RESPONSES)
 async def show_log(show_id: uuid.UUID, rotation: RotationDep) -> LogOut:
-    """The show's event stream, exactly as stored: seq, type and data of every event."""
+    """The show's event stream, exactly as stored: seq, type and data of every event (KJ only: it holds the
+    singers' platform ids)."""
     await _state(rotation, show_id)
     events = await rotation.log(str(show_id))
     items = []

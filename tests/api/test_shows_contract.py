@@ -111,7 +111,7 @@ async def test_the_same_idempotency_key_queues_once_and_answers_the_same(
     assert again.json() == first.json()
     queue = (await client.get(f"{night.url}/queue")).json()
     assert len(queue["upcoming"]) == 1
-    log = (await client.get(f"{night.url}/log")).json()
+    log = (await client.get(f"{night.url}/log", headers=admin)).json()
     assert [e["type"] for e in log["items"]] == ["ShowOpened", "SingerJoined", "SongRequested"]
 
 
@@ -177,7 +177,7 @@ async def test_kj_actions_skip_pause_move_and_undo(client: httpx.AsyncClient, ad
     assert paused.status_code == 200 and await night.upcoming() == ["C1"]
     await night.kj(f"singers/{b_singer}/resume")
     assert sorted(await night.upcoming()) == ["B1", "C1"]
-    log_types = [e["type"] for e in (await client.get(f"{night.url}/log")).json()["items"]]
+    log_types = [e["type"] for e in (await client.get(f"{night.url}/log", headers=admin)).json()["items"]]
     assert "KjActionReverted" in log_types and "SingerPaused" in log_types
 
 
@@ -220,7 +220,7 @@ async def test_kj_writes_without_the_token_are_refused(
     night = await open_night(client, admin)
     url = SHOWS + path.replace("{id}", night.show["show_id"])
     assert_envelope(await client.post(url, json=body, headers={"Authorization": "Bearer nope"}), 401, "unauthorized")
-    assert (await client.get(f"{night.url}/log")).json()["version"] == 1
+    assert (await client.get(f"{night.url}/log", headers=admin)).json()["version"] == 1
 
 
 @pytest.mark.parametrize(

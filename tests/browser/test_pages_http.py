@@ -87,7 +87,9 @@ async def test_the_right_token_sets_a_strict_http_only_cookie(
         answer = await http.post(f"/kj/{night['code'].lower()}/login", data={"token": ADMIN_TOKEN})
         assert answer.status_code == 303 and answer.headers["location"] == f"/kj/{night['code']}"
         cookie = answer.headers["set-cookie"]
-        assert cookie.startswith(f"karaoke_admin={ADMIN_TOKEN};")
+        # The cookie holds a random session id, never the admin token.
+        session = cookie.split(";")[0].removeprefix("karaoke_admin=")
+        assert len(session) >= 32 and ADMIN_TOKEN not in cookie
         assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/" in cookie
         assert ("Secure" in cookie) is secure
 
@@ -96,13 +98,20 @@ async def test_cookie_writes_need_the_csrf_header_and_the_bearer_token_still_wor
     client: httpx.AsyncClient, night: dict[str, Any], admin: dict[str, str]
 ) -> None:
     advance = f"/api/v1/shows/{night['show_id']}/advance"
-    client.cookies.set("karaoke_admin", ADMIN_TOKEN)
+    client.cookies.set("karaoke_admin", ADMIN_TOKEN)  # the token itself is no session
+    assert (await client.post(advance, headers=CSRF)).status_code == 401
+    client.cookies.clear()
+    assert (await client.post(f"/kj/{night['code']}/login", data={"token": ADMIN_TOKEN})).status_code == 303
+    session = client.cookies["karaoke_admin"]
+    client.cookies.clear()
+    client.cookies.set("karaoke_admin", session)
     forged = await client.post(advance)
     assert forged.status_code == 403 and forged.json()["error"]["code"] == "forbidden"
     assert (await client.post(advance, headers=CSRF)).status_code == 200
     assert (await client.get(f"/kj/{night['code']}/singers")).json()["items"][0]["paused"] is False
     assert "Advance" in (await client.get(f"/kj/{night['code']}")).text
 
+    client.cookies.clear()
     client.cookies.set("karaoke_admin", "guess")
     assert (await client.post(advance, headers=CSRF)).status_code == 401
     assert (await client.get(f"/kj/{night['code']}/singers")).status_code == 401
@@ -111,7 +120,8 @@ async def test_cookie_writes_need_the_csrf_header_and_the_bearer_token_still_wor
     client.cookies.clear()
     assert (await client.post(advance, headers=admin)).status_code in (200, 409)
     wrong_bearer = {"Authorization": "Bearer nope"}
-    client.cookies.set("karaoke_admin", ADMIN_TOKEN)
+    client.cookies.clear()
+    client.cookies.set("karaoke_admin", session)
     assert (await client.post(advance, headers=wrong_bearer | CSRF)).status_code == 401
 
 

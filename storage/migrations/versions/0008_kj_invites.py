@@ -1,7 +1,7 @@
 """KJ invites (kept as hashes) and the people who redeemed one: who may open shows.
 
-Revision ID: 0009
-Revises: 0006 (to be re-pointed at 0008 when the branches of issue 13 meet)
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from storage.tables import UtcDateTime
 
-revision = "0009"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
