@@ -17,7 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.privacy import erase_person, erased_command_id, names_to_scan
 from core.rotation.codec import event_from_dict, event_to_dict
 from core.rotation.events import SingerJoined, SingerRenamed, SongRequested
-from storage.tables import chat_choices, chat_kjs, chat_people, inbox, notices, outbox, show_events
+from storage.tables import (
+    chat_choices,
+    chat_kjs,
+    chat_people,
+    inbox,
+    kj_invites,
+    kj_people,
+    notices,
+    outbox,
+    show_events,
+)
 
 _IDS_PER_STATEMENT = 500
 
@@ -33,7 +43,8 @@ class SqlErasure:
             return await _shows_of(conn, platform, user_id)
 
     async def forget(self, platform: str, user_id: str, alias: str) -> Mapping[str, int]:
-        counts = dict.fromkeys(("people", "kj roles", "choices", "events", "notices", "inbox", "outbox"), 0)
+        counts = dict.fromkeys(
+            ("people", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
         async with self._engine.begin() as conn:
             person = (await conn.execute(select(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))).first()
@@ -56,6 +67,11 @@ class SqlErasure:
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))
             counts["kj roles"] = await _deleted(conn, delete(chat_kjs).where(
                 chat_kjs.c.platform == platform, chat_kjs.c.user_id == user_id))
+            # Who redeemed a KJ invite: they may no longer open shows, and the used invite keeps no trace of them.
+            counts["kj roles"] += await _deleted(conn, delete(kj_people).where(
+                kj_people.c.platform == platform, kj_people.c.user_id == user_id))
+            counts["kj invites"] = await _deleted(conn, update(kj_invites).where(
+                kj_invites.c.platform == platform, kj_invites.c.user_id == user_id).values(platform=None, user_id=None))
             counts["choices"] = await _deleted(conn, delete(chat_choices).where(
                 chat_choices.c.platform == platform, chat_choices.c.user_id == user_id))
             for start in range(0, len(requests), _IDS_PER_STATEMENT):

@@ -9,7 +9,18 @@ from typing import Any
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from storage.tables import chat_choices, chat_kjs, chat_people, chat_rooms, inbox, notices, outbox, shows
+from storage.tables import (
+    admin_sessions,
+    chat_choices,
+    chat_kjs,
+    chat_people,
+    chat_rooms,
+    idempotency_keys,
+    inbox,
+    notices,
+    outbox,
+    shows,
+)
 
 # Any fixed number: instances sweeping at once on PostgreSQL take turns on this transaction-level lock.
 _SWEEP_LOCK = 0x6B6172616F6B6501
@@ -24,7 +35,8 @@ class SqlRetention:
         self._postgres = engine.dialect.name == "postgresql"
 
     async def sweep(self, cutoff: datetime) -> Mapping[str, int]:
-        counts = dict.fromkeys(("notices", "choices", "kj roles", "room bindings", "inbox", "outbox"), 0)
+        counts = dict.fromkeys(("notices", "choices", "kj roles", "room bindings", "inbox", "outbox",
+                                 "idempotency keys", "dashboard sessions"), 0)
         async with self._engine.begin() as conn:
             # Another instance sweeping right now does the same work: leave it to that one. (SQLite has
             # one writer; a second sweep there waits its turn and then finds nothing.)
@@ -39,6 +51,8 @@ class SqlRetention:
                 counts["kj roles"] += await _deleted(conn, delete(chat_kjs).where(chat_kjs.c.show_id.in_(chunk)))
                 counts["room bindings"] += await _deleted(
                     conn, delete(chat_rooms).where(chat_rooms.c.show_id.in_(chunk)))
+                counts["idempotency keys"] += await _deleted(
+                    conn, delete(idempotency_keys).where(idempotency_keys.c.show_id.in_(chunk)))
                 # Not counted: a pointer, not a record; the person is still known.
                 await conn.execute(update(chat_people).where(chat_people.c.current_show.in_(chunk))
                                    .values(current_show=None))
@@ -47,6 +61,11 @@ class SqlRetention:
                 inbox.c.handled_at.is_not(None), inbox.c.handled_at < cutoff))
             counts["outbox"] = await _deleted(conn, delete(outbox).where(
                 or_(outbox.c.sent_at < cutoff, outbox.c.failed_at < cutoff)))
+            # Keys of no show (a show never opened, a song added): kept as long as delivery records.
+            counts["idempotency keys"] += await _deleted(conn, delete(idempotency_keys).where(
+                idempotency_keys.c.show_id.is_(None), idempotency_keys.c.created_at < cutoff))
+            counts["dashboard sessions"] = await _deleted(conn, delete(admin_sessions).where(
+                admin_sessions.c.expires_at < cutoff))
         return counts
 
 

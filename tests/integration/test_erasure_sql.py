@@ -4,9 +4,11 @@ they sang in still folds, with an anonymous singer in their place."""
 from __future__ import annotations
 
 import itertools
+import random
+from datetime import timedelta
 
 from core.catalog import SongDraft
-from core.chat import Person, Room, Said
+from core.chat import Person, Room, Said, make_invite
 from core.privacy import ANONYMOUS_NAME
 from karaoke.bootstrap import Container
 from storage.chat_directory import SqlChatDirectory
@@ -114,3 +116,18 @@ async def test_another_instance_that_still_thinks_it_knows_them_stores_them_agai
     await elsewhere.set_muted(ANN, True)
     reach = await elsewhere.reach("telegram", ANN.user_id)
     assert reach is not None and reach.muted and reach.person.name == "Annabel Quux"
+
+
+async def test_a_kj_who_redeemed_an_invite_leaves_no_trace_in_the_invites(container: Container) -> None:
+    chat, _ = await _a_night(container)
+    code = await make_invite(container.kjs, container.clock.now(), timedelta(hours=1), random.Random(3).choice)
+    ann_dm = Room("telegram", ANN.user_id, True)
+    assert "KJ" in await chat.say(ANN, ann_dm, f"/redeem {code}")
+    assert await container.kjs.is_registered("telegram", ANN.user_id)
+    assert {"kj_people", "kj_invites"} <= set(await tables_containing(container.engine, ANN.user_id))
+
+    forgotten = await container.eraser.forget("telegram", ANN.user_id)
+
+    assert forgotten is not None and forgotten.counts["kj invites"] == 1
+    assert await tables_containing(container.engine, *ANNS_TRACES) == {}
+    assert not await container.kjs.is_registered("telegram", ANN.user_id)

@@ -20,8 +20,22 @@ from core.rotation.ports import Notice
 from karaoke.bootstrap import AsyncioSleeper, Container, Uuid4Ids
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox
+from storage.idempotency import SqlIdempotencyKeys
 from storage.retention import SqlRetention
-from storage.tables import chat_choices, chat_kjs, chat_people, chat_rooms, inbox, notices, outbox, show_events, shows
+from storage.sessions import SqlAdminSessions
+from storage.tables import (
+    admin_sessions,
+    chat_choices,
+    chat_kjs,
+    chat_people,
+    chat_rooms,
+    idempotency_keys,
+    inbox,
+    notices,
+    outbox,
+    show_events,
+    shows,
+)
 from tests.unit.fakes import FakeClock
 
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
@@ -45,6 +59,7 @@ async def _a_show(container: Container, clock: FakeClock, name: str, opened: tim
     await directory.save_choices([Choice(f"tok-{name}", "telegram", "1", show_id, "request", "s",
                                          clock.moment + 2 * 3600 * timedelta(seconds=1))])
     await container.notices.add([Notice(f"n-{name}", show_id, None, "next", clock.moment)], clock.moment)
+    assert await SqlIdempotencyKeys(container.engine, clock).claim(f"key-{name}", "f" * 64, show_id=show_id)
     if closed is not None:
         clock.moment = NOW - closed
         await rotation.execute(show_id, CloseShow(f"close-{name}"))
@@ -82,6 +97,9 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
     await _delivery(container, clock, "old-undone", 35 * DAY, done=False)
     await _delivery(container, clock, "new-done", 2 * DAY, done=True)
     old_events = await _count(container, show_events, show_events.c.show_id == old)
+    clock.moment = NOW - 40 * DAY
+    stale_session = await SqlAdminSessions(container.engine, clock, lambda: "stale-session", timedelta(hours=12)).start()
+    assert await SqlIdempotencyKeys(container.engine, clock).claim("key-of-no-show", "e" * 64)
 
     clock.moment = NOW
     sweeper = RetentionSweeper(SqlRetention(container.engine), clock, timedelta(days=30))
@@ -89,7 +107,8 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
         counts = await sweeper.sweep()
 
     # The old show's own rows; the old show's choice (long expired) counted once.
-    assert counts == {"notices": 1, "choices": 1, "kj roles": 1, "room bindings": 1, "inbox": 1, "outbox": 1}
+    assert counts == {"notices": 1, "choices": 1, "kj roles": 1, "room bindings": 1, "inbox": 1, "outbox": 1,
+                      "idempotency keys": 2, "dashboard sessions": 1}
     [line] = [r for r in caplog.records if r.name == "core.privacy.retention"]
     assert line.levelno == logging.INFO and "1 notices" in line.getMessage() and "1 inbox" in line.getMessage()
     for table, column in ((notices, notices.c.show_id), (chat_choices, chat_choices.c.show_id),
@@ -98,6 +117,9 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
         assert await _count(container, table, column == recent) == 1
         assert await _count(container, table, column == running) == 1
     assert await _count(container, chat_people, chat_people.c.current_show.is_not(None)) == 0
+    assert await _count(container, idempotency_keys) == 2, "the recent and the running show's keys stay"
+    assert await _count(container, admin_sessions) == 0
+    assert not await SqlAdminSessions(container.engine, clock, lambda: "x", timedelta(hours=12)).is_open(stale_session)
     assert await _count(container, inbox) == 2, "the recent handled update and the unhandled one stay"
     assert await _count(container, outbox) == 2, "the recent sent message and the unsent one stay"
     # History stays: the show and every event of it.
