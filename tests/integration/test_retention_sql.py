@@ -98,7 +98,8 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
     await _delivery(container, clock, "new-done", 2 * DAY, done=True)
     old_events = await _count(container, show_events, show_events.c.show_id == old)
     clock.moment = NOW - 40 * DAY
-    stale_session = await SqlAdminSessions(container.engine, clock, lambda: "stale-session", timedelta(hours=12)).start()
+    sessions = SqlAdminSessions(container.engine, clock, lambda: "stale-session", timedelta(hours=12))
+    stale_session = await sessions.start()
     assert await SqlIdempotencyKeys(container.engine, clock).claim("key-of-no-show", "e" * 64)
 
     clock.moment = NOW
