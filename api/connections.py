@@ -23,7 +23,7 @@ import json
 import logging
 import resource
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
@@ -80,9 +80,6 @@ class OverloadLog:
         )
         loop.call_later(self.quiet_seconds, self._maybe_over, kind)
 
-    def active(self, kind: str) -> bool:
-        return kind in self._episodes
-
     def _maybe_over(self, kind: str) -> None:
         episode = self._episodes[kind]
         loop = asyncio.get_running_loop()
@@ -121,7 +118,7 @@ _REFUSAL = _refusal()
 class GuardedHttpProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol under ``limits`` (set by ``guarded_protocol`` on a subclass)."""
 
-    limits: ConnectionLimits = ConnectionLimits()
+    limits: ClassVar[ConnectionLimits]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
