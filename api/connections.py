@@ -11,8 +11,9 @@ logs a line per refused request). ``guarded_protocol`` is uvicorn's httptools pr
 * a cap: past ``max_connections`` open connections a new one is answered 503 with the error envelope
   and closed at once, so a flood cannot use up the process's file descriptors.
 
-Each kind of overload logs one warning when it begins and one line with the count once it has been
-quiet for a while (``OverloadLog``), never a line per connection.
+Each kind of overload (the cap, slow headers, stalled bodies, garbage that is not HTTP, the process out of
+file descriptors) logs one warning when it begins and one line with the count once it has been quiet for a
+while (``OverloadLog``), never a line per connection.
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.logger = _FoldedWarnings(self.logger, self.limits.overload)  # type: ignore[assignment]
         self._refused = False
         self._awaiting_headers = False
         self._got_bytes = False
@@ -232,6 +234,24 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             "stalled bodies", "closing connections whose request body stalled for %s s", self.limits.idle_timeout
         )
         self.transport.close()
+
+
+class _FoldedWarnings:
+    """uvicorn's logger as its protocol sees it: a garbage request (uvicorn warns once per connection) is one
+    overload kind; everything else is logged as uvicorn meant."""
+
+    def __init__(self, log: logging.Logger, overload: OverloadLog) -> None:
+        self._log = log
+        self._overload = overload
+
+    def warning(self, msg: object, *args: object, **kwargs: Any) -> None:
+        if msg == "Invalid HTTP request received.":
+            self._overload.note("invalid requests", "answering 400 to connections that do not speak HTTP")
+            return
+        self._log.warning(msg, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._log, name)
 
 
 class _CloseGently:

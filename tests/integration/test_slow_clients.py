@@ -174,6 +174,19 @@ async def test_a_flood_past_the_open_file_limit_never_runs_out_of_descriptors(
         assert len(s.log_lines("overload (connection cap)")) == 1
 
 
+async def test_garbage_instead_of_http_is_answered_400_and_logged_once(tmp_path: Path, sqlite_template: Path) -> None:
+    async with service(tmp_path, sqlite_template) as s:
+        for _ in range(50):
+            reader, writer = await asyncio.open_connection("127.0.0.1", s.port)
+            writer.write(b"\x16\x03\x01 not http at all\r\n\r\n")
+            status, _ = await read_status(reader)
+            assert status == 400
+            writer.close()
+        await _answers_normally(s.url, within=2)
+        assert s.log_lines("Invalid HTTP request received") == []
+        assert len(s.log_lines("overload (invalid requests)")) == 1
+
+
 async def test_out_of_descriptors_on_accept_is_one_line_per_episode(caplog: pytest.LogCaptureFixture) -> None:
     loop = asyncio.get_running_loop()
     previous = loop.get_exception_handler()
