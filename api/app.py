@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
@@ -39,9 +40,15 @@ def create_app(
         # Swagger UI would show a badge image fetched from validator.swagger.io for a non-local address.
         swagger_ui_parameters={"validatorUrl": None},
     )
-    # The last added runs first: the headers go on every answer, the 413 included.
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    # The security headers go outside everything, so even an unexpected 500 carries them (``add_middleware``
+    # would place them inside the middleware that answers 500). FastAPIOffline is a factory, not a class to extend.
+    build_stack = app.build_middleware_stack
+
+    def with_headers() -> ASGIApp:
+        return SecurityHeaders(build_stack())
+
+    app.build_middleware_stack = with_headers  # type: ignore[method-assign]
     app.state.services = services
     app.state.telegram_username = telegram_username
     install_error_handlers(app)

@@ -15,8 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import APIRouter
 
+from api.app import create_app
 from api.limits import DEFAULT_MAX_BODY_BYTES, MAX_JSON_DEPTH, json_depth_ok
+from karaoke.bootstrap import Container
 from tests.raw_http import Served, read_status, served
 
 MiB = 1024 * 1024
@@ -143,6 +146,20 @@ async def test_every_answer_carries_the_security_headers(client: httpx.AsyncClie
         assert policy["frame-ancestors"] == "frame-ancestors 'none'"
         assert policy["script-src"] == "script-src 'self'"
         assert "unsafe" not in answer.headers["content-security-policy"]
+
+
+async def test_even_an_unexpected_500_carries_the_security_headers(container: Container) -> None:
+    failing = APIRouter()
+
+    @failing.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    transport = httpx.ASGITransport(app=create_app(container, [failing]), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        answer = await http.get("/boom")
+    _is_envelope(answer, 500, "internal-error")
+    assert _policy(answer)["frame-ancestors"] == "frame-ancestors 'none'"
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])
