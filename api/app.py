@@ -6,48 +6,32 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from api.deps import ApiServices
 from api.errors import install_error_handlers
+from api.headers import SecurityHeaders
+from api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from api.metrics import TimeRequests
 from api.metrics import router as metrics_router
 from api.pages import router as pages_router
 from api.request_ids import RequestIds
 from api.routes import health, notices, people, shows, songs, stream
 
-_DOCS_PAGES = frozenset({"/docs", "/redoc"})
-# Everything from this origin only. ReDoc's menu shows Redocly's logo from cdn.redoc.ly, unasked; the policy
-# keeps the browser from fetching it (the image hides itself when it does not load).
-_SAME_ORIGIN_ONLY = b"default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:"
-
-
-class _DocsStayHome:
-    """Pure ASGI (it must not buffer the live streams): the docs pages get a same-origin content policy."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] not in _DOCS_PAGES:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_policy(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"content-security-policy", _SAME_ORIGIN_ONLY)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_policy)
-
 
 def create_app(
-    services: ApiServices, extra_routers: Sequence[APIRouter] = (), *, telegram_username: str | None = None
+    services: ApiServices,
+    extra_routers: Sequence[APIRouter] = (),
+    *,
+    telegram_username: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The HTTP app. It holds ``services``; it creates nothing itself.
 
     ``extra_routers`` are the chat platforms' inbound endpoints (Telegram webhook, Slack events);
-    ``telegram_username`` names the bot the venue screen's QR code opens.
+    ``telegram_username`` names the bot the venue screen's QR code opens; a request body over
+    ``max_body_bytes`` is refused (413) before any route sees it.
     """
     # /docs and /redoc load Swagger UI and ReDoc from this process (fastapi-offline bundles them), not a CDN:
     # a venue's laptop without internet still has its API docs.
@@ -59,7 +43,15 @@ def create_app(
         # Swagger UI would show a badge image fetched from validator.swagger.io for a non-local address.
         swagger_ui_parameters={"validatorUrl": None},
     )
-    app.add_middleware(_DocsStayHome)
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    # The security headers go outside everything, so even an unexpected 500 carries them (``add_middleware``
+    # would place them inside the middleware that answers 500). FastAPIOffline is a factory, not a class to extend.
+    build_stack = app.build_middleware_stack
+
+    def with_headers() -> ASGIApp:
+        return SecurityHeaders(build_stack())
+
+    app.build_middleware_stack = with_headers  # type: ignore[method-assign]
     app.state.services = services
     app.state.telegram_username = telegram_username
     install_error_handlers(app, services.outages)
@@ -77,6 +69,8 @@ def create_app(
     app.include_router(v1)
     app.include_router(pages_router)
     app.include_router(metrics_router)
+    # The pages' scripts and styles: a strict content policy allows no inline ones.
+    app.mount("/static", StaticFiles(packages=[("api.pages", "static")]), name="static")
     for router in extra_routers:
         app.include_router(router)
     return app

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tqdm import tqdm
 
@@ -263,19 +263,36 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.connections import (
+        ACCEPT_BACKLOG,
+        ConnectionLimits,
+        OverloadLog,
+        guarded_protocol,
+        quiet_accept_errors,
+        usable_connections,
+    )
 
     host = args.host or settings.host
     port = args.port or settings.port
+    overload = OverloadLog()
+    limits = ConnectionLimits(header_timeout=settings.header_timeout_seconds,
+                              idle_timeout=settings.idle_timeout_seconds,
+                              max_connections=usable_connections(settings.max_connections), overload=overload)
+    quiet_accept_errors(asyncio.get_running_loop(), overload)
     async with build(settings) as container:
         if args.demo:
             await _load_demo(container)
         async with platforms(container) as chat:
             # The venue screen's QR code opens the bot by its username, known once Telegram answered getMe.
-            app = create_app(container, chat.routers, telegram_username=chat.telegram_username)
+            app = create_app(container, chat.routers, telegram_username=chat.telegram_username,
+                             max_body_bytes=settings.max_body_bytes)
             # JSON logs: uvicorn's own loggers pass their lines to ours instead of printing them in its format.
             log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+            # uvicorn annotates the keep-alive timeout as int, but hands it to call_later: a float works.
+            keep_alive: Any = settings.idle_timeout_seconds
             config = uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on",
-                                    log_config=log_config)
+                                    log_config=log_config, http=guarded_protocol(limits),
+                                    timeout_keep_alive=keep_alive, backlog=ACCEPT_BACKLOG)
             server = uvicorn.Server(config)
             async with background(container, chat.senders, chat.tasks):
                 print(f"Building the search index of {await container.songs.count():,} songs…", flush=True)

@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     max_open_shows: int = Field(default=50, ge=1)
     max_open_shows_per_person: int = Field(default=3, ge=1)
 
+    # Limits before any work (api.limits, api.connections): a larger body is refused unread (413); headers must
+    # arrive within the header timeout; a connection silent that long mid-body or between requests is closed;
+    # past the cap a new connection is answered 503 at once.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    idle_timeout_seconds: float = Field(default=15.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+
     @field_validator("kj_allowlist")
     @classmethod
     def _allowlist(cls, value: str) -> str:

@@ -1,7 +1,8 @@
 """The browser pages: the venue screen, the KJ dashboard and the singers' songbook.
 
-Server-rendered HTML with a small inline script each; no front-end build. They read and write
-only through the public API (``/api/v1``), so the event log shows every KJ action.
+Server-rendered HTML with a small script and stylesheet each, served from ``/static`` (the content policy
+allows no inline ones); no front-end build. They read and write only through the public API (``/api/v1``),
+so the event log shows every KJ action.
 """
 
 from api.pages.routes import router

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -10,6 +11,7 @@ from importlib.resources import files
 from typing import Any
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+_STATIC_LINK = re.compile(r'(src|href)="/static/([\w.-]+)"')
 
 
 class Markup(str):
@@ -22,9 +24,18 @@ def escape(value: object) -> str:
 
 
 @cache
+def static_url(name: str) -> str:
+    """Where the pages load the static file ``name`` from: its URL changes with its content, so a browser
+    never runs a new page with an old cached script."""
+    content = files("api.pages").joinpath("static", name).read_bytes()
+    return f"/static/{name}?v={hashlib.sha256(content).hexdigest()[:12]}"
+
+
+@cache
 def template(name: str) -> str:
-    """A template or asset of this package, read once."""
-    return files("api.pages").joinpath("templates", name).read_text(encoding="utf-8")
+    """A template of this package, read once, its links to ``/static`` files versioned by their content."""
+    text = files("api.pages").joinpath("templates", name).read_text(encoding="utf-8")
+    return _STATIC_LINK.sub(lambda m: f'{m.group(1)}="{static_url(m.group(2))}"', text)
 
 
 def render(name: str, /, **values: object) -> Markup:

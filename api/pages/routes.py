@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from api.auth import ADMIN_COOKIE, AdminDep, client_of, is_admin_token, retry_after
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
 from api.pages.qr import qr_svg, telegram_link
-from api.pages.render import Markup, json_script, render, template
+from api.pages.render import Markup, json_script, render
 from core.rotation import NotFound, QueueView, RotationService, ShowState, ShowSummary, Slot
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def _page(body: str, status: int = 200) -> HTMLResponse:
 
 
 def _not_found(code: str) -> HTMLResponse:
-    return _page(render("not_found.html", code=code[:40], css=Markup(template("base.css"))), 404)
+    return _page(render("not_found.html", code=code[:40]), 404)
 
 
 def eta_text(seconds: int) -> str:
@@ -101,7 +101,7 @@ async def home(rotation: RotationDep) -> HTMLResponse:
         shows = render("home_shows.html", items=Markup("".join(_show_item(s) for s in found.items)), more=more)
     else:
         shows = render("home_empty.html")
-    return _page(render("home.html", css=Markup(template("base.css")), shows=shows))
+    return _page(render("home.html", shows=shows))
 
 
 @router.get("/display/{code}", response_class=HTMLResponse)
@@ -115,8 +115,6 @@ async def display(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTML
     now = view.now
     return _page(render(
         "display.html",
-        css=Markup(template("base.css")),
-        live_js=Markup(template("live.js")),
         name=state.name,
         code=state.code,
         now_singer=now.singer.name if now else "",
@@ -138,7 +136,6 @@ async def songbook(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTM
         return _not_found(code)
     return _page(render(
         "songbook.html",
-        css=Markup(template("base.css")),
         name=state.name,
         code=state.code,
         telegram=render("songbook_telegram.html", link=telegram_link(bot, state.code)) if bot else Markup(""),
@@ -152,7 +149,7 @@ async def _has_session(request: Request, services: ApiServices) -> bool:
 
 
 def _login(state: ShowState, error: str = "", status: int = 200) -> HTMLResponse:
-    return _page(render("kj_login.html", css=Markup(template("base.css")), name=state.name,
+    return _page(render("kj_login.html", name=state.name,
                         code=state.code, action=f"/kj/{quote(state.code)}/login", error=error,
                         error_hidden=Markup("") if error else Markup("hidden")), status)
 
@@ -167,8 +164,6 @@ async def kj_dashboard(code: str, request: Request, services: ServicesDep) -> HT
         return _login(state)
     return _page(render(
         "kj.html",
-        css=Markup(template("base.css")),
-        live_js=Markup(template("live.js")),
         name=state.name,
         code=state.code,
         display=f"/display/{quote(state.code)}",

@@ -36,6 +36,10 @@ def _missing() -> str | None:
 def browser(db_url: str) -> Iterator[Browser]:
     """A Chromium for one test, on each database. Never ``playwright install``: we use the system's browser.
 
+    The tests open their pages with ``bypass_csp=True``: Playwright's ``wait_for_function`` evaluates its
+    predicate with ``eval`` inside the page, which the pages' content policy forbids (as it should);
+    ``test_content_policy`` opens every page under the policy and checks that nothing is refused.
+
     It depends on ``db_url`` so the database is made ready first: Playwright's sync API keeps an event
     loop running in this thread, and the database fixtures use ``asyncio.run``, which refuses that.
     """

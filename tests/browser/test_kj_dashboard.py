@@ -74,7 +74,7 @@ def test_the_buttons_drive_the_show_through_the_admin_api_after_logging_in(
 ) -> None:
     with live_server(settings_for(db_url)) as url:
         night = _night(url)
-        context = browser.new_context(viewport=LAPTOP)
+        context = browser.new_context(bypass_csp=True, viewport=LAPTOP)
         page = context.new_page()
         try:
             _log_in(page, url, night.code, ADMIN_TOKEN)
@@ -151,7 +151,7 @@ def test_without_the_token_the_dashboard_asks_for_it_and_the_api_refuses(
 ) -> None:
     with live_server(settings_for(db_url)) as url:
         night = _night(url)
-        context = browser.new_context(viewport=LAPTOP)
+        context = browser.new_context(bypass_csp=True, viewport=LAPTOP)
         page = context.new_page()
         try:
             page.goto(f"{url}/kj/{night.code}")

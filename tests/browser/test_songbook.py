@@ -24,7 +24,7 @@ def test_a_singer_finds_bohemian_rapsody_and_copies_the_request_command(
         for title, artist in [("Bohemian Rhapsody", "Queen"), ("Dancing Queen", "ABBA"),
                               ("Wonderwall", "Oasis"), ("<script>window.__pwned=1</script>", "Hacker")]:
             night.song(title, artist)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+        context = browser.new_context(bypass_csp=True, viewport=PHONE, is_mobile=True, has_touch=True,
                                       permissions=["clipboard-read", "clipboard-write"])
         page = context.new_page()
         try:
