@@ -74,9 +74,10 @@ def test_the_pages_run_under_their_content_policy_with_nothing_refused(browser: 
                 page.close()
 
             # The dashboard itself, logged in: its script renders the queue and its buttons work.
-            context.add_cookies([{"name": "karaoke_admin", "value": ADMIN_TOKEN, "url": url}])
             page, complaints = _watched(context)
             page.goto(f"{url}/kj/{night.code}")
+            page.fill("#token", ADMIN_TOKEN)
+            page.click("button[type=submit]")
             page.wait_for_selector('#queue tr[data-request-id]', timeout=WAIT)
             page.wait_for_selector('body[data-live="yes"]', timeout=WAIT)
             page.click("#advance")
