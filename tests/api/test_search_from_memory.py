@@ -3,10 +3,13 @@ shows follows edits and deletions made through another instance."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import anyio.to_thread
 import httpx
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -54,6 +57,23 @@ async def test_a_search_sends_the_database_no_query(container: Container, client
     with statements_on(container.engine) as sent:
         assert (await client.get("/api/v1/songs", params={"limit": 1})).status_code == 200
     assert sent
+
+
+async def test_a_search_needs_no_worker_thread(container: Container, client: httpx.AsyncClient) -> None:
+    """A thread hand-off per search cost more than the search itself on a busy machine; it answers in line."""
+    await add(container, "Africa", "Toto", 295)
+    limiter = anyio.to_thread.current_default_thread_limiter()
+    tokens, limiter.total_tokens = limiter.total_tokens, 1
+    release = threading.Event()
+    busy = asyncio.create_task(anyio.to_thread.run_sync(release.wait))  # the pool's only thread, taken
+    try:
+        await asyncio.sleep(0.05)
+        response = await asyncio.wait_for(client.get(SEARCH, params={"q": "africa toto"}), 5)
+        assert response.json()["items"][0]["title"] == "Africa"
+    finally:
+        release.set()
+        await busy
+        limiter.total_tokens = tokens
 
 
 async def test_an_edit_or_deletion_through_another_instance_shows_after_follow(
