@@ -1,7 +1,7 @@
 """Catalog search over HTTP against a bare round trip, before and after search answered from memory (issue 14).
 
     .venv/bin/python benchmarks/search_http.py [--queries 1000] [--seed 1] [--db both|sqlite|postgresql]
-        [--csv PATH] [--pg ADMIN_URL] [--sqlite-file PATH]
+        [--csv PATH] [--pg ADMIN_URL] [--sqlite-file PATH] [--pg-database URL]
 
 The real KaraFun catalog (47,768 songs) is imported into a scratch SQLite file and a scratch PostgreSQL
 database (dropped afterwards). On each, two servers run at once, each a real uvicorn in a process of its own
@@ -277,6 +277,7 @@ async def main() -> None:
     parser.add_argument("--csv", type=Path, default=DEMO_CATALOG if DEMO_CATALOG.exists() else SHARED_CATALOG)
     parser.add_argument("--pg", default=DEFAULT_ADMIN_URL, help="a PostgreSQL server's admin URL")
     parser.add_argument("--sqlite-file", type=Path, help="keep the SQLite catalog here (imported once) between runs")
+    parser.add_argument("--pg-database", help="an existing PostgreSQL database (imported once) to use")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     labelled = generate(args.seed, max(1, -(-args.queries // 9)), load_catalog(args.csv))
@@ -285,7 +286,9 @@ async def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = args.sqlite_file or Path(tmp) / "catalog.db"
             await bench("SQLite", f"sqlite+aiosqlite:///{path}", args.csv, queries, args.seed)
-    if args.db in ("both", "postgresql"):
+    if args.db in ("both", "postgresql") and args.pg_database:
+        await bench("PostgreSQL", args.pg_database, args.csv, queries, args.seed)
+    elif args.db in ("both", "postgresql"):
         async with scratch_postgres(args.pg) as pg_url:
             if pg_url:
                 await bench("PostgreSQL", pg_url, args.csv, queries, args.seed)
