@@ -41,7 +41,7 @@ class CatalogFeed(Protocol):
     """What search needs from catalog storage."""
 
     async def index_entries(self) -> list[CatalogEntry]:
-        """Every song's id, title and artist, in the catalog's own order (search lists the songs by it)."""
+        """Every song's id, title and artist, in the catalog's own order (search breaks ties in score by it)."""
         ...
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:

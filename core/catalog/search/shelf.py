@@ -1,10 +1,10 @@
 """``SongShelf``: the songs a search answer shows, held in memory so answering one reads no database.
 
-Search keeps it in step with the catalog as it keeps its index (see ``service``). At 47,768 songs
-full ``Song`` objects would cost about as much memory as the index itself, mostly in values that
-many songs share: an artist, a language, a year, a duration, the moment one import stamped them
-all with. The shelf keeps each such value once, so a song costs little more than its own title,
-ids and the object holding them.
+Search keeps it in step with the catalog as it keeps its index (see ``service``). The 47,768 KaraFun
+songs as read from the database take 35 MB, two thirds of the index's own size, mostly in values that
+many songs share: an artist, a language, a year, a duration, the moment one import stamped them all
+with. The shelf keeps each such value once and holds the same songs in 10 MB (measured with
+tracemalloc), so a song costs little more than its own title, ids and the object holding them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import datetime
 from core.catalog.song import Song
 
 __all__ = ["SongShelf"]
+
 
 class _Sharing:
     """One object for each repeated value among the songs of one batch.
