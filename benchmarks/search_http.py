@@ -22,7 +22,8 @@ Target: after, within 1.5 ms of healthz on both databases.
 
 Memory: two more fresh processes per database report the RSS growth of building what search holds — the
 index alone as before (``index_entries`` then ``SearchIndex``) and today's ``CatalogSearch.build`` (index and
-the songs it shows) — and how long each build took.
+the songs it shows) — and how long each build took; the second also times the same queries in process, which is
+what the search itself costs before HTTP and FastAPI add theirs.
 """
 
 from __future__ import annotations
@@ -144,6 +145,16 @@ async def measure_memory(url: str, what: str) -> None:
         seconds = time.perf_counter() - started
         gc.collect()
         print(f"MEMORY {rss_mb() - before:.1f} {seconds:.2f}", flush=True)
+        queries = (await asyncio.to_thread(sys.stdin.read)).splitlines()
+        if isinstance(held, CatalogSearch):  # the search itself, in process: what HTTP adds comes on top
+            for query in queries[:WARM_UP]:
+                await held.search(query)
+            took = []
+            for query in queries:
+                started = time.perf_counter()
+                await held.search(query)
+                took.append((time.perf_counter() - started) * 1000)
+            print(f"INPROCESS {percentile(took, 0.5):.3f} {percentile(took, 0.99):.3f}", flush=True)
         del held
 
 
@@ -195,12 +206,19 @@ def stop(server: Server) -> None:
     server.process.wait(timeout=30)
 
 
-def memory(url: str, what: str) -> tuple[float, float]:
+def memory(url: str, what: str, queries: Sequence[str]) -> tuple[float, float, str]:
+    """RSS growth and seconds of the build; for today's search also its own p50/p99 on ``queries`` in process."""
     process = _child("--memory", url, "--what", what)
     megabytes, seconds = _answer(process, "MEMORY")
-    process.stdin.close()  # type: ignore[union-attr]
+    assert process.stdin is not None
+    process.stdin.write("\n".join(queries))
+    process.stdin.close()
+    in_process = ""
+    if what == "search":
+        p50, p99 = _answer(process, "INPROCESS")
+        in_process = f"; the search itself in process p50 {float(p50):.2f} ms, p99 {float(p99):.2f} ms"
     process.wait(timeout=60)
-    return float(megabytes), float(seconds)
+    return float(megabytes), float(seconds), in_process
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -242,7 +260,7 @@ async def import_catalog(url: str, csv: Path) -> int:
         return count
 
 
-MemoryRow = tuple[str, float, float]
+MemoryRow = tuple[str, float, float, str]
 
 
 def report(database: str, songs: int, servers: Sequence[Server], memory_rows: Sequence[MemoryRow]) -> None:
@@ -256,15 +274,15 @@ def report(database: str, songs: int, servers: Sequence[Server], memory_rows: Se
         print(f"  {server.name:<9} {h50:>8.2f} ms {h99:>7.2f} {s50:>7.2f} ms {s99:>7.2f} {s50 - h50:>13.2f} ms "
               f"({verdict} ≤ {TARGET_MS} ms)")
     print("  search mean: " + ", ".join(f"{s.name} {statistics.fmean(s.search):.2f} ms" for s in servers))
-    for what, megabytes, seconds in memory_rows:
-        print(f"  memory: {what:<32} RSS +{megabytes:6.1f} MB, built in {seconds:5.1f} s")
+    for what, megabytes, seconds, in_process in memory_rows:
+        print(f"  memory: {what:<28} RSS +{megabytes:6.1f} MB, built in {seconds:5.1f} s{in_process}")
 
 
 async def bench(database: str, url: str, csv: Path, queries: Sequence[str], seed: int) -> None:
     print(f"{database}: preparing", flush=True)
     songs = await import_catalog(url, csv)
-    memory_rows = [("index alone (before)", *memory(url, "index")),
-                   ("index + songs shown (after)", *memory(url, "search"))]
+    memory_rows = [("index alone (before)", *memory(url, "index", queries)),
+                   ("index + songs shown (after)", *memory(url, "search", queries))]
     servers = await asyncio.to_thread(run_queries, url, queries, seed)
     report(database, songs, servers, memory_rows)
 
