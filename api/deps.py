@@ -138,7 +138,9 @@ def _catalog(request: Request) -> CatalogService:
     return services(request).catalog
 
 
-def _search(request: Request) -> CatalogSearch:
+async def _search(request: Request) -> CatalogSearch:
+    # A coroutine, so FastAPI calls it in line: a plain function is run in the thread pool, a thread
+    # hand-off per search that cost more than the search itself on a busy machine (issue 14).
     return services(request).search
 
 

@@ -9,9 +9,10 @@
   rapidfuzz; it answers "bohemian rapsody" or "sweet caroline by neil diamond" with ranked song ids,
   versions of one title together (picked before first, then the original), and says whether the first
   is sure enough to take without asking. Pure and synchronous.
-- ``service``: ``CatalogSearch``, the index of one process built in the background and kept in step with
-  the catalog (this process's writes at once, other instances' through the ``CatalogFeed``), and the
-  ``PickHistory`` port it reads this venue's picks through.
+- ``shelf``: ``SongShelf``, the songs an answer shows, held in memory with their shared values kept once.
+- ``service``: ``CatalogSearch``, the index and shelf of one process built in the background and kept in
+  step with the catalog (this process's writes at once, other instances' through the ``CatalogFeed``), so
+  a search reads no database; and the ``PickHistory`` port it reads this venue's picks through.
 """
 
 from core.catalog.search.index import CatalogEntry, SearchAnswer, SearchHit, SearchIndex, catalog_order
@@ -27,6 +28,7 @@ from core.catalog.search.service import (
     SearchNotReady,
     SearchResult,
 )
+from core.catalog.search.shelf import SongShelf
 
 __all__ = [
     "FILLER_WORDS",
@@ -43,6 +45,7 @@ __all__ = [
     "SearchIndex",
     "SearchNotReady",
     "SearchResult",
+    "SongShelf",
     "catalog_order",
     "normalize",
     "normalize_query",

@@ -2,6 +2,8 @@
 
 Changes made in this process reach the index at once (``CatalogService`` tells it as a listener);
 changes made by other instances arrive through the catalog's change feed, which ``follow`` polls.
+Beside the index it holds the songs themselves (a ``SongShelf``), kept in step the same way, so a
+search answers from memory and reads no database: a query per keystroke costs the database nothing.
 What this venue's singers picked before (``PickHistory``) decides between versions of one title;
 it is read with the index, again every ``PICKS_REFRESH_SECONDS`` while following, and told of
 this process's own picks at once (``note_pick``).
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from core.catalog.search.index import CatalogEntry, SearchIndex, catalog_order
+from core.catalog.search.shelf import SongShelf
 from core.catalog.song import Song
 from core.clock import Monotonic
 from core.repeat import NoOutages, Outages, Repeat
@@ -29,17 +32,20 @@ GAP_PATIENCE_SECONDS = 30.0
 # Picks made on other instances reach this one's ranking within this long; counting them is a
 # scan of the show events, so it is not done on every poll.
 PICKS_REFRESH_SECONDS = 60.0
+# Songs read per call while building: the event loop serves between calls, and only one batch of
+# full rows waits to be shared out at a time.
+BUILD_BATCH = 2_000
 
 
 class CatalogFeed(Protocol):
     """What search needs from catalog storage."""
 
     async def index_entries(self) -> list[CatalogEntry]:
-        """Every song's id, title and artist: all the index needs, a fraction of a full ``Song``."""
+        """Every song's id, title and artist, in the catalog's own order (search breaks ties in score by it)."""
         ...
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
-        """The songs among ``song_ids`` that exist."""
+        """The songs among ``song_ids`` that exist (read when building and when following, never per search)."""
         ...
 
     async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
@@ -123,6 +129,7 @@ class CatalogSearch:
         self._picks: dict[str, int] = {}
         self._picks_read_at: float | None = None
         self._index: SearchIndex | None = None
+        self._shelf = SongShelf()
         self._seen = 0
         self._gaps: dict[int, float] = {}
         self._loop: Repeat | None = None
@@ -161,12 +168,18 @@ class CatalogSearch:
         return len(self._index) if self._index is not None else 0
 
     async def build(self) -> None:
-        """Build the index from the whole catalog, then catch up with changes made meanwhile."""
+        """Build the index and the songs it shows from the whole catalog, then catch up with changes
+        made meanwhile."""
         started = self._monotonic()
         seen = await self._feed.last_change()
-        entries = await self._feed.index_entries()
-        index = await self._offload(lambda: SearchIndex(entries))
-        self._index, self._seen = index, seen
+        ids = [entry.song_id for entry in await self._feed.index_entries()]
+        shelf = SongShelf()
+        for start in range(0, len(ids), BUILD_BATCH):
+            shelf.put(await self._feed.get_many(ids[start : start + BUILD_BATCH]))
+        # The index is made of the songs as read, so it and the songs shown agree from the start; a song
+        # deleted since its id was listed is in neither.
+        index = await self._offload(lambda: SearchIndex(_entry(song) for song in shelf.in_order(ids)))
+        self._index, self._shelf, self._seen = index, shelf, seen
         await self._read_picks()
         await self.follow()
         logger.info("search index ready: %d songs in %.1f s", len(index), self._monotonic() - started)
@@ -196,6 +209,8 @@ class CatalogSearch:
         self._expire_gaps()
         ids = sorted(changed)
         present = {song.song_id: song for song in await self._feed.get_many(ids)}
+        self._shelf.put(present.values())
+        self._shelf.drop(song_id for song_id in ids if song_id not in present)
         for song_id in ids:
             song = present.get(song_id)
             if song is None:
@@ -229,12 +244,14 @@ class CatalogSearch:
     def songs_changed(self, songs: Sequence[Song]) -> None:
         """Listener: this process added or changed songs; searchable on return."""
         if self._index is not None:
+            self._shelf.put(songs)
             for song in songs:
                 self._index.add(_entry(song))
 
     def songs_removed(self, song_ids: Sequence[str]) -> None:
         """Listener: this process removed songs."""
         if self._index is not None:
+            self._shelf.drop(song_ids)
             for song_id in song_ids:
                 self._index.remove(song_id)
 
@@ -243,15 +260,15 @@ class CatalogSearch:
         named without an artist, the one singers here picked most comes first, then the original.
 
         Raises ``SearchNotReady`` while building and ``QueryTooLong`` past ``MAX_QUERY`` characters.
-        A hit whose song vanished in the meantime is left out.
+        Reads no database: each song is shown as this process last heard of it, its own changes at
+        once and other instances' from the next ``follow``.
         """
         if len(query) > MAX_QUERY:
             raise QueryTooLong(f"a query is at most {MAX_QUERY} characters")
         if self._index is None:
             raise SearchNotReady("the search index is still being built")
         answer = self._index.search(query, limit, self._picks)
-        if not answer.hits:
-            return SearchResult(items=(), confident=False)
-        songs = {song.song_id: song for song in await self._feed.get_many([h.song_id for h in answer.hits])}
-        items = tuple(FoundSong(songs[h.song_id], h.score) for h in answer.hits if h.song_id in songs)
+        shelf = self._shelf
+        # The index and the shelf change together, so every hit is held; the check costs nothing.
+        items = tuple(FoundSong(song, hit.score) for hit in answer.hits if (song := shelf.get(hit.song_id)) is not None)
         return SearchResult(items=items, confident=answer.confident and len(items) == len(answer.hits))
