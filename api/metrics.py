@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.auth import client_of, too_many_attempts
 from api.deps import Metrics, ServicesDep
 from api.errors import ApiError
 
@@ -68,8 +69,15 @@ router = APIRouter(include_in_schema=False)
 @router.get("/metrics")
 async def metrics(request: Request, services: ServicesDep) -> Response:
     """The Prometheus exposition; needs ``Authorization: Bearer <KARAOKE_METRICS_TOKEN or the admin token>``."""
+    # Wrong metrics tokens count against the client with wrong admin tokens: one limit on guessing.
+    access = services.access
+    client = client_of(request, access)
+    wait = access.guard.wait(client)
+    if wait > 0:
+        raise too_many_attempts(wait)
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), services.metrics.token.encode()):
+        access.guard.failed(client)
         raise ApiError(401, "unauthorized", "A valid metrics bearer token is required.",
                        headers={"WWW-Authenticate": "Bearer"})
     await services.metrics.refresh()

@@ -12,6 +12,8 @@ from api.errors import ApiError, ErrorEnvelope
 
 logger = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
+# How soon a load balancer or a script waiting for the service should ask again.
+READY_RETRY_SECONDS = 2
 
 
 class Status(BaseModel):
@@ -33,5 +35,5 @@ async def readyz(services: ServicesDep) -> Status:
     """Ready when the database answers, its schema is at head, and search has its index."""
     problem = await services.readiness_problem()
     if problem:
-        raise ApiError(503, "unavailable", problem)
+        raise ApiError(503, "unavailable", problem, headers={"Retry-After": str(READY_RETRY_SECONDS)})
     return Status(status="ready")

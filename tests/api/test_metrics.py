@@ -140,3 +140,14 @@ async def test_every_service_built_has_a_registry_of_its_own(db_url: str) -> Non
         assert one.metrics.registry is not two.metrics.registry
         for container in (one, two, one):
             create_app(container)
+
+
+async def test_guessing_the_metrics_token_is_limited_like_the_admin_token(client: httpx.AsyncClient) -> None:
+    answers = [await client.get("/metrics", headers={"Authorization": f"Bearer wrong-{n}"}) for n in range(30)]
+    assert {a.status_code for a in answers[:10]} == {401}
+    limited = answers[-1]
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "too-many-attempts"
+    assert int(limited.headers["retry-after"]) >= 1
+    # The same client is now refused the admin API too, even with the right token: one count of guesses.
+    assert (await client.get("/api/v1/shows/00000000-0000-0000-0000-000000000000/log",
+                             headers=ADMIN)).status_code == 429

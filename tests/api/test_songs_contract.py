@@ -288,8 +288,9 @@ async def test_not_ready_when_the_database_is_unreachable_or_not_migrated(tmp_pa
         async with build(settings_for(url), upgrade=False) as container:
             transport = httpx.ASGITransport(app=create_app(container), raise_app_exceptions=False)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-                error = assert_envelope(await http.get("/api/v1/readyz"), 503, "unavailable")
-                assert reason in error["message"]
+                answer = await http.get("/api/v1/readyz")
+                error = assert_envelope(answer, 503, "unavailable")
+                assert reason in error["message"] and answer.headers["retry-after"] == "2"
                 assert (await http.get("/api/v1/healthz")).status_code == 200
 
 
