@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import build_slack_app, slack_router
 from core.chat import ChatEvent, Person, Pressed, Room, Said
+from karaoke.bootstrap import SystemClock
 from tests.e2e.slack.conftest import served
 from tests.e2e.slack.fakes import MemoryInbox
 from tests.standins import FakeSlack, signing
@@ -156,7 +157,8 @@ async def test_the_events_url_answers_slacks_url_verification(slack: FakeSlack) 
 
 
 def test_the_router_serves_slack_events_and_keeps_it_out_of_the_api_schema(slack: FakeSlack) -> None:
-    router = slack_router(build_slack_app(MemoryInbox(), AsyncWebClient(token=slack.token), slack.signing_secret))
+    router = slack_router(build_slack_app(MemoryInbox(), AsyncWebClient(token=slack.token), slack.signing_secret),
+                          slack.signing_secret, SystemClock())
     assert [(getattr(route, "path", None), getattr(route, "methods", None)) for route in router.routes] == [
         ("/slack/events", {"POST"})]
     web = FastAPI()
