@@ -9,7 +9,7 @@ requests are signed with its timestamps and nothing depends on today's date.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
@@ -50,7 +50,7 @@ def signed(body: bytes, ts: str = TS, secret: str = SECRET) -> dict[str, str]:
     return signing.sign(secret, body, ts)
 
 
-UNSIGNED: list[tuple[str, bytes, dict[str, str | bytes]]] = [
+UNSIGNED: list[tuple[str, bytes, Mapping[str, str | bytes]]] = [
     ("empty body, no headers", b"", {}),
     ("payload=x, timestamp abc", b"payload=x", {"X-Slack-Request-Timestamp": "abc"}),
     ("payload=x, timestamp abc, some signature", b"payload=x",
@@ -84,7 +84,7 @@ UNSIGNED: list[tuple[str, bytes, dict[str, str | bytes]]] = [
 @pytest.mark.parametrize(("body", "headers"), [(b, h) for _, b, h in UNSIGNED], ids=[i for i, _, _ in UNSIGNED])
 async def test_a_request_not_signed_by_slack_just_now_is_401_in_the_envelope(
         url: str, inbox: MemoryInbox, caplog: pytest.LogCaptureFixture, body: bytes,
-        headers: dict[str, str | bytes]) -> None:
+        headers: Mapping[str, str | bytes]) -> None:
     answer = await _post(url, body, {"Content-Type": FORM, **headers}, caplog)
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "unauthorized"
@@ -125,7 +125,7 @@ async def test_many_garbage_requests_on_one_connection_are_each_answered(url: st
         assert answer.extensions["network_stream"] is not None
 
 
-async def _post(url: str, body: bytes, headers: dict[str, str | bytes],
+async def _post(url: str, body: bytes, headers: Mapping[str, str | bytes],
                 caplog: pytest.LogCaptureFixture) -> httpx.Response:
     caplog.set_level(logging.DEBUG)
     caplog.clear()
