@@ -38,7 +38,7 @@ async def _post(url: str, body: bytes, headers: Mapping[str, str | bytes],
     caplog.set_level(logging.DEBUG)
     caplog.clear()
     async with httpx.AsyncClient(timeout=10) as http:
-        answer = await http.post(url, content=body, headers={"Content-Type": "application/json", **headers})
+        answer = await http.post(url, content=body, headers={"Content-Type": "application/json", **headers})  # type: ignore[arg-type]
     lines = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore", "asyncio"))]
     assert len(lines) <= 1, [r.getMessage()[:200] for r in lines]
     assert answer.headers["content-type"] == "application/json"
