@@ -25,6 +25,7 @@ from core.catalog.importers import (
 from core.catalog.search import FoundSong, QueryTooLong
 from karaoke.bootstrap import Container, background, build
 from karaoke.platforms import platforms
+from karaoke.redact import Redactor, configured_secrets, install_redaction, redact_also
 from karaoke.settings import Settings
 
 if TYPE_CHECKING:
@@ -91,8 +92,12 @@ class _AtDebug(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    """Log to stderr at ``level``; INFO says what happened, not every tick of a background job."""
+def configure_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at ``level``; INFO says what happened, not every tick of a background job.
+
+    No record carries any of ``secrets`` (or a Bot API token in a URL): they are scrubbed as records are made.
+    """
+    install_redaction(Redactor(secrets))
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # APScheduler reports each run of the one-second reminder job at INFO: two lines a second saying nothing.
     runs = logging.getLogger("apscheduler.executors.default")
@@ -104,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command; returns the process exit code."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, configured_secrets(settings))
     try:
         if args.command == "serve":
             return asyncio.run(_serve(settings, args))
@@ -248,6 +253,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     async with build(settings) as container:
+        redact_also(container.admin_token)
         if args.demo:
             await _load_demo(container)
         async with platforms(container) as chat:
