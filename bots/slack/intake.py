@@ -106,7 +106,12 @@ def slack_router(app: AsyncApp, signing_secret: str, clock: Clock) -> APIRouter:
         if bolt_request is None:
             logger.info("Slack request refused: a signed body Slack would not send")
             return _envelope(400, "validation-error", "The body is not a Slack request.")
-        return to_starlette_response(await app.async_dispatch(bolt_request))
+        answer = await app.async_dispatch(bolt_request)
+        if answer.status >= 400:
+            # Bolt's own refusals are plain text ("not found" for a button no listener knows): say it our way.
+            code, message = _BOLT_REFUSALS.get(answer.status, ("error", "The request could not be handled."))
+            return _envelope(answer.status, code, message)
+        return to_starlette_response(answer)
 
     return router
 
@@ -128,6 +133,13 @@ def _bolt_request(request: Request, body: bytes) -> AsyncBoltRequest | None:
     except (ValueError, TypeError, AttributeError, KeyError, IndexError):
         return None
     return bolt_request if isinstance(bolt_request.body, dict) else None
+
+
+_BOLT_REFUSALS = {
+    401: ("unauthorized", "The request is not signed by Slack."),
+    404: ("not-found", "Nothing here handles this request."),
+    500: ("internal-error", "The request could not be stored; Slack may send it again."),
+}
 
 
 def _envelope(status: int, code: str, message: str) -> JSONResponse:
