@@ -88,7 +88,8 @@ def slack_router(app: AsyncApp, signing_secret: str, clock: Clock) -> APIRouter:
 
     The signature is checked here on the raw bytes with ``clock``'s time, before Bolt (or anything else)
     parses them: unsigned, wrongly signed or stale requests get 401 and a body that is not what Slack sends
-    (after a valid signature) 400, both in the error envelope and with one log line. Bolt checks again.
+    (after a valid signature) 400, both in the error envelope. The server's access line already says so; the
+    reason is logged at DEBUG, so a flood of garbage costs one line a request. Bolt checks again.
     """
     signature = SlackSignature(signing_secret, clock)
     router = APIRouter(prefix="/slack", tags=["slack"])
@@ -100,11 +101,11 @@ def slack_router(app: AsyncApp, signing_secret: str, clock: Clock) -> APIRouter:
         try:
             signature.check(body, request.headers.get(TIMESTAMP_HEADER), request.headers.get(SIGNATURE_HEADER))
         except SignatureRefused as refused:
-            logger.info("Slack request refused: %s", refused)
+            logger.debug("Slack request refused: %s", refused)
             return _envelope(401, "unauthorized", str(refused))
         bolt_request = _bolt_request(request, body)
         if bolt_request is None:
-            logger.info("Slack request refused: a signed body Slack would not send")
+            logger.debug("Slack request refused: a signed body Slack would not send")
             return _envelope(400, "validation-error", "The body is not a Slack request.")
         answer = await app.async_dispatch(bolt_request)
         if answer.status >= 400:
