@@ -5,7 +5,7 @@ token (``…/bot<token>/sendMessage``); a driver's error may quote the database 
 library, ``install_redaction`` wraps the log-record factory, so every record from every logger (whatever
 handler it later reaches, uvicorn's own included) has the secrets replaced before anything formats it: in
 the message, in each argument, and in the traceback text. Bot API token paths (``/bot123:abc/``) and Slack
-tokens (``xoxb-…``) are scrubbed even when they are not the configured ones.
+tokens (``xoxb-…``, ``xapp-…``) are scrubbed even when they are not the configured ones.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ REDACTED = "[redacted]"
 MIN_SECRET_LENGTH = 4
 _GENERAL = [
     (re.compile(r"/bot\d+:[A-Za-z0-9_-]+"), f"/bot{REDACTED}"),
-    (re.compile(r"\bxox[abpersc]-[A-Za-z0-9-]+"), REDACTED),
+    (re.compile(r"\b(?:xox[abpersc]|xapp)-[A-Za-z0-9-]+"), REDACTED),
 ]
 
 

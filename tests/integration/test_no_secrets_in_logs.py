@@ -153,3 +153,13 @@ def test_a_record_is_scrubbed_in_its_message_arguments_and_traceback() -> None:
     assert caught[1].args == (("127.0.0.1", 5), "/x?token=[redacted]", 401)
     assert "cannot reach postgresql://u:[redacted]@db/k with [redacted]" in formatted[2]
     assert not any(secret in text for text in formatted for secret in (ADMIN_TOKEN, DB_PASSWORD, TELEGRAM_TOKEN))
+
+
+@pytest.mark.parametrize(("line", "scrubbed"), [
+    ("GET https://api.telegram.org/bot123456:AAH-x_y/getMe", "GET https://api.telegram.org/bot[redacted]/getMe"),
+    ("file /file/bot99:abc/photos/1.jpg", "file /file/bot[redacted]/photos/1.jpg"),
+    ("auth xoxb-1-2-abc failed; app xapp-1-A1-2f", "auth [redacted] failed; app [redacted]"),
+    ("/bottles/ and a robot:42 stay as they are", "/bottles/ and a robot:42 stay as they are"),
+])
+def test_bot_api_paths_and_slack_tokens_are_scrubbed_even_when_not_configured(line: str, scrubbed: str) -> None:
+    assert Redactor().text(line) == scrubbed
