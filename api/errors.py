@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -23,8 +24,14 @@ _CODES = {
     403: "forbidden",
     404: "not-found",
     405: "method-not-allowed",
+    406: "not-acceptable",
     409: "conflict",
+    411: "length-required",
     413: "too-large",
+    415: "unsupported-media-type",
+    422: "unprocessable",
+    429: "too-many-requests",
+    431: "headers-too-large",
     503: "unavailable",
 }
 
@@ -130,6 +137,24 @@ class _OutagesAnswer503:
             await answer(scope, receive, send)
 
 
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+def _allowed_methods(request: Request, starlettes: str | None) -> str | None:
+    """Every method the API's schema declares for the request's path, or Starlette's answer off the schema."""
+    # Starlette names only the methods of the first route that matched the path; a path served by several
+    # routes (GET and PATCH /songs/{id}) allows all of theirs, exactly as the OpenAPI schema lists them.
+    path = request.scope["path"]
+    for template, item in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods = {method.upper() for method in item if method in _HTTP_METHODS}
+            if "GET" in methods:
+                methods.add("HEAD")
+            return ", ".join(sorted(methods))
+    return starlettes
+
+
 def install_error_handlers(app: FastAPI, outages: Outages | None = None) -> None:
     """Make every failure answer with the envelope: validation 400, HTTP errors by status, a database outage
     (as ``outages`` recognises it) 503 with ``Retry-After``, the rest 500."""
@@ -151,10 +176,16 @@ def install_error_handlers(app: FastAPI, outages: Outages | None = None) -> None
         return envelope(400, "validation-error", "The request is not valid.", field_errors)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         code = _CODES.get(error.status_code, "error")
         message = error.detail if isinstance(error.detail, str) else code
-        return envelope(error.status_code, code, message, headers=getattr(error, "headers", None))
+        headers = {key: value for key, value in (getattr(error, "headers", None) or {}).items()
+                   if key.lower() != "allow"}
+        if error.status_code == 405:
+            allowed = _allowed_methods(request, (getattr(error, "headers", None) or {}).get("Allow"))
+            if allowed:
+                headers["Allow"] = allowed
+        return envelope(error.status_code, code, message, headers=headers or None)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -164,6 +195,7 @@ def install_error_handlers(app: FastAPI, outages: Outages | None = None) -> None
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorEnvelope, "description": "Invalid input"},
+    413: {"model": ErrorEnvelope, "description": "The body is too large"},
     500: {"model": ErrorEnvelope, "description": "Unexpected failure"},
     503: {"model": ErrorEnvelope, "description": "The database is unavailable for now (see Retry-After)"},
 }

@@ -14,13 +14,13 @@ from __future__ import annotations
 import json
 import re
 
-import numpy as np
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.envelope import error_body
+from core.json_depth import MAX_DEPTH, too_deep
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-MAX_JSON_DEPTH = 400
+MAX_JSON_DEPTH = MAX_DEPTH
 
 # A JSON string (escapes included) or one of the four brackets. An unterminated string runs to the end
 # of the input, so the scan stays linear whatever the input (no retry from each later quote).
@@ -31,16 +31,9 @@ _STEPS = bytes.maketrans(b"[]{}", b"\x01\xff\x01\xff")
 
 
 def json_depth_ok(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether the JSON text ``raw`` nests arrays and objects at most ``limit`` deep.
-
-    Brackets inside strings do not count. Nothing recurses and the cost is linear in ``len(raw)``, so a
-    body of a million ``[`` is answered as fast as a flat one. Malformed JSON may pass: the parser rejects it.
-    """
-    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
-    if len(brackets) <= limit:
-        return True
-    steps = np.frombuffer(brackets.translate(_STEPS), dtype=np.int8)
-    return int(np.cumsum(steps, dtype=np.int32).max()) <= limit
+    """Whether the JSON text ``raw`` nests arrays and objects at most ``limit`` deep (``core.json_depth``:
+    linear, never recursive). Malformed JSON may pass: the parser rejects it."""
+    return not too_deep(raw, limit)
 
 
 class _Refused(Exception):

@@ -30,6 +30,7 @@ from karaoke.bootstrap import Container, background, build
 from karaoke.demo import load_demo
 from karaoke.logs import configure_logging
 from karaoke.platforms import platforms
+from karaoke.redact import configured_secrets, redact_also
 from karaoke.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one CLI command; returns the process exit code."""
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, configured_secrets(settings))
     try:
         if args.command == "serve":
             # A short admin token is guessed in minutes even at the rate the API allows wrong ones.
@@ -280,6 +281,7 @@ async def _serve(settings: Settings, args: argparse.Namespace) -> int:
                               max_connections=usable_connections(settings.max_connections), overload=overload)
     quiet_accept_errors(asyncio.get_running_loop(), overload)
     async with build(settings) as container:
+        redact_also(container.admin_token)
         if args.demo:
             await _load_demo(container)
         async with platforms(container) as chat:

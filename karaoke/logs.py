@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from api.request_ids import current_request_id
+from karaoke.redact import Redactor, install_redaction
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -64,8 +66,12 @@ def quiet_scheduler() -> None:
             target.addFilter(_AtDebug(*formats))
 
 
-def configure_logging(level: str, log_format: str = "text") -> None:
-    """Log to stderr at ``level``, as plain lines or JSON lines; INFO says what happened, not every tick."""
+def configure_logging(level: str, log_format: str = "text", secrets: Iterable[str] = ()) -> None:
+    """Log to stderr at ``level``, as plain lines or JSON lines; INFO says what happened, not every tick.
+
+    No record carries any of ``secrets`` (or a Bot API token in a URL): they are scrubbed as records are made.
+    """
+    install_redaction(Redactor(secrets))
     handler = logging.StreamHandler()
     handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler])

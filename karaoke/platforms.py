@@ -90,7 +90,8 @@ def _slack(container: Container, wired: Platforms) -> None:
     if settings.slack_signing_secret is None:
         raise PlatformSetupError("Slack needs KARAOKE_SLACK_SIGNING_SECRET to check that requests come from Slack")
     client = AsyncWebClient(token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url)
-    app = build_slack_app(container.inbox, client, settings.slack_signing_secret.get_secret_value())
-    wired.routers.append(slack_router(app))
+    signing_secret = settings.slack_signing_secret.get_secret_value()
+    app = build_slack_app(container.inbox, client, signing_secret)
+    wired.routers.append(slack_router(app, signing_secret, container.clock))
     wired.senders["slack"] = SlackSender(client)
     logger.info("Slack: HTTP mode at /slack/events")

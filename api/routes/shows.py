@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_
 from api.auth import AdminDep
 from api.deps import CatalogDep, MaxOpenShowsDep, RotationDep, ServicesDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
-from api.schemas import PageNumber, UtcTimestamp
+from api.schemas import WHOLE, PageNumber, UtcTimestamp, name_field, name_text
 from core.access import IdempotencyKeys
-from core.catalog import CatalogError, checked_text
+from core.catalog import TEXT_MAX, CatalogError, checked_text
 from core.rotation import (
     SETTING_BOUNDS,
     AdvanceQueue,
@@ -55,9 +55,10 @@ from core.rotation import (
 
 _Route = TypeVar("_Route", bound=Callable[..., Any])
 
+# A well-formed command the show's state refuses ("invalid": nobody to advance to, a position past the end of
+# the line) is a conflict, 409, like the rest of its rules: only settings out of range are bad input.
 _STATUS = {
     "not-found": 404,
-    "invalid": 400,
     "invalid-settings": 400,
     "busy": 503,
 }
@@ -136,7 +137,7 @@ KeyDep = Annotated[CommandKey, Depends(_command_key)]
 def _bounded(name: str) -> Any:
     """An optional whole-number setting within the range the rotation allows (``SETTING_BOUNDS``)."""
     bounds = SETTING_BOUNDS[name]
-    return Field(default=None, ge=bounds.low, le=bounds.high)
+    return Field(ge=bounds.low, le=bounds.high)
 
 
 class SettingsBody(BaseModel):
@@ -144,14 +145,14 @@ class SettingsBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     policy: Policy | None = None
-    max_pending: StrictInt | None = _bounded("max_pending")
-    default_song_seconds: StrictInt | None = _bounded("default_song_seconds")
-    changeover_seconds: StrictInt | None = _bounded("changeover_seconds")
-    heads_up_position: StrictInt | None = _bounded("heads_up_position")
-    reminder_minutes: StrictInt | None = _bounded("reminder_minutes")
-    no_show_timeout_seconds: StrictInt | None = _bounded("no_show_timeout_seconds")
+    max_pending: Annotated[StrictInt, _bounded("max_pending"), WHOLE] | None = None
+    default_song_seconds: Annotated[StrictInt, _bounded("default_song_seconds"), WHOLE] | None = None
+    changeover_seconds: Annotated[StrictInt, _bounded("changeover_seconds"), WHOLE] | None = None
+    heads_up_position: Annotated[StrictInt, _bounded("heads_up_position"), WHOLE] | None = None
+    reminder_minutes: Annotated[StrictInt, _bounded("reminder_minutes"), WHOLE] | None = None
+    no_show_timeout_seconds: Annotated[StrictInt, _bounded("no_show_timeout_seconds"), WHOLE] | None = None
     auto_skip: StrictBool | None = None
-    idle_close_hours: StrictInt | None = _bounded("idle_close_hours")
+    idle_close_hours: Annotated[StrictInt, _bounded("idle_close_hours"), WHOLE] | None = None
 
     def apply_to(self, settings: ShowSettings) -> ShowSettings:
         try:
@@ -181,7 +182,7 @@ def _text(field: str, value: str) -> str:
 
 class ShowCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str
+    name: str = name_field(TEXT_MAX)
     settings: SettingsBody | None = None
 
     @field_validator("name")
@@ -230,10 +231,15 @@ class ShowList(BaseModel):
 
 
 class SingerBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    platform: str | None = Field(default=None, min_length=1, max_length=40)
-    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+    # platform and user_id come together or not at all (``ref`` refuses one without the other).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"anyOf": [
+        {"required": ["platform", "user_id"],
+         "properties": {"platform": {"type": "string"}, "user_id": {"type": "string"}}},
+        {"properties": {"platform": {"type": "null"}, "user_id": {"type": "null"}}},
+    ]})
+    name: str = name_field(TEXT_MAX)
+    platform: Annotated[str, name_text(40)] | None = None
+    user_id: Annotated[str, name_text(200)] | None = None
 
     @field_validator("name")
     @classmethod
@@ -288,7 +294,7 @@ class RequestOut(BaseModel):
 
 class MoveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    position: StrictInt = Field(ge=1, le=10_000)
+    position: Annotated[StrictInt, Field(ge=1, le=10_000), WHOLE]
 
 
 class SlotOut(BaseModel):
@@ -449,7 +455,10 @@ async def close_show(show_id: uuid.UUID, rotation: RotationDep, key: KeyDep) -> 
     status_code=201,
     response_model=RequestOut,
     dependencies=[AdminDep],
-    responses=AUTH_RESPONSES,
+    responses={
+        **AUTH_RESPONSES,
+        422: {"model": ErrorEnvelope, "description": "The Idempotency-Key was used before with another body"},
+    },
 )
 async def request_song(
     show_id: uuid.UUID,

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationInfo, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import AdminDep
 from api.deps import CatalogDep, SearchDep
@@ -18,13 +19,23 @@ from api.errors import (
     ErrorEnvelope,
     not_found,
 )
-from api.schemas import PageNumber, UtcTimestamp
+from api.schemas import (
+    CONTROL,
+    NO_CONTROL_PATTERN,
+    NOT_BLANK_PATTERN,
+    WHOLE,
+    PageNumber,
+    UtcTimestamp,
+    name_field,
+    name_text,
+)
 from core.catalog import (
     BUCKET_MAX,
     DURATION_MAX,
     EXTERNAL_ID_MAX,
     KEY_MAX,
     LANGUAGE_MAX,
+    TAG_MAX,
     TAGS_MAX,
     TEXT_MAX,
     YEAR_MAX,
@@ -47,8 +58,8 @@ router = APIRouter(prefix="/songs", tags=["songs"], responses=ERROR_RESPONSES)
 
 class MediaFileBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    bucket: str = Field(min_length=1, max_length=BUCKET_MAX)
-    key: str = Field(min_length=1, max_length=KEY_MAX)
+    bucket: str = Field(min_length=1, max_length=BUCKET_MAX, json_schema_extra={"pattern": NO_CONTROL_PATTERN})
+    key: str = Field(min_length=1, max_length=KEY_MAX, json_schema_extra={"pattern": NO_CONTROL_PATTERN})
 
     @field_validator("bucket", "key")
     @classmethod
@@ -58,8 +69,11 @@ class MediaFileBody(BaseModel):
         return value
 
 
-Duration = Annotated[StrictInt, Field(ge=0, le=DURATION_MAX, description="Length in whole seconds")]
-Year = Annotated[StrictInt, Field(ge=YEAR_MIN, le=YEAR_MAX)]
+Duration = Annotated[StrictInt, Field(ge=0, le=DURATION_MAX, description="Length in whole seconds"), WHOLE]
+Year = Annotated[StrictInt, Field(ge=YEAR_MIN, le=YEAR_MAX), WHOLE]
+# Tags are trimmed and blank ones dropped, so whitespace is fine; control characters are not.
+Tag = Annotated[str, Field(max_length=TAG_MAX, json_schema_extra={"pattern": rf"^[^{CONTROL}]*$"})]
+
 
 
 def _clean(field: str, value: Any, maximum: int = TEXT_MAX) -> Any:
@@ -86,16 +100,16 @@ class SongCreate(BaseModel):
     """A new song. Title and artist are trimmed and inner whitespace collapsed: 1..200 characters after."""
 
     model_config = ConfigDict(extra="forbid")
-    title: str
-    artist: str
+    title: str = name_field(TEXT_MAX)
+    artist: str = name_field(TEXT_MAX)
     duration: Duration | None = None
     media_file: MediaFileBody | None = None
     year: Year | None = None
-    language: str | None = Field(default=None, max_length=LANGUAGE_MAX)
-    tags: list[str] = Field(default_factory=list, max_length=TAGS_MAX)
+    language: Annotated[str, name_text(LANGUAGE_MAX)] | None = None
+    tags: list[Tag] = Field(default_factory=list, max_length=TAGS_MAX)
     duet: StrictBool = False
     explicit: StrictBool = False
-    external_id: str | None = Field(default=None, min_length=1, max_length=EXTERNAL_ID_MAX)
+    external_id: Annotated[str, name_text(EXTERNAL_ID_MAX)] | None = None
 
     @field_validator("title", "artist", "language", "external_id")
     @classmethod
@@ -131,13 +145,13 @@ class SongUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     # Defaults are never validated, so an absent field stays absent while an explicit null is refused.
-    title: str = Field(default=_ABSENT)
-    artist: str = Field(default=_ABSENT)
+    title: str = name_field(TEXT_MAX, default=_ABSENT)
+    artist: str = name_field(TEXT_MAX, default=_ABSENT)
     duration: Duration | None = None
     media_file: MediaFileBody | None = None
     year: Year | None = None
-    language: str | None = Field(default=None, max_length=LANGUAGE_MAX)
-    tags: list[str] = Field(default=_ABSENT, max_length=TAGS_MAX)
+    language: Annotated[str, name_text(LANGUAGE_MAX)] | None = None
+    tags: list[Tag] = Field(default=_ABSENT, max_length=TAGS_MAX)
     duet: StrictBool = Field(default=_ABSENT)
     explicit: StrictBool = Field(default=_ABSENT)
 
@@ -209,8 +223,8 @@ class SongList(BaseModel):
     has_next: bool
 
 
-def _query_text(value: str | None) -> str | None:
-    if value is not None and has_control_characters(value):
+def _query_text(value: str) -> str:
+    if has_control_characters(value):
         raise ApiError(400, "validation-error", "The request is not valid.",
                        field_errors=[("q", "must not contain control characters")])
     return value
@@ -220,8 +234,9 @@ def _query_text(value: str | None) -> str | None:
 async def list_songs(
     catalog: CatalogDep,
     q: Annotated[
-        str | None, Query(max_length=TEXT_MAX, description="Case-insensitive contains on title or artist")
-    ] = None,
+        str, Query(max_length=TEXT_MAX, description="Case-insensitive contains on title or artist",
+                   json_schema_extra={"pattern": NO_CONTROL_PATTERN})
+    ] = "",
     page: PageNumber = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
     sort: Literal["title", "artist", "created_at", "updated_at", "duration"] = "title",
@@ -262,7 +277,8 @@ class SearchOut(BaseModel):
 )
 async def search_songs(
     search: SearchDep,
-    q: Annotated[str, Query(description="What the singer typed: title, artist or both, typos welcome")],
+    q: Annotated[str, Query(description="What the singer typed: title, artist or both, typos welcome",
+                            json_schema_extra={"pattern": NOT_BLANK_PATTERN, "maxLength": MAX_QUERY})],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> SearchOut:
     """Fuzzy catalog search, best match first, each with a 0..100 score."""
@@ -285,6 +301,13 @@ async def search_songs(
         for found in result.items
     ]
     return SearchOut(items=items, confident=result.confident)
+
+
+# Without this, PATCH or DELETE /songs/search would reach the /songs/{song_id} routes and be refused as a bad id.
+@router.api_route("/search", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def search_is_read_only() -> None:
+    """``/songs/search`` is a fixed path, never a song id: every other method is 405 (the handler names GET)."""
+    raise StarletteHTTPException(405)
 
 
 @router.post(

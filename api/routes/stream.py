@@ -59,7 +59,16 @@ async def _events(rotation: RotationService, show_id: str, timing: StreamTiming)
         200: {
             "description": "Server-Sent Events: `queue` with `{\"version\": N}` now and on every change; "
             "`: keep-alive` comments in between",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            # Before OpenAPI 3.2 (FastAPI writes 3.1) the schema of an event stream describes each event.
+            "content": {"text/event-stream": {"schema": {
+                "type": "object",
+                "properties": {
+                    "event": {"type": "string", "enum": ["queue"]},
+                    "data": {"type": "string", "description": 'JSON: {"version": N}'},
+                    "id": {"type": "string"},
+                    "retry": {"type": "integer"},
+                },
+            }}},
         }
     },
 )

@@ -2,7 +2,8 @@
 
 - ``build_slack_app(inbox, client, signing_secret)`` — a Bolt ``AsyncApp`` that stores slash commands
   (``/karaoke <sub> <args>``), presses of the bot's buttons and direct messages, *then* acknowledges them;
-  ``slack_router(app)`` mounts it in FastAPI as ``POST /slack/events``.
+  ``slack_router(app, signing_secret, clock)`` mounts it in FastAPI as ``POST /slack/events``, checking each
+  request's signature on the raw bytes first (``bots.slack.signature``).
 - ``SlackSender(client)`` — the ``core.delivery.Sender`` for Slack: a queued ``Reply`` → chat.postMessage,
   chat.postEphemeral, a response_url or a DM; every failure is an outcome.
 - ``translate_*`` (payload → ``Said``/``Pressed`` + context) and ``render`` (``Reply`` → destination + messages).

@@ -25,6 +25,7 @@ from telegram.error import Conflict, Forbidden, InvalidToken, RetryAfter, Telegr
 from bots.telegram.translate import ALLOWED_UPDATES, context_of, event_from_update
 from core.chat import ChatEvent
 from core.envelope import error_body
+from core.json_depth import too_deep
 
 logger = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
                    bot: Bot | None = None) -> APIRouter:
     """``POST /telegram/webhook``: checks the secret, stores the update, then answers 200.
 
-    A wrong or missing secret gets 403 and a malformed body 400 (both in the API's error envelope)
-    without storing anything. If the inbox cannot store the update the answer is 503, so Telegram
+    The secret is checked (in constant time) before the body is read. A wrong or missing secret gets 403
+    and a malformed body (not JSON, not an object, nested deeper than 400 levels) 400, both in the API's
+    error envelope, without storing anything. If the inbox cannot store the update the answer is 503, so Telegram
     delivers it again later. Updates the bot does not read (or this PTB cannot parse) are acknowledged
     and dropped, the unparseable ones logged. A stored
     button press is answered in the webhook response itself (Telegram runs a method given there), so
@@ -238,6 +240,9 @@ def envelope(status: int, code: str, message: str) -> JSONResponse:
 
 
 def _update_object(body: bytes) -> dict[str, Any] | None:
+    # json.loads recurses per level: 100,000 nested arrays would raise RecursionError, not ValueError.
+    if too_deep(body):
+        return None
     try:
         data: Any = json.loads(body)
     except ValueError:

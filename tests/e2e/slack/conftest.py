@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import build_slack_app, slack_router
+from karaoke.bootstrap import SystemClock
 from tests.e2e.slack.fakes import MemoryInbox
 from tests.standins import FakeSlack, serve_asgi
 
@@ -30,6 +31,7 @@ async def served(slack: FakeSlack, inbox: MemoryInbox) -> AsyncIterator[str]:
     """The Bolt app behind FastAPI on 127.0.0.1:<port>; yields the URL Slack delivers to."""
     client = AsyncWebClient(token=slack.token, base_url=slack.base_url, timeout=5)
     web = FastAPI()
-    web.include_router(slack_router(build_slack_app(inbox, client, slack.signing_secret)))
+    app = build_slack_app(inbox, client, slack.signing_secret)
+    web.include_router(slack_router(app, slack.signing_secret, SystemClock()))
     async with serve_asgi(web) as url:
         yield f"{url}/slack/events"

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import build_slack_app, slack_router
 from core.chat import ChatEvent, Person, Pressed, Room, Said
+from karaoke.bootstrap import SystemClock
 from tests.e2e.slack.conftest import served
 from tests.e2e.slack.fakes import MemoryInbox
 from tests.standins import FakeSlack, signing
@@ -43,6 +44,7 @@ async def test_bad_signatures_and_stale_requests_are_refused_and_not_stored(slac
                                            bad_signature=True)
         stale_event = await slack.deliver(url, "event", text="hi", channel="D0ANN", channel_type="im", stale=True)
     assert [forged.status, stale.status, forged_press.status, stale_event.status] == [401, 401, 401, 401]
+    assert {answer.json()["error"]["code"] for answer in (forged, stale, forged_press, stale_event)} == {"unauthorized"}
     assert inbox.puts == 0 and inbox.items == []
 
 
@@ -54,6 +56,7 @@ async def test_a_button_press_is_stored_as_pressed(slack: FakeSlack) -> None:
         other = await slack.deliver(url, "block_actions", action_id="someone_elses_button", value="x")
     assert delivery.status == 200
     assert other.status == 404  # not the bot's button: Bolt has no listener for it
+    assert other.json()["error"]["code"] == "not-found"
     [event] = inbox.events
     assert isinstance(event, Pressed) and event.data == "tok5" and event.person.user_id == "U0ANN"
     assert inbox.items[0].context["response_url"] == delivery.response_url
@@ -109,6 +112,7 @@ async def test_when_the_inbox_fails_slack_is_not_acknowledged(slack: FakeSlack) 
         press = await slack.deliver(url, "block_actions", action_id="karaoke_choice_0", value="tok1")
         event = await slack.deliver(url, "event", text="dreams", channel="D0ANN", channel_type="im")
     assert [command.status, press.status, event.status] == [500, 500, 500]
+    assert {answer.json()["error"]["code"] for answer in (command, press, event)} == {"internal-error"}
     assert inbox.puts == 3
 
 
@@ -156,7 +160,8 @@ async def test_the_events_url_answers_slacks_url_verification(slack: FakeSlack) 
 
 
 def test_the_router_serves_slack_events_and_keeps_it_out_of_the_api_schema(slack: FakeSlack) -> None:
-    router = slack_router(build_slack_app(MemoryInbox(), AsyncWebClient(token=slack.token), slack.signing_secret))
+    router = slack_router(build_slack_app(MemoryInbox(), AsyncWebClient(token=slack.token), slack.signing_secret),
+                          slack.signing_secret, SystemClock())
     assert [(getattr(route, "path", None), getattr(route, "methods", None)) for route in router.routes] == [
         ("/slack/events", {"POST"})]
     web = FastAPI()
