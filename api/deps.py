@@ -16,6 +16,7 @@ from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.reminders import NoticeLog
 from core.rotation import RotationService
+from core.wakeups import LiveVersions
 
 
 class ApiServices(Protocol):
@@ -42,6 +43,11 @@ class ApiServices(Protocol):
         ...
 
     @property
+    def versions(self) -> LiveVersions:
+        """Shows' versions as this process knows them, kept current by wake-ups (what live streams follow)."""
+        ...
+
+    @property
     def admin_token(self) -> str:
         """The token every write needs."""
         ...
@@ -53,14 +59,13 @@ class ApiServices(Protocol):
 
 @dataclass(frozen=True)
 class StreamTiming:
-    """How often a live stream looks for changes, says it is alive, and how long one connection lasts.
+    """How often a live stream says it is alive, and how long one connection lasts.
 
     Set ``app.state.stream_timing`` to change them (tests shorten them). A connection ends after
     ``max_seconds`` and the browser's EventSource reconnects by itself, so no stream holds up a
-    graceful shutdown for long.
+    graceful shutdown for long. (Changes reach a stream as wake-ups; see ``LiveVersions``.)
     """
 
-    poll_seconds: float = 0.5
     keep_alive_seconds: float = 15.0
     max_seconds: float = 30.0
     retry_millis: int = 1000
@@ -88,6 +93,10 @@ def _notice_log(request: Request) -> NoticeLog:
     return services(request).notice_log
 
 
+def _versions(request: Request) -> LiveVersions:
+    return services(request).versions
+
+
 def _stream_timing(request: Request) -> StreamTiming:
     timing = getattr(request.app.state, "stream_timing", None)
     return timing if isinstance(timing, StreamTiming) else StreamTiming()
@@ -104,5 +113,6 @@ CatalogDep = Annotated[CatalogService, Depends(_catalog)]
 SearchDep = Annotated[CatalogSearch, Depends(_search)]
 RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
+VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]

@@ -23,6 +23,7 @@ from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Repeat
 from core.rotation import RotationService
+from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
 from storage import migrate
@@ -30,6 +31,7 @@ from storage.chat_directory import SqlChatDirectory
 from storage.db import create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.notices import SqlNoticeStore
+from storage.notify import PgWakeups, wakeups_for
 from storage.picks import SqlPickHistory
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
@@ -79,6 +81,9 @@ class Container:
     reminders: ReminderTicker
     inbox_worker: InboxWorker
     scheduler: ApschedulerScheduler
+    # Writes announced by any instance (PostgreSQL LISTEN) or by this one (SQLite), fanned out in memory.
+    wakeups: Wakeups
+    versions: LiveVersions
     # Set whenever this process queued messages (replies, settled reminders): the dispatcher wakes.
     messages_queued: asyncio.Event
     admin_token: str
@@ -107,13 +112,14 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     single-machine setup (PostgreSQL deployments migrate in a release step).
     """
     engine = create_engine(settings.database_url)
+    wakeups = wakeups_for(engine)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)
         token = settings.admin_token.get_secret_value() if settings.admin_token else None
         clock = SystemClock()
         song_store = SqlSongStore(engine, clock)
-        show_store = SqlShowStore(engine)
+        show_store = SqlShowStore(engine, wakeups)
         search = CatalogSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
                                picks=SqlPickHistory(engine))
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
@@ -143,14 +149,18 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
                                      tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
                                      messages_queued=queued),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
-                                     poll_seconds=settings.inbox_poll_seconds),
+                                     poll_seconds=settings.safety_net_seconds),
             scheduler=scheduler,
+            wakeups=wakeups,
+            versions=LiveVersions(wakeups, show_store.version, time.monotonic, max_age=settings.safety_net_seconds),
             messages_queued=queued,
             admin_token=token or secrets.token_urlsafe(24),
             admin_token_generated=token is None,
         )
         yield container
     finally:
+        if isinstance(wakeups, PgWakeups):
+            await wakeups.close()
         await engine.dispose()
 
 
@@ -172,7 +182,9 @@ async def background(
 ) -> AsyncIterator[None]:
     """Run the service's background work, each part a named object started here and stopped on exit.
 
-    Always: the search index (built, then following catalog changes) and the inbox worker. With
+    Always: the search index (built, then following catalog changes) and the inbox worker. Each
+    wakes when a write it cares about is announced (by any instance on PostgreSQL) and otherwise
+    looks again only every ``safety_net_seconds``. With
     ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
     instance, plus settling at once when this process stored notices due now). ``extra`` are the
     platforms' own loops (pollers).
@@ -183,7 +195,15 @@ async def background(
     dispatcher = Dispatcher(container.outbox, senders or {}, container.clock, AsyncioSleeper(), time.monotonic,
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
-    container.search.start(settings.catalog_poll_seconds)
+    catalog_changed = asyncio.Event()
+    # Other instances' writes wake the same events this process's own writes set.
+    unlisten = [
+        forward(container.wakeups, CATALOG, catalog_changed),
+        forward(container.wakeups, INBOX, container.inbox.arrived),
+        forward(container.wakeups, OUTBOX, container.messages_queued),
+        forward(container.wakeups, NOTICES, container.shows.notices_due),
+    ]
+    container.search.start(settings.safety_net_seconds, wake=catalog_changed)
     parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
         # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
@@ -201,3 +221,5 @@ async def background(
             await part.stop()
         await container.search.stop()
         await sending_turn.close()
+        for stop in unlisten:
+            stop()

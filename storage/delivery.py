@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,6 +32,8 @@ from core.delivery import (
     reply_from_json,
     reply_to_json,
 )
+from core.wakeups import INBOX, OUTBOX
+from storage.notify import pg_channel
 from storage.tables import inbox, outbox
 
 _ROWS_PER_STATEMENT = 200
@@ -87,6 +89,9 @@ class SqlInbox(_Store):
                     .on_conflict_do_nothing(index_elements=["platform", "update_key"])
                     .returning(inbox.c.platform, inbox.c.update_key)
                 )
+                if self._postgres:
+                    # Other instances' workers wake at commit; only rows really stored announce.
+                    statement = statement.returning(func.pg_notify(pg_channel(INBOX), inbox.c.platform))
                 stored.update((r.platform, r.update_key) for r in await conn.execute(statement))
         if stored:
             self.arrived.set()
@@ -148,7 +153,12 @@ async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoi
             "available_at": now, "attempts": 0,
         })
     for chunk in _chunks(list(rows.values())):
-        await conn.execute(dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"]))
+        statement = dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        if dialect is postgresql:
+            # The instance holding the platform's sending turn wakes at commit, whichever queued it;
+            # rows already queued (a repeated key) announce nothing.
+            statement = statement.returning(func.pg_notify(pg_channel(OUTBOX), outbox.c.platform))
+        await conn.execute(statement)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

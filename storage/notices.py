@@ -19,7 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.delivery import Outgoing
 from core.reminders import REMOVED, TURN_KINDS, Correction, DueNotice, FailedMessage, StoredNotice, ToldNotice
 from core.rotation import Notice
+from core.wakeups import NOTICES
 from storage.delivery import _enqueue
+from storage.notify import Announcer
 from storage.tables import UtcDateTime, notices, outbox
 
 
@@ -28,6 +30,7 @@ class SqlNoticeStore:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._announce = Announcer(engine, None)
         self._postgres = engine.dialect.name == "postgresql"
         self._dialect: Any = postgresql if self._postgres else sqlite
         self._turn: Any = contextlib.nullcontext() if self._postgres else asyncio.Lock()
@@ -91,6 +94,9 @@ class SqlNoticeStore:
     async def add(self, new: Sequence[Notice], now: datetime) -> None:
         async with self._write() as conn:
             await insert_notices(conn, new, now)
+            for show_id in sorted({n.show_id for n in new if n.status == "pending" and n.due_at <= now}):
+                # Every instance's ticker wakes at commit rather than at its next tick.
+                await self._announce.within(conn, NOTICES, show_id)
 
     async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
         async with self._write() as conn:

@@ -1,7 +1,8 @@
 """Catalog search as a service: the index is built in the background and follows every change.
 
 Changes made in this process reach the index at once (``CatalogService`` tells it as a listener);
-changes made by other instances arrive through the catalog's change feed, which ``follow`` polls.
+changes made by other instances arrive through the catalog's change feed, which ``follow`` reads
+when woken (another instance announced a change) and otherwise every ``poll_seconds``, a safety net.
 What this venue's singers picked before (``PickHistory``) decides between versions of one title;
 it is read with the index, again every ``PICKS_REFRESH_SECONDS`` while following, and told of
 this process's own picks at once (``note_pick``).
@@ -9,6 +10,7 @@ this process's own picks at once (``note_pick``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -125,13 +127,14 @@ class CatalogSearch:
         self._gaps: dict[int, float] = {}
         self._loop: Repeat | None = None
 
-    def start(self, poll_seconds: float) -> None:
-        """Build the index in the background, then follow catalog changes every ``poll_seconds``.
+    def start(self, poll_seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Build the index in the background, then follow catalog changes when ``wake`` is set (another
+        instance changed the catalog) or every ``poll_seconds``, whichever comes first.
 
         A build that fails (the database is not up yet) is tried again after ``poll_seconds``.
         """
         if self._loop is None:
-            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds)
+            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds, wake=wake)
             self._loop.start()
 
     async def stop(self) -> None:
@@ -145,7 +148,7 @@ class CatalogSearch:
             await self.build()
         else:
             await self.follow()
-        return False  # look again after the poll interval, changes or not
+        return False  # look again when woken or after the poll interval
 
     @property
     def ready(self) -> bool:
