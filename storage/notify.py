@@ -66,6 +66,7 @@ class PgWakeups:
         self._task: asyncio.Task[None] | None = None
         self._listening = asyncio.Event()
         self._closed = False
+        self.connections = 0
 
     def listen(self, channel: str, key: str | None, listener: Listener) -> Callable[[], None]:
         self._start()
@@ -73,6 +74,8 @@ class PgWakeups:
 
     def notify(self, channel: str, key: str, data: str | None = None) -> None:
         self._fanout.notify(channel, key, data)
+
+    # ``connections``: how many times the listening connection was opened (a reconnect adds one).
 
     @property
     def listening(self) -> bool:
@@ -101,7 +104,6 @@ class PgWakeups:
         delay = FIRST_RETRY_SECONDS
         down_since: float | None = None
         loop = asyncio.get_running_loop()
-        first = True
         while True:
             try:
                 conn = await self._connect()
@@ -117,11 +119,11 @@ class PgWakeups:
                 if down_since is not None:
                     logger.info("wake-ups: listening again after %.1f s", loop.time() - down_since)
                 down_since, delay = None, FIRST_RETRY_SECONDS
+                self.connections += 1
                 self._listening.set()
-                if not first:
-                    # Announcements made while nobody listened are lost: everyone looks again.
-                    self._fanout.wake_all()
-                first = False
+                # Announcements made while nobody listened (before the first connection too: waiters
+                # that began meanwhile) are lost: everyone looks again.
+                self._fanout.wake_all()
                 await self._hold(conn)
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
                 down_since = loop.time()
