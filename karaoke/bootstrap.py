@@ -112,7 +112,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     single-machine setup (PostgreSQL deployments migrate in a release step).
     """
     engine = create_engine(settings.database_url)
-    wakeups = wakeups_for(engine)
+    wakeups = wakeups_for(engine, time.monotonic)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)

@@ -24,6 +24,7 @@ import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from core.clock import Monotonic
 from core.wakeups import CHANNELS, Fanout, Listener, LocalWakeups, Wakeups
 
 logger = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ PREFIX = "karaoke_"
 APPLICATION_NAME = "karaoke-wakeups"
 FIRST_RETRY_SECONDS = 0.5
 LONGEST_RETRY_SECONDS = 30.0
+# A connection that lived this long was a working one: after it drops, reconnect at once.
+STEADY_SECONDS = 5.0
 # A connection can die without a word (a NAT or firewall drops it); a short query this often finds out.
 CHECK_SECONDS = 15.0
 
@@ -55,8 +58,9 @@ def parse_payload(text_: str) -> tuple[str, str | None]:
 class PgWakeups:
     """Implements ``core.wakeups.Wakeups`` over PostgreSQL ``LISTEN``, one connection per process."""
 
-    def __init__(self, engine: AsyncEngine, *, check_seconds: float = CHECK_SECONDS) -> None:
-        """Connect like ``engine`` does (same URL, same SSL), but outside its pool."""
+    def __init__(self, engine: AsyncEngine, monotonic: Monotonic, *, check_seconds: float = CHECK_SECONDS) -> None:
+        """Connect like ``engine`` does (same URL, same SSL), but outside its pool; ``monotonic`` times outages."""
+        self._monotonic = monotonic
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         accepted = inspect.signature(asyncpg.connect).parameters
         self._connect_args = args
@@ -103,36 +107,42 @@ class PgWakeups:
     async def _run(self) -> None:
         delay = FIRST_RETRY_SECONDS
         down_since: float | None = None
-        loop = asyncio.get_running_loop()
         while True:
             try:
                 conn = await self._connect()
-            except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+            except Exception as error:  # whatever keeps us from listening, we try again later
                 if down_since is None:
-                    down_since = loop.time()
+                    down_since = self._monotonic()
                     logger.warning("wake-ups: cannot listen on PostgreSQL (%s); waiters fall back to their "
                                    "safety net until it is back", error.__class__.__name__)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, LONGEST_RETRY_SECONDS)
                 continue
+            connected_at = self._monotonic()
             try:
                 if down_since is not None:
-                    logger.info("wake-ups: listening again after %.1f s", loop.time() - down_since)
-                down_since, delay = None, FIRST_RETRY_SECONDS
+                    logger.info("wake-ups: listening again after %.1f s", self._monotonic() - down_since)
+                down_since = None
                 self.connections += 1
                 self._listening.set()
                 # Announcements made while nobody listened (before the first connection too: waiters
                 # that began meanwhile) are lost: everyone looks again.
                 self._fanout.wake_all()
                 await self._hold(conn)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as error:
-                down_since = loop.time()
+            except Exception as error:  # the connection died, however it says so: listen again
+                down_since = self._monotonic()
                 logger.warning("wake-ups: lost the listening connection (%s); reconnecting",
                                error.__class__.__name__)
             finally:
                 self._listening.clear()
                 with contextlib.suppress(Exception):
                     conn.terminate()
+            if self._monotonic() - connected_at < STEADY_SECONDS:
+                # It keeps dropping as soon as it is up: back off rather than reconnect in a tight loop.
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LONGEST_RETRY_SECONDS)
+            else:
+                delay = FIRST_RETRY_SECONDS
 
     async def _connect(self) -> Any:
         conn = await asyncpg.connect(*self._connect_args, **{
@@ -165,9 +175,9 @@ class PgWakeups:
         self._fanout.notify(channel.removeprefix(PREFIX), key, data)
 
 
-def wakeups_for(engine: AsyncEngine) -> PgWakeups | LocalWakeups:
+def wakeups_for(engine: AsyncEngine, monotonic: Monotonic) -> PgWakeups | LocalWakeups:
     """The process's ``Wakeups``: listening on PostgreSQL, in-process on SQLite."""
-    return PgWakeups(engine) if engine.dialect.name == "postgresql" else LocalWakeups()
+    return PgWakeups(engine, monotonic) if engine.dialect.name == "postgresql" else LocalWakeups()
 
 
 class Announcer:
