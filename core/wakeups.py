@@ -132,7 +132,8 @@ class Subscription:
         """The wake-ups since the last call, or None when ``at_most`` seconds passed without one."""
         if not self._woken.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._woken.wait(), at_most)
+                async with asyncio.timeout(at_most):
+                    await self._woken.wait()
             if not self._woken.is_set():
                 return None
         wake = Wake(data=self._data, look_again=self._look_again)
@@ -303,8 +304,10 @@ class ShowWatch:
         watched = self._watched
         if watched.generation != self._seen:
             return True
+        # ``timeout`` rather than ``wait_for``: no task per wait, which counts with a thousand streams waking at once.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(watched.changed.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await watched.changed.wait()
         return watched.generation != self._seen
 
     def close(self) -> None:
