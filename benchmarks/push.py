@@ -31,6 +31,7 @@ import os
 import re
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -132,9 +133,12 @@ def free_port() -> int:
 async def server_process(url: str, mode: str, stream_seconds: float | None) -> AsyncIterator[int]:
     port = free_port()
     lifetime = [] if stream_seconds is None else ["--stream-seconds", str(stream_seconds)]
+    # The server's log (a swamped baseline logs every failed read) goes to a file, not between the figures.
+    log = Path(tempfile.gettempdir()) / f"karaoke-push-{mode}.log"
+    output = log.open("w")
     process = await asyncio.create_subprocess_exec(
         sys.executable, __file__, "--serve", mode, "--serve-url", url, "--serve-port", str(port), *lifetime,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=output, stderr=output,
     )
     try:
         async with httpx.AsyncClient() as http:
@@ -153,6 +157,10 @@ async def server_process(url: str, mode: str, stream_seconds: float | None) -> A
         if process.returncode is None:
             process.kill()
             await process.wait()
+        output.close()
+        errors = log.read_text(errors="replace").count("Traceback")
+        if errors:
+            print(f"({mode}: the server logged {errors} tracebacks; see {log})", flush=True)
 
 
 class Screen:

@@ -22,6 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
 from core.chat import Person, Room, Said
+from core.delivery import OutboxItem, SendOutcome
+from core.reminders.plan import SCAN
+from core.rotation import Notice
 from karaoke.bootstrap import Container, background, build
 from storage.notify import APPLICATION_NAME, PgWakeups
 from tests.api.test_stream import SHOWS, following
@@ -190,3 +193,40 @@ async def test_on_sqlite_a_change_wakes_the_screens_in_process_without_reads(db_
                     changed = await screen.next_event(within=2.0)
                 assert changed.json() == {"version": answer.json()["version"]}
                 assert not any("shows.version" in s and "SELECT" in s for s in reads.seen)
+
+
+async def notice_status(container: Container, key: str) -> str:
+    async with container.engine.connect() as conn:
+        status: str = (await conn.execute(text("SELECT status FROM notices WHERE key = :key"),
+                                          {"key": key})).scalar_one()
+    return status
+
+
+class NoSends:
+    """A sender that is never asked (no message is queued here): it only makes ``background`` run the reminders."""
+
+    platform = "telegram"
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        raise AssertionError(f"nothing should be sent: {item.key}")
+
+
+@POSTGRES
+async def test_a_notice_due_at_once_stored_by_one_instance_is_settled_by_another_before_its_tick(
+    db_url: str,
+) -> None:
+    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET, reminder_tick_seconds=SAFETY_NET)
+    async with build(settings, upgrade=False) as a, build(settings, upgrade=False) as b:
+        async with api(create_app(a)) as through_a:
+            show = await open_show(through_a)
+        async with background(b, {"telegram": NoSends()}):
+            await listening(b)
+            await asyncio.sleep(0.3)  # the first tick and the look on connecting are behind us
+            now = a.clock.now()
+            key = f"{show['show_id']}:scan:test"
+            await a.notices.add([Notice(key, show["show_id"], None, SCAN, now)], now)
+            started = time.monotonic()
+            while (status := await notice_status(a, key)) == "pending":
+                assert time.monotonic() - started < 3.0, "the other instance did not settle the notice"
+                await asyncio.sleep(0.05)
+            assert status == "done"
