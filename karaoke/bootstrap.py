@@ -196,11 +196,18 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
     catalog_changed = asyncio.Event()
+
+    def replies_queued(platform: str, _data: str | None) -> None:
+        # Only the instance sending for a platform wakes for its queued replies; the others would only
+        # ask for the turn again (their outbox poll notices a turn that fell free).
+        if sending_turn.holds(platform):
+            container.messages_queued.set()
+
     # Other instances' writes wake the same events this process's own writes set.
     unlisten = [
         forward(container.wakeups, CATALOG, catalog_changed),
         forward(container.wakeups, INBOX, container.inbox.arrived),
-        forward(container.wakeups, OUTBOX, container.messages_queued),
+        container.wakeups.listen(OUTBOX, None, replies_queued),
         forward(container.wakeups, NOTICES, container.shows.notices_due),
     ]
     container.search.start(settings.safety_net_seconds, wake=catalog_changed)

@@ -279,6 +279,10 @@ class SqlSendingTurn:
         self._held[platform] = (conn, now)
         return True
 
+    def holds(self, platform: str) -> bool:
+        """Whether this process held ``platform``'s turn at its last look (no query)."""
+        return not self._postgres or platform in self._held
+
     async def close(self) -> None:
         """Give up every turn (closing the connection releases its lock)."""
         held, self._held = self._held, {}

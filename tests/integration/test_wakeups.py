@@ -21,8 +21,8 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.app import create_app
-from core.chat import Person, Room, Said
-from core.delivery import OutboxItem, SendOutcome
+from core.chat import Person, Reply, Room, Said
+from core.delivery import Delivered, OutboxItem, Outgoing, SendOutcome
 from core.reminders.plan import SCAN
 from core.rotation import Notice
 from karaoke.bootstrap import Container, background, build
@@ -230,3 +230,36 @@ async def test_a_notice_due_at_once_stored_by_one_instance_is_settled_by_another
                 assert time.monotonic() - started < 3.0, "the other instance did not settle the notice"
                 await asyncio.sleep(0.05)
             assert status == "done"
+
+
+class Recording:
+    """A sender that takes everything and remembers when."""
+
+    platform = "telegram"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.arrived = asyncio.Event()
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        self.sent.append(item.key)
+        self.arrived.set()
+        return Delivered()
+
+
+@POSTGRES
+async def test_a_reply_queued_by_one_instance_is_sent_at_once_by_the_instance_holding_the_turn(db_url: str) -> None:
+    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET, outbox_poll_seconds=SAFETY_NET,
+                            reminder_tick_seconds=SAFETY_NET)
+    sender = Recording()
+    async with (
+        build(settings, upgrade=False) as a,
+        build(settings, upgrade=False) as b,
+        background(b, {"telegram": sender}),
+    ):
+        await listening(b)
+        await asyncio.sleep(0.3)  # b has taken the sending turn at its first look
+        room = Room("telegram", "-100", private=False)
+        await a.outbox.enqueue([Outgoing("push:1", "telegram", Reply(room, None, "hello"))], a.clock.now())
+        await asyncio.wait_for(sender.arrived.wait(), 3.0)
+        assert sender.sent == ["push:1"]
