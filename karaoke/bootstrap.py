@@ -21,7 +21,7 @@ from core.chat import ChatBot
 from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
-from core.repeat import Repeat
+from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
 from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.scheduler import ApschedulerScheduler
@@ -125,7 +125,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
-        notices = SqlNoticeStore(engine)
+        notices = SqlNoticeStore(engine, wakeups)
         inbox = SqlInbox(engine, clock)
         chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices)
         scheduler = ApschedulerScheduler()
@@ -142,11 +142,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             directory=directory,
             chat=chat,
             inbox=inbox,
-            outbox=SqlOutbox(engine),
+            outbox=SqlOutbox(engine, wakeups),
             notices=notices,
             notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
-                                     tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
+                                     tick_seconds=settings.safety_net_seconds, due=show_store.notices_due,
                                      messages_queued=queued),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
                                      poll_seconds=settings.safety_net_seconds),
@@ -185,8 +185,8 @@ async def background(
     Always: the search index (built, then following catalog changes) and the inbox worker. Each
     wakes when a write it cares about is announced (by any instance on PostgreSQL) and otherwise
     looks again only every ``safety_net_seconds``. With
-    ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
-    instance, plus settling at once when this process stored notices due now). ``extra`` are the
+    ``senders``: the outbox dispatcher, and the reminders (settled in every instance when the next
+    notice comes due, when any instance stores notices, and by an APScheduler safety-net job). ``extra`` are the
     platforms' own loops (pollers).
     """
     settings = container.settings
@@ -196,6 +196,21 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds)
     catalog_changed = asyncio.Event()
+
+    async def settle_reminders() -> datetime | None:
+        await container.reminders.settle_due()
+        return await container.notices.next_due()
+
+    alarm = Alarm("reminders-alarm", settle_reminders, container.clock, safety_seconds=settings.safety_net_seconds)
+
+    def notices_stored(_show_id: str, first_due: str | None) -> None:
+        # Announced with when the first of them comes due: the alarm wakes only if that is sooner.
+        try:
+            due = datetime.fromisoformat(first_due) if first_due else None
+        except ValueError:
+            due = None
+        alarm.wake_for(due)
+
 
     def replies_queued(platform: str, _data: str | None) -> None:
         # Only the instance sending for a platform wakes for its queued replies; the others would only
@@ -208,13 +223,14 @@ async def background(
         forward(container.wakeups, CATALOG, catalog_changed),
         forward(container.wakeups, INBOX, container.inbox.arrived),
         container.wakeups.listen(OUTBOX, None, replies_queued),
-        forward(container.wakeups, NOTICES, container.shows.notices_due),
+        container.wakeups.listen(NOTICES, None, notices_stored),
     ]
     container.search.start(settings.safety_net_seconds, wake=catalog_changed)
-    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
+    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker]
     if senders:
-        # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
-        parts += [container.reminders, dispatcher]
+        # The database is the source of truth. Reminders are settled when the next notice comes due (by
+        # its stored time), when any instance stores notices, and by the scheduler's safety-net job.
+        parts += [container.reminders, alarm, dispatcher]
     parts += [_platform_loop(loop) for loop in extra]
     for part in parts:
         part.start()

@@ -42,5 +42,3 @@ class Settings(BaseSettings):
     safety_net_seconds: float = Field(default=15.0, gt=0)
     # Replies put off by a rate limit or a platform's "retry after" come due with time, not with a write.
     outbox_poll_seconds: float = 0.2
-    # How often each instance's scheduler claims due reminders (time-based ones, no-show checks).
-    reminder_tick_seconds: float = 1.0

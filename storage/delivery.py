@@ -32,8 +32,8 @@ from core.delivery import (
     reply_from_json,
     reply_to_json,
 )
-from core.wakeups import INBOX, OUTBOX
-from storage.notify import pg_channel
+from core.wakeups import INBOX, NOTICES, OUTBOX, Wakeups
+from storage.notify import Announcer, pg_channel
 from storage.tables import inbox, outbox
 
 _ROWS_PER_STATEMENT = 200
@@ -167,7 +167,13 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 class SqlOutbox(_Store):
-    """Implements ``core.delivery.Outbox``."""
+    """Implements ``core.delivery.Outbox``. A reply that failed for good is announced on ``NOTICES``: the
+    reminders tell the KJs about singers they cannot reach."""
+
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None) -> None:
+        """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
+        super().__init__(engine)
+        self._announce = Announcer(engine, wakeups)
 
     async def enqueue(self, replies: Sequence[Outgoing], now: datetime) -> None:
         """Queue replies not caused by an inbound update (reminders); a repeated key is queued once."""
@@ -222,6 +228,8 @@ class SqlOutbox(_Store):
             await conn.execute(
                 update(outbox).where(outbox.c.item_id == item_id).values(failed_at=now, last_error=reason[:500])
             )
+            await self._announce.within(conn, NOTICES, "")
+        self._announce.after(NOTICES, "")
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         query = select(outbox.c.chat, outbox.c.is_group, outbox.c.sent_at).where(

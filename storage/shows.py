@@ -43,8 +43,9 @@ class SqlShowStore:
     row (or, racing on the first append, trips a primary or unique key), which surfaces as
     ``ConcurrencyConflict``; the service then re-reads and re-decides.
 
-    Every append announces the show's new version on ``SHOWS`` (and a notice due at once on
-    ``NOTICES``): live streams and other instances' tickers wake without polling.
+    Every append announces the show's new version on ``SHOWS`` (and, when it stores pending notices,
+    the show and when the first comes due on ``NOTICES``): live streams and every instance's
+    reminders wake without polling.
     """
 
     def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None) -> None:
@@ -79,11 +80,15 @@ class SqlShowStore:
         notices: Sequence[Notice] = (),
     ) -> AppendResult:
         due_now = any(n.status == "pending" and n.due_at <= events[-1].occurred_at for n in notices)
-        result = await self._append(show_id, expected_version, events, command_id, notices, due_now)
+        # A pending notice may come due before what every instance's reminders wait for now: say when.
+        pending = [n.due_at for n in notices if n.status == "pending"]
+        first_due = min(pending).isoformat() if pending else None
+        result = await self._append(show_id, expected_version, events, command_id, notices, first_due)
         self._announce.after(SHOWS, show_id, str(result.last_seq))
         if due_now:
             self.notices_due.set()
-            self._announce.after(NOTICES, show_id)
+        if first_due is not None:
+            self._announce.after(NOTICES, show_id, first_due)
         return result
 
     async def _append(
@@ -93,7 +98,7 @@ class SqlShowStore:
         events: Sequence[Event],
         command_id: str,
         notices: Sequence[Notice],
-        due_now: bool,
+        first_due: str | None,
     ) -> AppendResult:
         if not events:
             raise ValueError("nothing to append")
@@ -116,7 +121,7 @@ class SqlShowStore:
         settings = settings_to_dict(changed.settings) if changed is not None else None
         if expected_version > 0 and self._engine.dialect.name == "postgresql":
             await self._append_in_one_statement(show_id, expected_version, last, rows, closed, settings, notices,
-                                                due_now)
+                                                first_due)
             return AppendResult(first_seq=expected_version + 1, last_seq=last)
         try:
             async with self._write_turn, self._engine.begin() as conn:
@@ -154,8 +159,8 @@ class SqlShowStore:
                 await conn.execute(insert(show_events), rows)
                 await insert_notices(conn, notices, events[-1].occurred_at)
                 await self._announce.within(conn, SHOWS, show_id, str(last))
-                if due_now:
-                    await self._announce.within(conn, NOTICES, show_id)
+                if first_due is not None:
+                    await self._announce.within(conn, NOTICES, show_id, first_due)
         except IntegrityError as error:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         except OperationalError as error:
@@ -174,7 +179,7 @@ class SqlShowStore:
         closed: ShowClosed | None,
         settings: dict[str, Any] | None,
         notices: Sequence[Notice],
-        due_now: bool,
+        first_due: str | None,
     ) -> None:
         # One statement, one round trip, its own transaction: the version bump and the inserts
         # happen together or not at all, and a stale version inserts nothing. The announcements ride
@@ -220,8 +225,9 @@ class SqlShowStore:
                 f" {on_conflict(reschedules)})"
             )
         announced = self._announce.sql(SHOWS, "CAST(show_id AS text)", "CAST(version AS text)")
-        if due_now:
-            announced += ", " + self._announce.sql(NOTICES, "CAST(show_id AS text)")
+        if first_due is not None:
+            announced += ", " + self._announce.sql(NOTICES, "CAST(show_id AS text)", "CAST(:first_due AS text)")
+            params["first_due"] = first_due
         statement = text(
             f"WITH bump AS (UPDATE shows SET version = :last{closing}"
             f" WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id, {announced}),"

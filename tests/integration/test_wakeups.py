@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -215,7 +216,7 @@ class NoSends:
 async def test_a_notice_due_at_once_stored_by_one_instance_is_settled_by_another_before_its_tick(
     db_url: str,
 ) -> None:
-    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET, reminder_tick_seconds=SAFETY_NET)
+    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET)
     async with build(settings, upgrade=False) as a, build(settings, upgrade=False) as b:
         async with api(create_app(a)) as through_a:
             show = await open_show(through_a)
@@ -249,8 +250,7 @@ class Recording:
 
 @POSTGRES
 async def test_a_reply_queued_by_one_instance_is_sent_at_once_by_the_instance_holding_the_turn(db_url: str) -> None:
-    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET, outbox_poll_seconds=SAFETY_NET,
-                            reminder_tick_seconds=SAFETY_NET)
+    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET, outbox_poll_seconds=SAFETY_NET)
     sender = Recording()
     async with (
         build(settings, upgrade=False) as a,
@@ -263,3 +263,25 @@ async def test_a_reply_queued_by_one_instance_is_sent_at_once_by_the_instance_ho
         await a.outbox.enqueue([Outgoing("push:1", "telegram", Reply(room, None, "hello"))], a.clock.now())
         await asyncio.wait_for(sender.arrived.wait(), 3.0)
         assert sender.sent == ["push:1"]
+
+
+@POSTGRES
+async def test_a_notice_due_later_is_settled_when_it_comes_due_and_nothing_polls_meanwhile(db_url: str) -> None:
+    settings = settings_for(db_url, safety_net_seconds=SAFETY_NET)
+    async with build(settings, upgrade=False) as a, build(settings, upgrade=False) as b:
+        async with api(create_app(a)) as through_a:
+            show = await open_show(through_a)
+        async with background(b, {"telegram": NoSends()}):
+            await listening(b)
+            await asyncio.sleep(0.3)  # the first look is behind us
+            with counting(b.engine) as reads:
+                await asyncio.sleep(QUIET)
+            assert [s for s in reads.seen if "notices" in s] == [], "nothing due: the reminders do not poll"
+            due = a.clock.now() + timedelta(seconds=2)
+            key = f"{show['show_id']}:scan:later"
+            await a.notices.add([Notice(key, show["show_id"], None, SCAN, due)], a.clock.now())
+            while (status := await notice_status(a, key)) == "pending":
+                assert a.clock.now() < due + timedelta(seconds=1.5), "not settled when it came due"
+                await asyncio.sleep(0.05)
+            assert status == "done"
+            assert a.clock.now() >= due, "settled before it was due"
