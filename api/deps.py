@@ -21,6 +21,7 @@ from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.repeat import Outages
 from core.rotation import RotationService
+from core.wakeups import LiveVersions
 
 
 class Metrics(Protocol):
@@ -84,6 +85,11 @@ class ApiServices(Protocol):
         ...
 
     @property
+    def versions(self) -> LiveVersions:
+        """Shows' versions as this process knows them, kept current by wake-ups (what live streams follow)."""
+        ...
+
+    @property
     def admin_token(self) -> str:
         """The token every write needs."""
         ...
@@ -115,16 +121,18 @@ class ApiServices(Protocol):
 
 @dataclass(frozen=True)
 class StreamTiming:
-    """How often a live stream looks for changes, says it is alive, and how long one connection lasts.
+    """How often a live stream says it is alive, and how long one connection lasts.
 
     Set ``app.state.stream_timing`` to change them (tests shorten them). A connection ends after
-    ``max_seconds`` and the browser's EventSource reconnects by itself, so no stream holds up a
-    graceful shutdown for long.
+    ``max_seconds`` and the browser's EventSource reconnects by itself after ``retry_millis``, which
+    spreads screens over the instances again after a scale-out. A server shutting down ends its streams
+    at once anyway (sse-starlette drains them on uvicorn's exit signal). A reconnecting screen hears no
+    change until it is back, so the lifetime is long: the gap is well under 1% of a screen's time and
+    stays out of the change-to-screen p99. (Changes reach a stream as wake-ups; see ``LiveVersions``.)
     """
 
-    poll_seconds: float = 0.5
     keep_alive_seconds: float = 15.0
-    max_seconds: float = 30.0
+    max_seconds: float = 300.0
     retry_millis: int = 1000
 
 
@@ -154,8 +162,14 @@ def _notice_log(request: Request) -> NoticeLog:
 
 def _max_open_shows(request: Request) -> int:
     return services(request).max_open_shows
+
+
 def _eraser(request: Request) -> PeopleEraser:
     return services(request).eraser
+
+
+def _versions(request: Request) -> LiveVersions:
+    return services(request).versions
 
 
 def _stream_timing(request: Request) -> StreamTiming:
@@ -176,5 +190,6 @@ RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
 MaxOpenShowsDep = Annotated[int, Depends(_max_open_shows)]
 EraserDep = Annotated[PeopleEraser, Depends(_eraser)]
+VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]

@@ -67,7 +67,7 @@ async def night(url: str, singers: int, rate_limits: bool, log: Path | None = No
         env = os.environ | {
             "KARAOKE_DATABASE_URL": url, "KARAOKE_ADMIN_TOKEN": ADMIN, "KARAOKE_TELEGRAM_TOKEN": tg.token,
             "KARAOKE_TELEGRAM_API_URL": tg.origin, "KARAOKE_RATE_LIMITS": str(rate_limits).lower(),
-            "KARAOKE_INBOX_POLL_SECONDS": "0.05", "KARAOKE_OUTBOX_POLL_SECONDS": "0.01",
+            "KARAOKE_OUTBOX_POLL_SECONDS": "0.01",
             "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
         }
         port = free_port()

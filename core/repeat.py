@@ -3,9 +3,12 @@
 The service's background parts (the inbox worker, the dispatcher, the search index's follower, the
 reminders' follower) are each a step that says whether it found work. After work the step runs
 again at once; idle, it waits for its wake-up event or ``idle_seconds``, whichever comes first. A
-step that fails is logged and retried after the idle wait, so a database hiccup never ends a loop.
+step that fails is logged and retried after at most ``RETRY_SECONDS``, so a database hiccup never ends a loop.
 A failure that ``Outages`` recognises as an outage of what the service stands on (its database) is
 not logged by the loop: the outage is logged once, where it is recognised, not once per tick.
+
+``Alarm``: the same for work that comes due with time (reminders): its step says when the next
+work is due, and it sleeps until then, a wake-up or the safety net.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from core.clock import Clock
+
 logger = logging.getLogger(__name__)
+
+# A failed step (the database away, a hiccup) is tried again this soon, however long the idle wait or safety
+# net is: a loop that only wakes on announcements must not sit out an outage's end for the whole safety net.
+RETRY_SECONDS = 1.0
 
 
 class Outages(Protocol):
@@ -86,19 +96,93 @@ class Repeat:
             if self._wake is not None:
                 # Cleared before the step: work that arrives while it runs wakes the next wait at once.
                 self._wake.clear()
+            failed = False
             try:
                 busy = await self._step()
             except Exception as error:
                 if not self._outages.absorbs(error):
                     logger.warning("%s failed; retrying", self.name, exc_info=True)
-                busy = False
+                busy, failed = False, True
             if not busy:
-                await self._rest()
+                await self._rest(RETRY_SECONDS if failed else None)
 
-    async def _rest(self) -> None:
+    async def _rest(self, at_most: float | None = None) -> None:
+        idle = self._idle if at_most is None else min(at_most, self._idle or at_most)
         if self._wake is None:
-            assert self._idle is not None
-            await asyncio.sleep(self._idle)
+            assert idle is not None
+            await asyncio.sleep(idle)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._idle)
+            await asyncio.wait_for(self._wake.wait(), idle)
+
+
+class Alarm:
+    """Runs ``step`` when what it looks after comes due: at the time the last run named, when woken, or
+    after ``safety_seconds`` (the safety net), whichever comes first.
+
+    ``step`` does the work that is due and answers when the next work comes due (None: nothing is
+    waiting). A step that fails is logged and tried again after at most ``RETRY_SECONDS``.
+    """
+
+    SOONEST = 0.05  # never run back to back faster than this, whatever the step says
+
+    def __init__(
+        self,
+        name: str,
+        step: Callable[[], Awaitable[datetime | None]],
+        clock: Clock,
+        *,
+        wake: asyncio.Event | None = None,
+        safety_seconds: float,
+        outages: Outages | None = None,
+    ) -> None:
+        """``wake`` (or ``wake_for``) is how whoever stored new work tells the loop to look again; a failure
+        that ``outages`` absorbs is retried like any other, without a traceback per try."""
+        self.name = name
+        self._outages: Outages = outages or NoOutages()
+        self._step = step
+        self._clock = clock
+        self._wake = wake if wake is not None else asyncio.Event()
+        self._safety = safety_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._next_at: datetime | None = None
+
+    def start(self) -> None:
+        """Run the loop in a task of its own (once)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Cancel the loop and wait until it has ended."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self) -> None:
+        """The loop itself, until cancelled."""
+        while True:
+            # Cleared before the step: work announced while it runs wakes the next wait at once.
+            self._wake.clear()
+            wait = self._safety
+            try:
+                due = await self._step()
+            except Exception as error:
+                if not self._outages.absorbs(error):
+                    logger.warning("%s failed; retrying", self.name, exc_info=True)
+                wait = min(wait, RETRY_SECONDS)
+            else:
+                if due is not None:
+                    wait = min(wait, max(self.SOONEST, (due - self._clock.now()).total_seconds()))
+            self._next_at = self._clock.now() + timedelta(seconds=wait)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+            self._next_at = None
+
+    def wake_for(self, due: datetime | None) -> None:
+        """Work comes due at ``due`` (None: maybe now): wake the loop unless it runs by then anyway."""
+        next_at = self._next_at
+        if due is None or next_at is None or due < next_at:
+            self._wake.set()

@@ -23,8 +23,9 @@ from core.delivery import Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.privacy import PeopleEraser, RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
-from core.repeat import Repeat
+from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
+from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.metrics import ServiceMetrics, TimedSearch, TimedSleeper
 from karaoke.scheduler import ApschedulerScheduler
 from karaoke.settings import Settings
@@ -34,6 +35,7 @@ from storage.db import DatabaseOutages, create_engine
 from storage.delivery import SqlInbox, SqlOutbox, SqlSendingTurn
 from storage.idempotency import SqlIdempotencyKeys
 from storage.kjs import SqlKjRegistry
+from storage.notify import PgWakeups, wakeups_for
 from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.picks import SqlPickHistory
 from storage.privacy import SqlErasure
@@ -89,6 +91,9 @@ class Container:
     reminders: ReminderTicker
     inbox_worker: InboxWorker
     scheduler: ApschedulerScheduler
+    # Writes announced by any instance (PostgreSQL LISTEN) or by this one (SQLite), fanned out in memory.
+    wakeups: Wakeups
+    versions: LiveVersions
     # Set whenever this process queued messages (replies, settled reminders): the dispatcher wakes.
     messages_queued: asyncio.Event
     admin_token: str
@@ -136,6 +141,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     """
     engine = create_engine(settings.database_url)
     outages = DatabaseOutages(engine, monotonic=time.monotonic)
+    wakeups = wakeups_for(engine, time.monotonic)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)
@@ -148,7 +154,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             database_down=lambda: outages.down,
         )
         song_store = SqlSongStore(engine, clock)
-        show_store = SqlShowStore(engine)
+        show_store = SqlShowStore(engine, wakeups)
         search = TimedSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
                              picks=SqlPickHistory(engine), outages=outages, observe=metrics.search.observe)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
@@ -157,7 +163,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         eraser = PeopleEraser(rotation, SqlErasure(engine), lambda: secrets.token_hex(8),
                               forgotten=[directory.forget_cached])
         notices = SqlNoticeStoreTimed(
-            engine, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
+            engine, wakeups, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
         inbox = SqlInbox(engine, clock)
         kjs = SqlKjRegistry(engine)
         opening = OpeningRules(parse_allowlist(settings.kj_allowlist), settings.max_open_shows,
@@ -180,15 +186,17 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             opening=opening,
             chat=chat,
             inbox=inbox,
-            outbox=SqlOutbox(engine),
+            outbox=SqlOutbox(engine, wakeups),
             notices=notices,
             notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
-                                     tick_seconds=settings.reminder_tick_seconds, due=show_store.notices_due,
+                                     tick_seconds=settings.safety_net_seconds, due=show_store.notices_due,
                                      messages_queued=queued, outages=outages),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
-                                     poll_seconds=settings.inbox_poll_seconds, outages=outages),
+                                     poll_seconds=settings.safety_net_seconds, outages=outages),
             scheduler=scheduler,
+            wakeups=wakeups,
+            versions=LiveVersions(wakeups, show_store.version, time.monotonic, max_age=settings.safety_net_seconds),
             messages_queued=queued,
             admin_token=admin_token,
             admin_token_generated=token is None,
@@ -202,6 +210,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         yield container
     finally:
         await outages.close()
+        if isinstance(wakeups, PgWakeups):
+            await wakeups.close()
         await engine.dispose()
 
 
@@ -250,9 +260,11 @@ async def background(
     """Run the service's background work, each part a named object started here and stopped on exit.
 
     Always: the search index (built, then following catalog changes), the inbox worker and the
-    retention sweep (every ``retention_sweep_seconds``; instances take turns). With
-    ``senders``: the outbox dispatcher, and the reminders (an APScheduler interval job in every
-    instance, plus settling at once when this process stored notices due now). ``extra`` are the
+    retention sweep (every ``retention_sweep_seconds``; instances take turns). The index and the
+    worker wake when a write they care about is announced (by any instance on PostgreSQL) and
+    otherwise look again only every ``safety_net_seconds``. With
+    ``senders``: the outbox dispatcher, and the reminders (settled in every instance when the next
+    notice comes due, when any instance stores notices, and by an APScheduler safety-net job). ``extra`` are the
     platforms' own loops (pollers).
     """
     settings = container.settings
@@ -264,12 +276,44 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
                             outages=container.outages)
-    container.search.start(settings.catalog_poll_seconds)
+    catalog_changed = asyncio.Event()
+
+    async def settle_reminders() -> datetime | None:
+        await container.reminders.settle_due()
+        return await container.notices.next_due()
+
+    alarm = Alarm("reminders-alarm", settle_reminders, container.clock, safety_seconds=settings.safety_net_seconds,
+                  outages=container.outages)
+
+    def notices_stored(_show_id: str, first_due: str | None) -> None:
+        # Announced with when the first of them comes due: the alarm wakes only if that is sooner.
+        try:
+            due = datetime.fromisoformat(first_due) if first_due else None
+        except ValueError:
+            due = None
+        alarm.wake_for(due)
+
+
+    def replies_queued(platform: str, _data: str | None) -> None:
+        # Only the instance sending for a platform wakes for its queued replies; the others would only
+        # ask for the turn again (their outbox poll notices a turn that fell free).
+        if sending_turn.holds(platform):
+            container.messages_queued.set()
+
+    # Other instances' writes wake the same events this process's own writes set.
+    unlisten = [
+        forward(container.wakeups, CATALOG, catalog_changed),
+        forward(container.wakeups, INBOX, container.inbox.arrived),
+        container.wakeups.listen(OUTBOX, None, replies_queued),
+        container.wakeups.listen(NOTICES, None, notices_stored),
+    ]
+    container.search.start(settings.safety_net_seconds, wake=catalog_changed)
     retention = Repeat("retention-sweep", container.retention.step, idle_seconds=settings.retention_sweep_seconds)
-    parts: list[Repeat | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
+    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
     if senders:
-        # The database is the source of truth; the scheduler only runs the short claim-and-settle job.
-        parts += [container.reminders, dispatcher]
+        # The database is the source of truth. Reminders are settled when the next notice comes due (by
+        # its stored time), when any instance stores notices, and by the scheduler's safety-net job.
+        parts += [container.reminders, alarm, dispatcher]
     parts += [_platform_loop(loop, container.outages) for loop in extra]
     for part in parts:
         part.start()
@@ -283,3 +327,5 @@ async def background(
             await part.stop()
         await container.search.stop()
         await sending_turn.close()
+        for stop in unlisten:
+            stop()

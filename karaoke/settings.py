@@ -53,11 +53,11 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     # Off only for a platform server with higher limits (a self-hosted Bot API) or for benchmarks.
     rate_limits: bool = True
-    catalog_poll_seconds: float = 1.0
-    inbox_poll_seconds: float = 0.5
+    # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
+    # streams, the search index and the inbox worker look for what they missed only this often.
+    safety_net_seconds: float = Field(default=15.0, gt=0)
+    # Replies put off by a rate limit or a platform's "retry after" come due with time, not with a write.
     outbox_poll_seconds: float = 0.2
-    # How often each instance's scheduler claims due reminders (time-based ones, no-show checks).
-    reminder_tick_seconds: float = 1.0
     # Days a closed show's transient rows (reminders, buttons, delivery records) are kept; see README "Privacy".
     retention_days: int = Field(default=30, ge=1)
     # How often each instance runs the retention sweep (instances take turns on PostgreSQL).

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, text, update
+from sqlalchemy import Select, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -32,6 +32,8 @@ from core.delivery import (
     reply_from_json,
     reply_to_json,
 )
+from core.wakeups import INBOX, NOTICES, OUTBOX, Wakeups
+from storage.notify import Announcer, pg_channel
 from storage.tables import inbox, outbox
 
 _ROWS_PER_STATEMENT = 200
@@ -87,6 +89,9 @@ class SqlInbox(_Store):
                     .on_conflict_do_nothing(index_elements=["platform", "update_key"])
                     .returning(inbox.c.platform, inbox.c.update_key)
                 )
+                if self._postgres:
+                    # Other instances' workers wake at commit; only rows really stored announce.
+                    statement = statement.returning(func.pg_notify(pg_channel(INBOX), inbox.c.platform))
                 stored.update((r.platform, r.update_key) for r in await conn.execute(statement))
         if stored:
             self.arrived.set()
@@ -148,7 +153,12 @@ async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoi
             "available_at": now, "attempts": 0,
         })
     for chunk in _chunks(list(rows.values())):
-        await conn.execute(dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"]))
+        statement = dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        if dialect is postgresql:
+            # The instance holding the platform's sending turn wakes at commit, whichever queued it;
+            # rows already queued (a repeated key) announce nothing.
+            statement = statement.returning(func.pg_notify(pg_channel(OUTBOX), outbox.c.platform))
+        await conn.execute(statement)
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -157,7 +167,13 @@ def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 class SqlOutbox(_Store):
-    """Implements ``core.delivery.Outbox``."""
+    """Implements ``core.delivery.Outbox``. A reply that failed for good is announced on ``NOTICES``: the
+    reminders tell the KJs about singers they cannot reach."""
+
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None) -> None:
+        """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
+        super().__init__(engine)
+        self._announce = Announcer(engine, wakeups)
 
     async def enqueue(self, replies: Sequence[Outgoing], now: datetime) -> None:
         """Queue replies not caused by an inbound update (reminders); a repeated key is queued once."""
@@ -212,6 +228,8 @@ class SqlOutbox(_Store):
             await conn.execute(
                 update(outbox).where(outbox.c.item_id == item_id).values(failed_at=now, last_error=reason[:500])
             )
+            await self._announce.within(conn, NOTICES, "")
+        self._announce.after(NOTICES, "")
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         query = select(outbox.c.chat, outbox.c.is_group, outbox.c.sent_at).where(
@@ -268,6 +286,10 @@ class SqlSendingTurn:
             return False
         self._held[platform] = (conn, now)
         return True
+
+    def holds(self, platform: str) -> bool:
+        """Whether this process held ``platform``'s turn at its last look (no query)."""
+        return not self._postgres or platform in self._held
 
     async def close(self) -> None:
         """Give up every turn (closing the connection releases its lock)."""

@@ -12,22 +12,26 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.delivery import Outgoing
 from core.reminders import REMOVED, TURN_KINDS, Correction, DueNotice, FailedMessage, StoredNotice, ToldNotice
 from core.rotation import Notice
+from core.wakeups import NOTICES, Wakeups
 from storage.delivery import _enqueue
+from storage.notify import Announcer
 from storage.tables import UtcDateTime, notices, outbox
 
 
 class SqlNoticeStore:
     """Implements ``core.reminders.NoticeStore``."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None) -> None:
+        """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
         self._engine = engine
+        self._announce = Announcer(engine, wakeups)
         self._postgres = engine.dialect.name == "postgresql"
         self._dialect: Any = postgresql if self._postgres else sqlite
         self._turn: Any = contextlib.nullcontext() if self._postgres else asyncio.Lock()
@@ -80,17 +84,45 @@ class SqlNoticeStore:
                 return
             await _enqueue(conn, self._dialect, messages, now)
             await insert_notices(conn, follow_ups, now)
+            await self._announce_pending(conn, follow_ups)
 
     async def release(self, notice_id: int, retry_at: datetime, error: str) -> None:
         async with self._write() as conn:
-            await conn.execute(
+            released = await conn.execute(
                 update(notices).where(notices.c.notice_id == notice_id, notices.c.status == "pending")
                 .values(available_at=retry_at, detail=error[:500])
+                .returning(notices.c.show_id)
             )
+            for show_id in released.scalars():
+                # Its retry may come due before what every instance's reminders wait for now.
+                await self._announce.within(conn, NOTICES, str(show_id), retry_at.isoformat())
+        self._announce.after(NOTICES, "", retry_at.isoformat())
 
     async def add(self, new: Sequence[Notice], now: datetime) -> None:
         async with self._write() as conn:
             await insert_notices(conn, new, now)
+            await self._announce_pending(conn, new)
+
+    async def _announce_pending(self, conn: AsyncConnection, new: Sequence[Notice]) -> None:
+        # Every instance's reminders hear at commit when each show's first new notice comes due: it may
+        # be before what they wait for now.
+        first: dict[str, datetime] = {}
+        for notice in new:
+            if notice.status == "pending":
+                first[notice.show_id] = min(notice.due_at, first.get(notice.show_id, notice.due_at))
+        for show_id, due in sorted(first.items()):
+            await self._announce.within(conn, NOTICES, show_id, due.isoformat())
+        for show_id, due in sorted(first.items()):
+            self._announce.after(NOTICES, show_id, due.isoformat())
+
+    async def next_due(self) -> datetime | None:
+        """When the earliest pending notice may be claimed (a claimed one: when its lease ends); None if none."""
+        async with self._engine.connect() as conn:
+            found = (await conn.execute(
+                select(func.min(notices.c.available_at)).where(notices.c.status == "pending")
+            )).scalar()
+        found_at: datetime | None = found  # UtcDateTime: aware, in UTC
+        return found_at
 
     async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
         async with self._write() as conn:

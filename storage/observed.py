@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.delivery import Outgoing
 from core.reminders import DueNotice
 from core.rotation import Notice
+from core.wakeups import Wakeups
 from storage.notices import SqlNoticeStore
 from storage.tables import inbox, notices, outbox
 
@@ -53,8 +54,9 @@ class SqlNoticeStoreTimed(SqlNoticeStore):
     """``SqlNoticeStore`` that reports, for every notice settled as ``sent``, how long after its due time that
     was: ``on_sent(kind, seconds_late)``."""
 
-    def __init__(self, engine: AsyncEngine, on_sent: Callable[[str, float], None]) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None, *,
+                 on_sent: Callable[[str, float], None]) -> None:
+        super().__init__(engine, wakeups)
         self._engine_for_due = engine
         self._on_sent = on_sent
         self._claimed: dict[int, tuple[str, datetime]] = {}

@@ -27,7 +27,9 @@ from core.rotation import (
     settings_to_dict,
 )
 from core.rotation.events import ShowClosed, ShowOpened, ShowSettingsChanged
+from core.wakeups import NOTICES, SHOWS, Wakeups
 from storage.notices import NOTICE_COLUMNS, by_rescheduling, insert_notices, on_conflict
+from storage.notify import Announcer
 from storage.tables import show_events, shows
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,16 @@ class SqlShowStore:
     batch in one transaction. A concurrent writer that got there first makes the update match no
     row (or, racing on the first append, trips a primary or unique key), which surfaces as
     ``ConcurrencyConflict``; the service then re-reads and re-decides.
+
+    Every append announces the show's new version on ``SHOWS`` (and, when it stores pending notices,
+    the show and when the first comes due on ``NOTICES``): live streams and every instance's
+    reminders wake without polling.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, wakeups: Wakeups | None = None) -> None:
+        """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
         self._engine = engine
+        self._announce = Announcer(engine, wakeups)
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         # SQLite has one writer at a time; queueing writers here beats its busy-wait back-off,
         # which sleeps in growing steps and makes the slowest command wait for seconds.
@@ -71,13 +79,26 @@ class SqlShowStore:
         command_id: str,
         notices: Sequence[Notice] = (),
     ) -> AppendResult:
-        result = await self._append(show_id, expected_version, events, command_id, notices)
-        if any(n.status == "pending" and n.due_at <= events[-1].occurred_at for n in notices):
+        due_now = any(n.status == "pending" and n.due_at <= events[-1].occurred_at for n in notices)
+        # A pending notice may come due before what every instance's reminders wait for now: say when.
+        pending = [n.due_at for n in notices if n.status == "pending"]
+        first_due = min(pending).isoformat() if pending else None
+        result = await self._append(show_id, expected_version, events, command_id, notices, first_due)
+        self._announce.after(SHOWS, show_id, str(result.last_seq))
+        if due_now:
             self.notices_due.set()
+        if first_due is not None:
+            self._announce.after(NOTICES, show_id, first_due)
         return result
 
     async def _append(
-        self, show_id: str, expected_version: int, events: Sequence[Event], command_id: str, notices: Sequence[Notice]
+        self,
+        show_id: str,
+        expected_version: int,
+        events: Sequence[Event],
+        command_id: str,
+        notices: Sequence[Notice],
+        first_due: str | None,
     ) -> AppendResult:
         if not events:
             raise ValueError("nothing to append")
@@ -99,7 +120,8 @@ class SqlShowStore:
         changed = next((e for e in reversed(events) if isinstance(e, ShowSettingsChanged)), None)
         settings = settings_to_dict(changed.settings) if changed is not None else None
         if expected_version > 0 and self._engine.dialect.name == "postgresql":
-            await self._append_in_one_statement(show_id, expected_version, last, rows, closed, settings, notices)
+            await self._append_in_one_statement(show_id, expected_version, last, rows, closed, settings, notices,
+                                                first_due)
             return AppendResult(first_seq=expected_version + 1, last_seq=last)
         try:
             async with self._write_turn, self._engine.begin() as conn:
@@ -136,6 +158,9 @@ class SqlShowStore:
                     await conn.execute(update(shows).where(shows.c.show_id == show_id).values(settings=settings))
                 await conn.execute(insert(show_events), rows)
                 await insert_notices(conn, notices, events[-1].occurred_at)
+                await self._announce.within(conn, SHOWS, show_id, str(last))
+                if first_due is not None:
+                    await self._announce.within(conn, NOTICES, show_id, first_due)
         except IntegrityError as error:
             raise ConcurrencyConflict(f"show {show_id}: {error.orig.__class__.__name__}") from error
         except OperationalError as error:
@@ -154,9 +179,11 @@ class SqlShowStore:
         closed: ShowClosed | None,
         settings: dict[str, Any] | None,
         notices: Sequence[Notice],
+        first_due: str | None,
     ) -> None:
         # One statement, one round trip, its own transaction: the version bump and the inserts
-        # happen together or not at all, and a stale version inserts nothing.
+        # happen together or not at all, and a stale version inserts nothing. The announcements ride
+        # on the version bump: made only when it happened, delivered when the statement commits.
         params: dict[str, Any] = {"show_id": show_id, "expected": expected, "last": last}
         values = []
         for i, row in enumerate(rows):
@@ -197,9 +224,13 @@ class SqlShowStore:
                 f" FROM bump, (VALUES {', '.join(notice_values)}) AS n(key, request_id, kind, status, due, detail)"
                 f" {on_conflict(reschedules)})"
             )
+        announced = self._announce.sql(SHOWS, "CAST(show_id AS text)", "CAST(version AS text)")
+        if first_due is not None:
+            announced += ", " + self._announce.sql(NOTICES, "CAST(show_id AS text)", "CAST(:first_due AS text)")
+            params["first_due"] = first_due
         statement = text(
             f"WITH bump AS (UPDATE shows SET version = :last{closing}"
-            " WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id),"
+            f" WHERE show_id = CAST(:show_id AS uuid) AND version = :expected RETURNING show_id, {announced}),"
             " appended AS (INSERT INTO show_events (show_id, seq, type, payload, command_id, occurred_at)"
             " SELECT bump.show_id, v.seq, v.type, v.payload, v.cid, v.at"
             f" FROM bump, (VALUES {', '.join(values)}) AS v(seq, type, payload, cid, at) RETURNING 1)"

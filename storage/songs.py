@@ -13,6 +13,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.catalog import ExternalIdTaken, ImportMatch, MediaFile, Song, SongPage, SongQuery, match_key, sort_key
 from core.catalog.search import CatalogEntry, catalog_order
 from core.clock import Clock
+from core.wakeups import CATALOG
+from storage.notify import Announcer
 from storage.tables import catalog_changes, songs
 
 _CHUNK = 500  # rows per statement: stays under SQLite's bound-parameter limit
@@ -79,6 +81,7 @@ class SqlSongStore:
         """``clock`` stamps the catalog's change feed."""
         self._engine = engine
         self._clock = clock
+        self._announce = Announcer(engine, None)
         self._binary = "C" if engine.dialect.name == "postgresql" else "BINARY"
 
     async def add(self, song: Song) -> None:
@@ -214,6 +217,8 @@ class SqlSongStore:
         return int(value or 0)
 
     async def _record_changes(self, conn: AsyncConnection, song_ids: Sequence[str]) -> None:
+        # Other instances' search indexes follow at commit (this one is told by ``CatalogService``).
+        await self._announce.within(conn, CATALOG, "")
         now = self._clock.now()
         for start in range(0, len(song_ids), _CHUNK):
             await conn.execute(

@@ -1,14 +1,15 @@
 """Live queue changes as Server-Sent Events, for the venue screen and the KJ dashboard.
 
-The stream looks at the show's version (one indexed read) rather than listening in-process, so a
-change made through any instance of the service reaches every screen. Clients refetch the queue
-on each ``queue`` event; the event carries only the version. sse-starlette does the protocol: its
-pings keep proxies from closing an idle stream, and it stops the loop when the browser goes away.
+Every change to a show is announced to every instance (``core.wakeups``; PostgreSQL ``NOTIFY``),
+with the new version; all of a show's streams in this process share what was announced
+(``LiveVersions``), so open screens cost no database reads, and the version is read again only
+as a slow safety net. Clients refetch the queue on each ``queue`` event; the event carries only
+the version. sse-starlette does the protocol: its pings keep proxies from closing an idle stream,
+and it stops the loop when the browser goes away.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -18,9 +19,9 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from api.deps import RotationDep, StreamTiming, StreamTimingDep
+from api.deps import StreamTiming, StreamTimingDep, VersionsDep
 from api.errors import ERROR_RESPONSES, NOT_FOUND_RESPONSES, not_found
-from core.rotation import RotationService
+from core.wakeups import LiveVersions
 
 logger = logging.getLogger(__name__)
 
@@ -32,24 +33,27 @@ def queue_event(version: int) -> ServerSentEvent:
     return ServerSentEvent(data=json.dumps({"version": version}), event="queue", sep="\n")
 
 
-async def _events(rotation: RotationService, show_id: str, timing: StreamTiming) -> AsyncIterator[ServerSentEvent]:
+async def _events(versions: LiveVersions, show_id: str, timing: StreamTiming) -> AsyncIterator[ServerSentEvent]:
     # The browser waits this long before reconnecting after the stream ends or the server restarts.
     yield ServerSentEvent(retry=timing.retry_millis, sep="\n")
     started = time.monotonic()
     sent: int | None = None
-    while True:
-        try:
-            version = await rotation.version(show_id)
-        except Exception:
-            # A database hiccup must not end the screen's stream; the next look tries again.
-            logger.warning("reading the version of show %s failed", show_id, exc_info=True)
-            version = sent
-        if version is not None and version != sent:
-            yield queue_event(version)
-            sent = version
-        if time.monotonic() - started >= timing.max_seconds:
-            return
-        await asyncio.sleep(timing.poll_seconds)
+    with versions.watch(show_id) as watch:
+        while True:
+            try:
+                version = await watch.current()
+            except Exception:
+                # A database hiccup must not end the screen's stream; the next look tries again.
+                logger.warning("reading the version of show %s failed", show_id, exc_info=True)
+                version = sent
+            if version is not None and (sent is None or version > sent):
+                yield queue_event(version)
+                sent = version
+            left = timing.max_seconds - (time.monotonic() - started)
+            if left <= 0:
+                return
+            # Woken by the show's next change, or when the safety net says to read the version again.
+            await watch.changed(min(left, versions.max_age))
 
 
 @router.get(
@@ -72,12 +76,12 @@ async def _events(rotation: RotationService, show_id: str, timing: StreamTiming)
         }
     },
 )
-async def stream(show_id: uuid.UUID, rotation: RotationDep, timing: StreamTimingDep) -> EventSourceResponse:
+async def stream(show_id: uuid.UUID, versions: VersionsDep, timing: StreamTimingDep) -> EventSourceResponse:
     """Follow the show live: an event when it changes, refetch its queue then."""
-    if await rotation.version(str(show_id)) is None:
+    if await versions.version(str(show_id)) is None:
         raise not_found("Show")
     return EventSourceResponse(
-        _events(rotation, str(show_id), timing),
+        _events(versions, str(show_id), timing),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         ping=timing.keep_alive_seconds,
         ping_message_factory=lambda: ServerSentEvent(comment="keep-alive", sep="\n"),

@@ -54,7 +54,7 @@ async def test_no_public_read_carries_a_platform_user_id(
     assert all(user_id in log.text for user_id in PRIVATE.values())
 
     app = create_app(container)
-    app.state.stream_timing = StreamTiming(poll_seconds=0.05, keep_alive_seconds=1, max_seconds=0.2)
+    app.state.stream_timing = StreamTiming(keep_alive_seconds=1, max_seconds=0.2)
     checked: dict[str, int] = {}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as anyone:
         for path in _public_gets(container):

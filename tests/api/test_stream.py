@@ -151,7 +151,7 @@ async def test_a_change_made_elsewhere_reaches_the_stream_too(
 
 
 async def test_keep_alive_comments_come_while_nothing_changes(app: FastAPI, show: dict[str, Any]) -> None:
-    app.state.stream_timing = StreamTiming(poll_seconds=0.05, keep_alive_seconds=0.2)
+    app.state.stream_timing = StreamTiming(keep_alive_seconds=0.2)
     async with following(app, show["show_id"]) as (_, events):
         await events.next_event()
         seen = [await events.next(within=1.0) for _ in range(2)]
@@ -161,7 +161,7 @@ async def test_keep_alive_comments_come_while_nothing_changes(app: FastAPI, show
 async def test_a_stream_ends_after_its_lifetime_and_tells_the_browser_when_to_come_back(
     app: FastAPI, show: dict[str, Any]
 ) -> None:
-    app.state.stream_timing = StreamTiming(poll_seconds=0.05, max_seconds=0.3, retry_millis=750)
+    app.state.stream_timing = StreamTiming(max_seconds=0.3, retry_millis=750)
     async with serving(app) as url, httpx.AsyncClient(base_url=url, timeout=5) as http:
         answer = await http.get(f"{SHOWS}/{show['show_id']}/stream")
         assert answer.text.startswith("retry: 750\n\n")

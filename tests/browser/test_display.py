@@ -135,7 +135,7 @@ def test_the_qr_code_on_the_screen_is_the_telegram_deep_link(
 def test_the_screen_comes_back_by_itself_after_the_server_restarts(browser: Browser, db_url: str) -> None:
     def short_streams(app: FastAPI) -> None:
         # Streams end quickly so the first server can shut down while the screen is still connected.
-        app.state.stream_timing = StreamTiming(poll_seconds=0.1, max_seconds=1.0, retry_millis=300)
+        app.state.stream_timing = StreamTiming(max_seconds=1.0, retry_millis=300)
 
     port = free_port()
     page = browser.new_page(bypass_csp=True, viewport=FULL_HD)

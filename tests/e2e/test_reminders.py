@@ -67,8 +67,8 @@ def service(db_url: str, tg: FakeTelegram, slack: FakeSlack | None = None, *, ex
     if slack is not None:
         platforms |= {"slack_bot_token": slack.token, "slack_signing_secret": slack.signing_secret,
                       "slack_api_url": slack.base_url}
-    settings = settings_for(db_url, **platforms, rate_limits=True, reminder_tick_seconds=0.2,
-                            inbox_poll_seconds=0.05, outbox_poll_seconds=0.05)
+    settings = settings_for(db_url, **platforms, rate_limits=True,
+                            outbox_poll_seconds=0.05)
     return live_service(settings, prepare=seed)
 
 

@@ -86,8 +86,7 @@ async def tg() -> AsyncIterator[DoorTelegram]:
 def service_env(url: str, tg: DoorTelegram, api_url: str, **extra: str) -> dict[str, str]:
     return {
         "KARAOKE_DATABASE_URL": url, "KARAOKE_ADMIN_TOKEN": ADMIN_TOKEN, "KARAOKE_TELEGRAM_TOKEN": tg.token,
-        "KARAOKE_TELEGRAM_API_URL": api_url, "KARAOKE_INBOX_POLL_SECONDS": "0.05",
-        "KARAOKE_OUTBOX_POLL_SECONDS": "0.05", "KARAOKE_REMINDER_TICK_SECONDS": "0.25", "KARAOKE_LOG_LEVEL": "INFO",
+        "KARAOKE_TELEGRAM_API_URL": api_url, "KARAOKE_OUTBOX_POLL_SECONDS": "0.05", "KARAOKE_LOG_LEVEL": "INFO",
         **extra,
     }
 

@@ -56,7 +56,6 @@ def service(db_url: str, tg: FakeTelegram, slack: FakeSlack) -> Any:
         slack_bot_token=slack.token,
         slack_signing_secret=slack.signing_secret,
         slack_api_url=slack.base_url,
-        inbox_poll_seconds=0.05,
         outbox_poll_seconds=0.05,
     )
     return live_service(settings, prepare=seed)

@@ -38,7 +38,7 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 
 def service(db_url: str, tg: FakeTelegram, prepare: Any = None) -> Any:
-    settings = settings_for(db_url, telegram_token=tg.token, telegram_api_url=tg.origin, inbox_poll_seconds=0.05,
+    settings = settings_for(db_url, telegram_token=tg.token, telegram_api_url=tg.origin, safety_net_seconds=0.05,
                             outbox_poll_seconds=0.05)
     return live_service(settings, prepare=prepare)
 

@@ -223,11 +223,12 @@ def test_serve_says_it_is_up_only_once_it_answers_ready_and_says_what_it_does_me
 
 @pytest.mark.parametrize("level", ["INFO", "DEBUG"])
 def test_chat_logs_what_happened_not_every_run_of_the_reminder_job(tmp_path: Path, level: str) -> None:
-    env = _env(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", log_level=level)
+    # The reminder job runs at the safety net: every second here.
+    env = _env(database_url=f"sqlite+aiosqlite:///{tmp_path / 'k.db'}", log_level=level, safety_net_seconds="1")
     chat = _Running(tmp_path, env, "chat", stdin=True)
     try:
         chat.until(lambda line: "Karaoke console" in line)
-        time.sleep(3.5)  # the reminder job runs every second
+        time.sleep(3.5)
         assert chat.process.stdin is not None
         chat.process.stdin.close()
         chat.process.wait(20)

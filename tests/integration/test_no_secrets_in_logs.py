@@ -77,8 +77,7 @@ async def test_a_night_at_debug_level_logs_no_secret(
         "KARAOKE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "KARAOKE_SLACK_BOT_TOKEN": SLACK_BOT_TOKEN, "KARAOKE_SLACK_SIGNING_SECRET": SLACK_SIGNING_SECRET,
         "KARAOKE_SLACK_APP_TOKEN": SLACK_APP_TOKEN, "KARAOKE_SLACK_API_URL": slack.base_url,
-        "KARAOKE_INBOX_POLL_SECONDS": "0.05", "KARAOKE_OUTBOX_POLL_SECONDS": "0.05",
-        "KARAOKE_REMINDER_TICK_SECONDS": "0.25",
+        "KARAOKE_SAFETY_NET_SECONDS": "0.25", "KARAOKE_OUTBOX_POLL_SECONDS": "0.05",
     }, log)
     kj, ann = tg.user(1, "Kay", "kay_jay"), tg.user(2, "Ann", "ann")
     bar = tg.group(-1001, "The Bar")

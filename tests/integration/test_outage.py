@@ -97,8 +97,7 @@ def pg_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @contextlib.asynccontextmanager
 async def running(url: str) -> AsyncIterator[tuple[Container, httpx.AsyncClient, Quiet]]:
-    settings = settings_for(url, inbox_poll_seconds=0.05, outbox_poll_seconds=0.05, catalog_poll_seconds=0.05,
-                            reminder_tick_seconds=0.1)
+    settings = settings_for(url, outbox_poll_seconds=0.05, safety_net_seconds=0.1)
     sender = Quiet()
     quiet_scheduler()  # as `karaoke serve` logs
     async with build(settings, upgrade=False) as container:
@@ -230,8 +229,8 @@ def test_the_running_service_logs_two_lines_for_an_outage_however_busy_it_is(pg_
     relay.call(relay.relay.open)
     url = target.set(host="127.0.0.1", port=relay.relay.port).render_as_string(hide_password=False)
     port = _free_port()
-    env = _env(database_url=url, admin_token=ADMIN_TOKEN, log_level="INFO", inbox_poll_seconds="0.05",
-               outbox_poll_seconds="0.05", catalog_poll_seconds="0.05")
+    env = _env(database_url=url, admin_token=ADMIN_TOKEN, log_level="INFO", outbox_poll_seconds="0.05",
+               safety_net_seconds="0.1")
     served = _Running(tmp_path, env, "serve", "--port", str(port))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -345,3 +345,40 @@ class InMemoryInbox:
 
     async def pending(self) -> int:
         return sum(1 for r in self.rows.values() if r.handled_at is None)
+
+
+class FakeWakeups:
+    """``core.wakeups.Wakeups`` by hand: delivers what the test announces, and shows who listens."""
+
+    def __init__(self) -> None:
+        self.listeners: list[tuple[str, str | None, Callable[[str, str | None], None]]] = []
+
+    def listen(self, channel: str, key: str | None, listener: Callable[[str, str | None], None]) -> Callable[[], None]:
+        entry = (channel, key, listener)
+        self.listeners.append(entry)
+
+        def stop() -> None:
+            if entry in self.listeners:
+                self.listeners.remove(entry)
+
+        return stop
+
+    def notify(self, channel: str, key: str, data: str | None = None) -> None:
+        for name, wanted, listener in list(self.listeners):
+            if name == channel and wanted in (None, key):
+                listener(key, data)
+
+    def lost_announcements(self) -> None:
+        """As after the listening connection dropped: everyone is told to look again."""
+        for _, key, listener in list(self.listeners):
+            listener(key or "", None)
+
+
+class FakeMonotonic:
+    """Seconds that pass only when told to."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
 import pytest
 
-from core.repeat import Repeat
+from core.repeat import Alarm, Repeat
+from tests.unit.fakes import FakeClock
 
 
 class Steps:
@@ -123,3 +126,92 @@ async def test_failures_of_an_outage_are_left_to_the_outages_to_log_once(caplog:
             await loop.stop()
     assert outages.absorbed == 3
     assert [r.getMessage() for r in caplog.records] == ["follower failed; retrying"], "only the bug is logged here"
+
+
+class Due:
+    """An alarm's step: counts its runs and names the next due time the test sets."""
+
+    def __init__(self, clock: FakeClock, next_in: float | None, fail: int = 0) -> None:
+        self.clock, self.next_in, self.fail, self.runs = clock, next_in, fail, 0
+        self.ran = asyncio.Event()
+
+    async def __call__(self) -> datetime | None:
+        self.runs += 1
+        self.ran.set()
+        if self.fail:
+            self.fail -= 1
+            raise RuntimeError("the database hiccuped")
+        return None if self.next_in is None else self.clock.now() + timedelta(seconds=self.next_in)
+
+    async def next_run(self, within: float = 5.0) -> None:
+        self.ran.clear()
+        await asyncio.wait_for(self.ran.wait(), within)
+
+
+async def run_alarm(alarm: Alarm) -> AsyncIterator[None]:
+    alarm.start()
+    try:
+        yield
+    finally:
+        await alarm.stop()
+
+
+async def test_an_alarm_runs_again_when_its_step_says_the_next_work_is_due() -> None:
+    step = Due(FakeClock(), next_in=0.2)
+    alarm = Alarm("test", step, step.clock, wake=asyncio.Event(), safety_seconds=3600)
+    async for _ in run_alarm(alarm):
+        await step.next_run()
+        await asyncio.sleep(0.1)
+        assert step.runs == 1, "not due yet"
+        await step.next_run(within=1.0)
+        assert step.runs == 2
+
+
+@pytest.mark.parametrize("next_in", [None, 3600.0])
+async def test_an_alarm_with_nothing_due_soon_waits_for_a_wake_up(next_in: float | None) -> None:
+    wake = asyncio.Event()
+    step = Due(FakeClock(), next_in=next_in)
+    alarm = Alarm("test", step, step.clock, wake=wake, safety_seconds=3600)
+    async for _ in run_alarm(alarm):
+        await step.next_run()
+        await asyncio.sleep(0.1)
+        assert step.runs == 1
+        wake.set()  # another instance stored a notice
+        await step.next_run(within=1.0)
+        assert step.runs == 2
+
+
+async def test_an_alarm_waits_at_most_its_safety_net_and_retries_a_failed_step(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    step = Due(FakeClock(), next_in=None, fail=1)
+    alarm = Alarm("flaky-alarm", step, step.clock, wake=asyncio.Event(), safety_seconds=0.05)
+    with caplog.at_level(logging.WARNING):
+        async for _ in run_alarm(alarm):
+            while step.runs < 3:
+                await step.next_run()
+    assert [r.getMessage() for r in caplog.records] == ["flaky-alarm failed; retrying"]
+
+
+async def test_an_alarm_whose_work_is_overdue_does_not_spin() -> None:
+    step = Due(FakeClock(), next_in=-60)
+    alarm = Alarm("test", step, step.clock, wake=asyncio.Event(), safety_seconds=3600)
+    async for _ in run_alarm(alarm):
+        await asyncio.sleep(0.3)
+    assert 2 <= step.runs <= 0.3 / Alarm.SOONEST + 1
+
+
+async def test_an_alarm_is_woken_only_by_work_due_before_its_next_run() -> None:
+    clock = FakeClock()
+    step = Due(clock, next_in=3600)
+    alarm = Alarm("test", step, clock, safety_seconds=7200)
+    async for _ in run_alarm(alarm):
+        await step.next_run()
+        alarm.wake_for(clock.now() + timedelta(hours=2))  # after its next run anyway
+        await asyncio.sleep(0.1)
+        assert step.runs == 1
+        alarm.wake_for(clock.now() + timedelta(minutes=5))  # sooner: it looks again now
+        await step.next_run(within=1.0)
+        alarm.wake_for(None)  # a failure to report: due whenever
+        await step.next_run(within=1.0)
+        assert step.runs == 3

@@ -1,7 +1,8 @@
 """Catalog search as a service: the index is built in the background and follows every change.
 
 Changes made in this process reach the index at once (``CatalogService`` tells it as a listener);
-changes made by other instances arrive through the catalog's change feed, which ``follow`` polls.
+changes made by other instances arrive through the catalog's change feed, which ``follow`` reads
+when woken (another instance announced a change) and otherwise every ``poll_seconds``, a safety net.
 Beside the index it holds the songs themselves (a ``SongShelf``), kept in step the same way, so a
 search answers from memory and reads no database: a query per keystroke costs the database nothing.
 What this venue's singers picked before (``PickHistory``) decides between versions of one title;
@@ -11,6 +12,7 @@ this process's own picks at once (``note_pick``).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -135,13 +137,15 @@ class CatalogSearch:
         self._loop: Repeat | None = None
         self._outages: Outages = outages or NoOutages()
 
-    def start(self, poll_seconds: float) -> None:
-        """Build the index in the background, then follow catalog changes every ``poll_seconds``.
+    def start(self, poll_seconds: float, wake: asyncio.Event | None = None) -> None:
+        """Build the index in the background, then follow catalog changes when ``wake`` is set (another
+        instance changed the catalog) or every ``poll_seconds``, whichever comes first.
 
         A build that fails (the database is not up yet) is tried again after ``poll_seconds``.
         """
         if self._loop is None:
-            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds, outages=self._outages)
+            self._loop = Repeat("search-index", self._keep_up, idle_seconds=poll_seconds, wake=wake,
+                                outages=self._outages)
             self._loop.start()
 
     async def stop(self) -> None:
@@ -155,7 +159,7 @@ class CatalogSearch:
             await self.build()
         else:
             await self.follow()
-        return False  # look again after the poll interval, changes or not
+        return False  # look again when woken or after the poll interval
 
     @property
     def ready(self) -> bool:
