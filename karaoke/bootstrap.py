@@ -141,7 +141,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
     """
     engine = create_engine(settings.database_url)
     outages = DatabaseOutages(engine, monotonic=time.monotonic)
-    wakeups = wakeups_for(engine, time.monotonic)
+    wakeups = wakeups_for(engine, time.monotonic, outages)
     try:
         if upgrade if upgrade is not None else engine.dialect.name == "sqlite":
             await migrate.upgrade(engine)

@@ -2,9 +2,9 @@
 
 ``PgWakeups`` keeps ONE listening connection per process (a raw asyncpg connection of its own, not
 one of the pool's) and fans every notification out in memory to whoever waits in this process. The
-connection is opened on first use and re-opened with a growing back-off when it drops; one warning
-is logged per outage, and when it is back every waiter is told to look again, since what was
-announced meanwhile is lost.
+connection is opened on first use and re-opened when it drops (at once, then with a growing back-off); a
+database outage is logged once by the service's ``Outages``, a single lost connection as one line when it
+listens again, and then every waiter is told to look again, since what was announced meanwhile is lost.
 
 ``Announcer`` is the writing half the stores use: on PostgreSQL it adds ``pg_notify`` to the write's
 own transaction (delivered at commit, never before the data is visible, and never for a write that
@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.clock import Monotonic
+from core.repeat import NoOutages, Outages
 from core.wakeups import CHANNELS, Fanout, Listener, LocalWakeups, Wakeups
 
 logger = logging.getLogger(__name__)
@@ -58,9 +59,15 @@ def parse_payload(text_: str) -> tuple[str, str | None]:
 class PgWakeups:
     """Implements ``core.wakeups.Wakeups`` over PostgreSQL ``LISTEN``, one connection per process."""
 
-    def __init__(self, engine: AsyncEngine, monotonic: Monotonic, *, check_seconds: float = CHECK_SECONDS) -> None:
-        """Connect like ``engine`` does (same URL, same SSL), but outside its pool; ``monotonic`` times outages."""
+    def __init__(self, engine: AsyncEngine, monotonic: Monotonic, *, check_seconds: float = CHECK_SECONDS,
+                 outages: Outages | None = None) -> None:
+        """Connect like ``engine`` does (same URL, same SSL), but outside its pool; ``monotonic`` times outages.
+
+        A failure to connect that ``outages`` recognises as a database outage is the outage's to log (once
+        for the whole service); only other failures get a line of their own here.
+        """
         self._monotonic = monotonic
+        self._outages: Outages = outages or NoOutages()
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         accepted = inspect.signature(asyncpg.connect).parameters
         self._connect_args = args
@@ -106,15 +113,18 @@ class PgWakeups:
 
     async def _run(self) -> None:
         delay = FIRST_RETRY_SECONDS
-        down_since: float | None = None
+        down_since: float | None = None  # set while we cannot listen
+        dropped = False  # the last connection died: reconnect at once, it may be just that connection
         while True:
             try:
                 conn = await self._connect()
             except Exception as error:  # whatever keeps us from listening, we try again later
                 if down_since is None:
                     down_since = self._monotonic()
-                    logger.warning("wake-ups: cannot listen on PostgreSQL (%s); waiters fall back to their "
-                                   "safety net until it is back", error.__class__.__name__)
+                    if not self._outages.absorbs(error):
+                        logger.warning("wake-ups: cannot listen on PostgreSQL (%s); waiters fall back to their "
+                                       "safety net until it is back", error.__class__.__name__)
+                dropped = False
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, LONGEST_RETRY_SECONDS)
                 continue
@@ -122,17 +132,19 @@ class PgWakeups:
             try:
                 if down_since is not None:
                     logger.info("wake-ups: listening again after %.1f s", self._monotonic() - down_since)
-                down_since = None
+                elif dropped:
+                    logger.info("wake-ups: the listening connection dropped; listening again at once")
+                down_since, dropped = None, False
                 self.connections += 1
                 self._listening.set()
                 # Announcements made while nobody listened (before the first connection too: waiters
                 # that began meanwhile) are lost: everyone looks again.
                 self._fanout.wake_all()
                 await self._hold(conn)
-            except Exception as error:  # the connection died, however it says so: listen again
-                down_since = self._monotonic()
-                logger.warning("wake-ups: lost the listening connection (%s); reconnecting",
-                               error.__class__.__name__)
+            except Exception:  # the connection died, however it says so: listen again
+                # Said only once reconnecting shows whether the database is away (the outage's line) or only
+                # this connection was lost (one line above when it is back).
+                dropped = True
             finally:
                 self._listening.clear()
                 with contextlib.suppress(Exception):
@@ -175,9 +187,9 @@ class PgWakeups:
         self._fanout.notify(channel.removeprefix(PREFIX), key, data)
 
 
-def wakeups_for(engine: AsyncEngine, monotonic: Monotonic) -> PgWakeups | LocalWakeups:
+def wakeups_for(engine: AsyncEngine, monotonic: Monotonic, outages: Outages | None = None) -> PgWakeups | LocalWakeups:
     """The process's ``Wakeups``: listening on PostgreSQL, in-process on SQLite."""
-    return PgWakeups(engine, monotonic) if engine.dialect.name == "postgresql" else LocalWakeups()
+    return PgWakeups(engine, monotonic, outages=outages) if engine.dialect.name == "postgresql" else LocalWakeups()
 
 
 class Announcer:
