@@ -67,7 +67,7 @@ async def _telegram(container: Container, wired: Platforms, stack: AsyncExitStac
                 "Telegram webhook mode needs KARAOKE_TELEGRAM_WEBHOOK_SECRET and KARAOKE_PUBLIC_URL"
             )
         secret = settings.telegram_webhook_secret.get_secret_value()
-        wired.routers.append(webhook_router(container.inbox, secret, bot.username, bot=bot))
+        wired.routers.append(webhook_router(container.inbox, secret, bot.username, bot=bot, outages=container.outages))
         # Pending updates are kept: Telegram delivers them to the webhook once it is set.
         await bot.set_webhook(
             url=settings.public_url.rstrip("/") + WEBHOOK_PATH, secret_token=secret,
@@ -75,7 +75,7 @@ async def _telegram(container: Container, wired: Platforms, stack: AsyncExitStac
         )
         logger.info("Telegram: webhook mode as @%s", bot.username)
     else:
-        poller = TelegramPoller(bot, container.inbox, bot_username=bot.username)
+        poller = TelegramPoller(bot, container.inbox, bot_username=bot.username, outages=container.outages)
         wired.tasks.append(poller.run)
         logger.info("Telegram: polling as @%s", bot.username)
 

@@ -26,6 +26,7 @@ from bots.telegram.translate import ALLOWED_UPDATES, context_of, event_from_upda
 from core.chat import ChatEvent
 from core.envelope import error_body
 from core.json_depth import too_deep
+from core.repeat import NoOutages, Outages
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +68,12 @@ class TelegramPoller:
         backoff_initial: float = 1.0,
         backoff_max: float = 30.0,
         delete_webhook: bool = True,
+        outages: Outages | None = None,
     ) -> None:
         """``bot`` must be initialized by the caller; ``timeout`` is the long-poll wait in seconds.
+
+        A failure to store that ``outages`` recognises as a database outage is the outage's to log (once);
+        the poller just retries.
 
         ``delete_webhook`` removes a webhook left from webhook mode (getUpdates is refused while one is
         set) — always keeping the pending updates.
@@ -83,6 +88,7 @@ class TelegramPoller:
         self._backoff_max = backoff_max
         self._delete_webhook = delete_webhook
         self._offset: int | None = None
+        self._outages: Outages = outages or NoOutages()
 
     @property
     def offset(self) -> int | None:
@@ -115,9 +121,11 @@ class TelegramPoller:
             except TelegramError as error:
                 pause = backoff
                 logger.warning("getUpdates failed (%s); retrying in %.1f s", error, pause)
-            except Exception:
+            except Exception as error:
                 pause = backoff
-                logger.exception("polling failed; updates not stored stay unconfirmed, retrying in %.1f s", pause)
+                if not self._outages.absorbs(error):
+                    logger.exception("polling failed; updates not stored stay unconfirmed, retrying in %.1f s",
+                                     pause)
             await asyncio.sleep(pause)
             backoff = min(backoff * 2, self._backoff_max)
 
@@ -186,7 +194,7 @@ async def _answer_callbacks(bot: Bot, query_ids: Sequence[str]) -> None:
 
 
 def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = None, *,
-                   bot: Bot | None = None) -> APIRouter:
+                   bot: Bot | None = None, outages: Outages | None = None) -> APIRouter:
     """``POST /telegram/webhook``: checks the secret, stores the update, then answers 200.
 
     The secret is checked (in constant time) before the body is read. A wrong or missing secret gets 403
@@ -196,7 +204,9 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
     and dropped, the unparseable ones logged. A stored
     button press is answered in the webhook response itself (Telegram runs a method given there), so
     the user's spinner stops without a call of our own. ``bot`` (optional) is attached to the parsed objects.
+    A failure to store that ``outages`` recognises as a database outage is logged once by it, not per update.
     """
+    known_outages: Outages = outages or NoOutages()
     if not _SECRET_PATTERN.fullmatch(secret):
         raise ValueError("the webhook secret must be 1-256 characters of A-Z, a-z, 0-9, _ and -")
     expected = secret.encode()
@@ -224,8 +234,10 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
             return JSONResponse({"ok": True})
         try:
             await inbox.put(event, context_of(update))
-        except Exception:
-            logger.exception("storing Telegram update %s failed; Telegram will deliver it again", update.update_id)
+        except Exception as error:
+            if not known_outages.absorbs(error):
+                logger.exception("storing Telegram update %s failed; Telegram will deliver it again",
+                                 update.update_id)
             return envelope(503, "unavailable", "The update could not be stored; try again later.")
         if update.callback_query is not None:
             return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})

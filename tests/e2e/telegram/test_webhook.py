@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -113,3 +114,32 @@ def test_a_webhook_needs_a_secret_telegram_accepts(inbox: MemoryInbox) -> None:
     for bad in ("", "has space", "ü" * 3, "x" * 257):
         with pytest.raises(ValueError):
             webhook_router(inbox, bad)
+
+
+class DatabaseAway:
+    """Outages that recognise the inbox's "database is unreachable" failures, and count them."""
+
+    def __init__(self) -> None:
+        self.absorbed = 0
+
+    def absorbs(self, error: BaseException) -> bool:
+        if "unreachable" in str(error):
+            self.absorbed += 1
+            return True
+        return False
+
+
+async def test_during_a_database_outage_the_webhook_answers_503_without_a_traceback_per_update(
+        tg: FakeTelegram, inbox: MemoryInbox, caplog: pytest.LogCaptureFixture) -> None:
+    outages = DatabaseAway()
+    app = FastAPI()
+    app.include_router(webhook_router(inbox, SECRET, BOT_USERNAME, outages=outages))
+    async with serve_asgi(app) as origin:
+        inbox.fail_next(5)
+        with caplog.at_level(logging.INFO, logger="bots.telegram.intake"):
+            for n in range(5):
+                update = tg.push_message(None, tg.user(1001 + n, "Ann"), "/queue")
+                status, body = await tg.post_update_to(origin + WEBHOOK_PATH, update, SECRET)
+                assert status == 503 and json.loads(body)["error"]["code"] == "unavailable"
+    assert outages.absorbed == 5, "each failure went to the outage, which logs once"
+    assert [r for r in caplog.records if r.name == "bots.telegram.intake"] == []
