@@ -67,17 +67,24 @@ async def _migrate(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_url(pg_server: PgServer | None) -> str:
+def pg_url(request: pytest.FixtureRequest, pg_server: PgServer | None) -> str:
     """A migrated PostgreSQL database owned by this test session."""
     if pg_server is None:
         message = "no PostgreSQL: set KARAOKE_TEST_DATABASE_URL or install initdb/pg_ctl"
         if IN_CI:
             pytest.fail(message + " (CI=true: PostgreSQL tests may not be skipped)")
         pytest.skip(message)
-    if os.environ.get("KARAOKE_TEST_DATABASE_URL"):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if os.environ.get("KARAOKE_TEST_DATABASE_URL") and not worker:
         url = pg_server.url  # .ci/run made this database for us alone
     else:
-        url = asyncio.run(_create_database(pg_server.url, f"karaoke_test_{uuid.uuid4().hex[:8]}"))
+        # Run in parallel (pytest-xdist), each worker truncates its own database between tests: one database
+        # per worker, named after the given one and made on the same server, dropped when the worker ends.
+        base = make_url(pg_server.url).database or "karaoke"
+        name = f"{base}_{worker}" if worker else f"karaoke_test_{uuid.uuid4().hex[:8]}"
+        url = asyncio.run(_create_database(pg_server.url, name))
+        request.addfinalizer(lambda: asyncio.run(run_outside_transactions(
+            pg_server.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
     asyncio.run(_migrate(url))
     return url
 
