@@ -7,9 +7,10 @@ as one message instead: a list, one line per singer (``Ann: Queued Africa — To
 only where it would exceed the platform's length limit.
 
 Only *short answers addressed to one person in a group room* merge: no buttons (a keyboard belongs
-to its own message), a single line. Everything else keeps its own message, in order. An
-ephemeral answer may merge: coalescing is only offered by platforms that show it to the room anyway
-(Telegram); Slack's private answers go their own way.
+to its own message), a single line, not a call to someone (``mention``: a reminder that a singer is
+up next is a message of its own, which notifies them as it always did). Everything else keeps its
+own message, in order. An ephemeral answer may merge: coalescing is only offered by platforms that
+show it to the room anyway (Telegram); Slack's private answers go their own way.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def mergeable(reply: Reply) -> bool:
         and not reply.room.private
         and reply.to_person is not None
         and not reply.buttons
+        and not reply.mention
         and bool(reply.text.strip())
         and "\n" not in reply.text
         and len(reply.text) <= MAX_LINE

@@ -343,7 +343,11 @@ class Dispatcher:
                            len(message), message[0].chat, outcome.reason)
             for item in message:
                 self._alone.add(item.key)
-                await self._outbox.retry(item.item_id, now, outcome.reason)
+                if item.attempts >= MAX_SEND_ATTEMPTS:
+                    await self._outbox.failed(item.item_id, f"gave up after {item.attempts} tries: {outcome.reason}",
+                                              now)
+                else:
+                    await self._outbox.retry(item.item_id, now, outcome.reason)
             return
         for item in message:
             if isinstance(outcome, PermanentFailure):

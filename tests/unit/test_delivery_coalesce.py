@@ -22,7 +22,7 @@ def person(n: int) -> Person:
 
 
 def answer(n: int, room: Room = GROUP, **changes: object) -> OutboxItem:
-    reply = Reply(room, person(n), f"Queued Song {n} — Artist. You're {n}th, about {n} min.", mention=True)
+    reply = Reply(room, person(n), f"Queued Song {n} — Artist. You're {n}th, about {n} min.")
     reply = dataclasses.replace(reply, **changes)  # type: ignore[arg-type]
     return OutboxItem(n, f"k{n}", "telegram", reply, {}, 1, f"room:{room.room_id}", not room.private)
 
@@ -60,6 +60,7 @@ def test_a_short_answer_to_one_singer_in_a_group_merges_and_anything_else_keeps_
     assert not mergeable(answer(1, to_person=None).reply), "a line needs a singer to name"
     assert not mergeable(answer(1, text="Queue:\n1. Ann\n2. Ben").reply), "a list is not one short line"
     assert mergeable(answer(1, ephemeral=True).reply), "a refusal in a rush is an answer too"
+    assert not mergeable(answer(1, mention=True).reply), "a reminder calling a singer keeps its own message"
 
 
 def test_a_line_names_the_singer_then_says_their_answer() -> None:
