@@ -16,9 +16,11 @@ import pytest
 from telegram import Bot
 
 from bots.telegram import TelegramSender
+from bots.telegram.render import MAX_TEXT, measure, render_together
 from core.catalog import SongDraft
 from core.chat import Person, Reply, Room
 from core.delivery import Delivered, OutboxItem
+from core.delivery.coalesce import coalesce
 from karaoke.bootstrap import Container
 from tests.conftest import settings_for
 from tests.e2e.waiting import eventually
@@ -107,3 +109,22 @@ async def test_the_sender_says_several_answers_as_one_message_with_each_singer_m
     # Offsets count UTF-16 units: the microphone emoji takes two.
     after_first_line = len(message["text"].split("\n")[0]) + 1
     assert (second["offset"], second["length"], second["user"]["id"]) == (after_first_line, 6, 502)
+
+
+def test_answers_past_telegrams_length_limit_go_out_in_as_few_messages_as_fit() -> None:
+    # 200 answers with emoji-laden names: each message within 4096 UTF-16 units, none nearly empty.
+    group = Room("telegram", str(GROUP_ID), private=False)
+    items = [
+        OutboxItem(n, f"k{n}", "telegram",
+                   Reply(group, Person("telegram", str(500 + n), f"Singer 🎤🎶 {n}"),
+                         f"Queued A Rather Long Song Title Number {n} — Some Band. You're {n}th, about {n} min."),
+                   {}, 1, f"room:{GROUP_ID}", True)
+        for n in range(200)
+    ]
+    messages = coalesce(items, limit=TelegramSender.max_length, measure=measure)
+    rendered = [render_together([item.reply for item in message]) for message in messages]
+    sizes = [len(m["text"].encode("utf-16-le")) // 2 for m in rendered]
+    assert sum(len(message) for message in messages) == 200
+    assert all(size <= MAX_TEXT for size in sizes), sizes
+    assert len(messages) > 1
+    assert all(size > MAX_TEXT - 120 for size in sizes[:-1]), "split only where one more line would not fit"
