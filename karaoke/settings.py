@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     slack_api_url: str = "https://slack.com/api/"
     # Off only for a platform server with higher limits (a self-hosted Bot API) or for benchmarks.
     rate_limits: bool = True
+    # Short answers waiting together for one group room go out as one message (a list, each singer
+    # mentioned); off sends one message per reply, as before (the rush benchmark's baseline).
+    coalesce_replies: bool = True
     # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
     # streams, the search index and the inbox worker look for what they missed only this often.
     safety_net_seconds: float = Field(default=15.0, gt=0)

@@ -232,9 +232,12 @@ class SqlOutbox(_Store):
         self._announce.after(NOTICES, "")
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
+        # The rows of one coalesced message are settled in one write, with one stamp: one message, counted
+        # once. Two messages to one chat never share a stamp (the dispatcher sends to a chat one at a time
+        # and records each send before the next), so counting distinct stamps per chat counts messages.
         query = select(outbox.c.chat, outbox.c.is_group, outbox.c.sent_at).where(
             outbox.c.platform == platform, outbox.c.sent_at >= since
-        )
+        ).distinct()
         async with self._engine.connect() as conn:
             return [(r.chat, bool(r.is_group), r.sent_at) for r in await conn.execute(query)]
 

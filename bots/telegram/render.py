@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, User
 
 from core.chat import Reply
+from core.delivery.coalesce import line_of
 
 # Telegram's limit on a message's text, counted in UTF-16 code units.
 MAX_TEXT = 4096
@@ -39,6 +41,37 @@ def render(reply: Reply, *, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
         keyboard = [[InlineKeyboardButton(button.label, callback_data=button.data)] for button in reply.buttons]
         messages[-1]["reply_markup"] = InlineKeyboardMarkup(keyboard)
     return messages
+
+
+def render_together(replies: Sequence[Reply]) -> dict[str, Any]:
+    """One message saying several short answers to one group room, one line each, in order.
+
+    Each line starts with its singer's name as a text mention (a link to the user, which notifies
+    them even without a username), then ``": "`` and the answer. No parse mode: the mentions are
+    entities, so nothing needs escaping. The caller keeps the text within ``MAX_TEXT``
+    (``core.delivery.coalesce`` groups the lines so).
+    """
+    if not replies or replies[0].room is None:
+        raise ValueError("coalesced replies need a room")
+    lines: list[str] = []
+    entities: list[MessageEntity] = []
+    offset = 0
+    for reply in replies:
+        who, said = line_of(reply)
+        person = reply.to_person
+        if person is not None and person.user_id.isdigit():
+            user = User(id=int(person.user_id), first_name=person.name or who, is_bot=False,
+                        username=person.username)
+            entities.append(MessageEntity(MessageEntity.TEXT_MENTION, offset, _units(who), user=user))
+        line = f"{who}: {said}"
+        lines.append(line)
+        offset += _units(line) + 1  # and the newline
+    return {"chat_id": _chat_id(replies[0].room.room_id), "text": "\n".join(lines), "entities": entities}
+
+
+def measure(text: str) -> int:
+    """The length of ``text`` as Telegram counts it (UTF-16 code units)."""
+    return _units(text)
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:

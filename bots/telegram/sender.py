@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bots.telegram.render import render
+from bots.telegram.render import MAX_TEXT, measure, render, render_together
 from bots.telegram.translate import PLATFORM
 from core.delivery import Delivered, OutboxItem, PermanentFailure, RetryLater, SendOutcome
 
@@ -24,6 +25,7 @@ class TelegramSender:
     """
 
     platform = PLATFORM
+    max_length = MAX_TEXT
 
     def __init__(self, bot: Bot, *, network_backoff: float = 5.0, unknown_backoff: float = 60.0) -> None:
         """``bot`` must be initialized (``async with bot`` or ``await bot.initialize()``) by the caller."""
@@ -51,6 +53,18 @@ class TelegramSender:
                 return outcome
         self._parts_sent.pop(item.key, None)
         return Delivered()
+
+    def measure(self, text: str) -> int:
+        """Telegram counts a message's length in UTF-16 code units."""
+        return measure(text)
+
+    async def send_together(self, items: Sequence[OutboxItem]) -> SendOutcome:
+        """Send short answers to one group as one message, each singer mentioned; never raises."""
+        try:
+            message = render_together([item.reply for item in items])
+        except ValueError as error:
+            return PermanentFailure(f"cannot render coalesced replies: {error}")
+        return await self._send_one(items[0], message) or Delivered()
 
     async def _send_one(self, item: OutboxItem, message: dict[str, Any]) -> RetryLater | PermanentFailure | None:
         try:

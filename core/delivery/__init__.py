@@ -21,6 +21,7 @@ from core.delivery.ports import (
     Sender,
     SendingTurn,
     SendOutcome,
+    TogetherSender,
 )
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "SendOutcome",
     "Sender",
     "SendingTurn",
+    "TogetherSender",
     "Window",
     "bucket_of",
     "event_from_json",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from core.chat import ChatEvent, Reply
 
@@ -75,6 +75,30 @@ class Sender(Protocol):
 
     async def send(self, item: OutboxItem) -> SendOutcome:
         """Deliver one reply and say how it went."""
+        ...
+
+
+@runtime_checkable
+class TogetherSender(Protocol):
+    """A ``Sender`` that can also say several short answers for one group room as one message.
+
+    ``max_length`` is the platform's limit on a message's text as ``measure`` counts it; the
+    dispatcher never hands ``send_together`` more lines than fit (see ``core.delivery.coalesce``).
+    """
+
+    platform: str
+    max_length: int
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        """Deliver one reply and say how it went."""
+        ...
+
+    def measure(self, text: str) -> int:
+        """The length of ``text`` as the platform counts it against ``max_length``."""
+        ...
+
+    async def send_together(self, items: Sequence[OutboxItem]) -> SendOutcome:
+        """Deliver ``items`` (mergeable replies to one room) as one message, one line each; never raises."""
         ...
 
 

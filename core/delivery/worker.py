@@ -15,6 +15,7 @@ from typing import Generic, Protocol, TypeVar
 
 from core.chat import ChatEvent, Reply
 from core.clock import Clock, Monotonic, Sleeper
+from core.delivery.coalesce import coalesce
 from core.delivery.limits import DEFAULT_LIMITS, PlatformLimits, RateLimiter
 from core.delivery.ports import (
     Delivered,
@@ -26,6 +27,8 @@ from core.delivery.ports import (
     PermanentFailure,
     Sender,
     SendingTurn,
+    SendOutcome,
+    TogetherSender,
 )
 from core.repeat import NoOutages, Outages, Repeat
 
@@ -206,12 +209,15 @@ class Dispatcher:
         queued: asyncio.Event | None = None,
         poll_seconds: float = 0.2,
         outages: Outages | None = None,
+        coalescing: bool = True,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
         With ``turn``, only the instance holding a platform's turn sends for it (others leave its rows).
         ``queued`` (set when this process queued messages) wakes the loop before its next look; failures
-        that ``outages`` recognises (the database is down) are logged there, once per outage.
+        that ``outages`` recognises (the database is down) are logged there, once per outage. With
+        ``coalescing``, short answers waiting together for one group room go out as one message through
+        senders that can do that (``TogetherSender``); without, every reply is a message of its own.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -221,7 +227,11 @@ class Dispatcher:
         self._limits = dict(limits) if limits is not None else None
         self._lease = lease_seconds
         self._turn = turn
-        self._delivered: GroupWrite[int] = GroupWrite(self._delivered_many)
+        self._delivered: GroupWrite[Sequence[int]] = GroupWrite(self._delivered_many)
+        self._coalescing = coalescing
+        # Replies whose coalesced message was refused for good: each is tried again on its own, so
+        # one unsendable line cannot sink the others (kept while this process lives).
+        self._alone: set[str] = set()
         self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued,
                             outages=outages)
 
@@ -236,9 +246,10 @@ class Dispatcher:
     async def _work(self) -> bool:
         return await self.run_once() > 0
 
-    async def _delivered_many(self, item_ids: list[int]) -> None:
+    async def _delivered_many(self, messages: list[Sequence[int]]) -> None:
         # Stamped when written, no earlier than any of the sends: other instances' limits stay on the safe side.
-        await self._outbox.delivered_many(item_ids, self._clock.now())
+        # The rows of one coalesced message are in one entry, so they are settled in one transaction.
+        await self._outbox.delivered_many([item_id for ids in messages for item_id in ids], self._clock.now())
 
     async def _limiter(self, platform: str) -> RateLimiter:
         # Built from what every instance sent in the last minute, as the outbox records it, so the
@@ -272,39 +283,74 @@ class Dispatcher:
             chats: dict[str, list[OutboxItem]] = {}
             for item in items:
                 chats.setdefault(item.chat, []).append(item)
-            await asyncio.gather(*(self._send_in_order(sender, limiter, batch, deadline) for batch in chats.values()))
+            sends = [self._messages(sender, batch) for batch in chats.values()]
+            await asyncio.gather(*(self._send_in_order(sender, limiter, batch, deadline) for batch in sends))
             attempted += len(items)
         return attempted
 
+    def _messages(self, sender: Sender, items: list[OutboxItem]) -> list[list[OutboxItem]]:
+        """One chat's replies as the messages that will carry them: coalesced where allowed, else one each."""
+        if not self._coalescing or not isinstance(sender, TogetherSender) or not items[0].group:
+            return [[item] for item in items]
+        return coalesce(items, limit=sender.max_length, measure=sender.measure,
+                        alone=lambda item: item.key in self._alone)
+
     async def _send_in_order(
-        self, sender: Sender, limiter: RateLimiter, items: list[OutboxItem], deadline: float
+        self, sender: Sender, limiter: RateLimiter, messages: list[list[OutboxItem]], deadline: float
     ) -> None:
-        for index, item in enumerate(items):
+        for index, message in enumerate(messages):
+            first = message[0]
             while True:
                 now_mono = self._monotonic()
-                wait = limiter.wait(sender.platform, item.chat, item.group, now_mono)
+                wait = limiter.wait(sender.platform, first.chat, first.group, now_mono)
                 if now_mono + wait > deadline:
                     # Its turn comes after our lease: give it and the rest of this chat back, untried.
                     at = self._clock.now() + timedelta(seconds=wait)
-                    for later in items[index:]:
-                        await self._outbox.postpone(later.item_id, at)
+                    for later in messages[index:]:
+                        for item in later:
+                            await self._outbox.postpone(item.item_id, at)
                     return
                 if wait <= 0:
                     break
                 # Look again after the wait: sends to other chats may have taken the slot meanwhile.
                 await self._sleeper.sleep(wait)
             # No await between the check and this: the slot is ours.
-            limiter.begin(sender.platform, item.chat, item.group)
+            limiter.begin(sender.platform, first.chat, first.group)
             try:
-                outcome = await sender.send(item)
+                outcome = await self._send(sender, message)
             finally:
                 # The request reached the platform no later than its answer: counted at the answer.
-                limiter.finish(sender.platform, item.chat, item.group, self._monotonic())
-            now = self._clock.now()
-            if isinstance(outcome, Delivered):
-                # Marked together with the other chats' sends that finish meanwhile: one statement for all.
-                await self._delivered(item.item_id)
-            elif isinstance(outcome, PermanentFailure):
+                limiter.finish(sender.platform, first.chat, first.group, self._monotonic())
+            await self._settle(message, outcome)
+
+    @staticmethod
+    async def _send(sender: Sender, message: list[OutboxItem]) -> SendOutcome:
+        if len(message) == 1 or not isinstance(sender, TogetherSender):
+            return await sender.send(message[0])
+        return await sender.send_together(message)
+
+    async def _settle(self, message: list[OutboxItem], outcome: SendOutcome) -> None:
+        """Record how the send of ``message`` went, for every reply it carried."""
+        now = self._clock.now()
+        if isinstance(outcome, Delivered):
+            # Marked together with the other chats' sends that finish meanwhile: one statement for all,
+            # and every reply of this message in it.
+            await self._delivered([item.item_id for item in message])
+            return
+        if isinstance(outcome, PermanentFailure) and len(message) > 1:
+            # Refused as a whole: each reply gets its own message next time instead of failing them all.
+            logger.warning("a coalesced message of %d replies to %s was refused: %s; sending them one by one",
+                           len(message), message[0].chat, outcome.reason)
+            for item in message:
+                self._alone.add(item.key)
+                if item.attempts >= MAX_SEND_ATTEMPTS:
+                    await self._outbox.failed(item.item_id, f"gave up after {item.attempts} tries: {outcome.reason}",
+                                              now)
+                else:
+                    await self._outbox.retry(item.item_id, now, outcome.reason)
+            return
+        for item in message:
+            if isinstance(outcome, PermanentFailure):
                 logger.warning("reply %s to %s failed for good: %s", item.key, item.chat, outcome.reason)
                 await self._outbox.failed(item.item_id, outcome.reason, now)
             elif item.attempts >= MAX_SEND_ATTEMPTS:

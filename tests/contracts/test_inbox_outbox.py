@@ -112,13 +112,38 @@ async def test_a_postponed_reply_comes_back_later_without_counting_a_try(outbox:
 
 
 async def test_many_sends_are_marked_delivered_in_one_step_and_counted_for_the_limits(outbox: Outbox) -> None:
-    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(4)])
+    rooms = [Room("telegram", f"-10{n}", private=False) for n in range(4)]
+    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(rooms[n], ANN, f"m{n}")) for n in range(4)])
     claimed = await outbox.claim("telegram", 10, NOW)
     await outbox.delivered_many([i.item_id for i in claimed[:3]], NOW)
     await outbox.delivered_many([], NOW)
     sends = await outbox.recent_sends("telegram", NOW - timedelta(seconds=1))
-    assert sends == [("room:-100", True, NOW)] * 3
+    assert sorted(sends) == [(f"room:-10{n}", True, NOW) for n in range(3)]
     assert await outbox.recent_sends("telegram", NOW + timedelta(seconds=1)) == []
     assert await outbox.recent_sends("slack", NOW - timedelta(seconds=1)) == []
     later = await outbox.claim("telegram", 10, NOW + timedelta(minutes=2))
     assert [i.key for i in later] == ["k3"], "sent ones are never claimed again"
+
+
+async def test_the_rows_of_one_coalesced_message_settle_together_and_count_as_one_message(outbox: Outbox) -> None:
+    # Forty answers to one group go out as one message: its rows are marked sent in one step, and the
+    # group's rate limit counts one message, not forty. A second message a second later counts again.
+    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(41)])
+    claimed = await outbox.claim("telegram", 100, NOW)
+    await outbox.delivered_many([i.item_id for i in claimed[:40]], NOW)
+    await outbox.delivered_many([claimed[40].item_id], NOW + timedelta(seconds=1))
+    sends = await outbox.recent_sends("telegram", NOW - timedelta(seconds=1))
+    assert sorted(sends) == [("room:-100", True, NOW), ("room:-100", True, NOW + timedelta(seconds=1))]
+    assert await outbox.claim("telegram", 100, NOW + timedelta(minutes=2)) == [], "none of them is sent twice"
+
+
+async def test_a_coalesced_message_not_settled_before_a_crash_comes_back_whole(outbox: Outbox) -> None:
+    # Claimed and (perhaps) sent, then the instance died before marking them: every part comes back
+    # when the lease runs out, so the message is sent again whole (at least once), none of it lost.
+    await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(5)])
+    claimed = await outbox.claim("telegram", 100, NOW, lease_seconds=60)
+    assert await outbox.claim("telegram", 100, NOW + timedelta(seconds=59)) == []
+    again = await outbox.claim("telegram", 100, NOW + timedelta(seconds=60))
+    assert [i.key for i in again] == [i.key for i in claimed]
+    await outbox.delivered_many([i.item_id for i in again], NOW + timedelta(seconds=61))
+    assert await outbox.claim("telegram", 100, NOW + timedelta(minutes=5)) == []

@@ -25,5 +25,16 @@ async def eventually(check: Callable[[], Awaitable[bool] | bool], what: str = ""
 
 
 def texts(tg: FakeTelegram, chat_id: int) -> list[str]:
-    """The text of every message the stand-in Telegram received for ``chat_id``, in order."""
-    return [m.get("text", "") for m in tg.sent_messages(chat_id)]
+    """The text of every message the stand-in Telegram received for ``chat_id``, in order.
+
+    A coalesced message (several answers to a group, one line each, each led by its singer's
+    text mention and ": ") reads as one text per answer, without the name: what each would have said alone.
+    """
+    found: list[str] = []
+    for message in tg.sent_messages(chat_id):
+        text = message.get("text", "")
+        if not any(e.get("type") == "text_mention" for e in message.get("entities", [])):
+            found.append(text)
+            continue
+        found.extend(line.split(": ", 1)[1] if ": " in line else line for line in text.split("\n"))
+    return found

@@ -262,8 +262,9 @@ class InMemoryOutbox:
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
         self.history_reads += 1
-        return [(r.chat, r.group, r.sent_at) for r in self.rows.values()
-                if r.platform == platform and r.sent_at is not None and r.sent_at >= since]
+        # Rows settled in one write (one coalesced message) share a stamp and count once, as in SQL.
+        return list(dict.fromkeys((r.chat, r.group, r.sent_at) for r in self.rows.values()
+                                  if r.platform == platform and r.sent_at is not None and r.sent_at >= since))
 
 
 @dataclass

@@ -1,0 +1,130 @@
+"""The room rush: forty singers send /request in one Telegram group within a second.
+
+The real service (inbox worker, dispatcher, Telegram's published limits kept) runs against the
+stand-in Telegram on SQLite and PostgreSQL. Every singer must get an answer naming their song, all
+forty songs must be queued, nothing lost or said twice, and no flood limit broken. How fast is the
+benchmark's business (benchmarks/bots.py --rush); here only what happens, not when. Coalescing is
+what lets it finish in seconds: one group takes at most 20 messages a minute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from telegram import Bot
+
+from bots.telegram import TelegramSender
+from bots.telegram.render import MAX_TEXT, measure, render_together
+from core.catalog import SongDraft
+from core.chat import Person, Reply, Room
+from core.delivery import Delivered, OutboxItem
+from core.delivery.coalesce import coalesce
+from karaoke.bootstrap import Container
+from tests.conftest import settings_for
+from tests.e2e.waiting import eventually
+from tests.live_server import live_service
+from tests.standins import FakeTelegram
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+GROUP_ID = -1001777
+WORDS = ["Avalanche", "Butterfly", "Cathedral", "Dandelion", "Earthquake", "Firefly", "Glacier", "Harbour",
+         "Iceberg", "Jasmine", "Kaleidoscope", "Lighthouse", "Marigold", "Nightingale", "Orchard", "Pelican",
+         "Quicksand", "Raindrop", "Sunflower", "Thunderbolt", "Umbrella", "Volcano", "Waterfall", "Xylophone",
+         "Yesterday Morning", "Zeppelin", "Anchor", "Blizzard", "Cinnamon", "Driftwood", "Emerald", "Flamingo",
+         "Gondola", "Hurricane", "Ivory", "Juniper", "Kingfisher", "Lantern", "Mandolin", "Nebula"]
+SINGERS = 40
+
+
+async def seed(container: Container) -> None:
+    if await container.songs.count() == 0:
+        for n, title in enumerate(WORDS):
+            await container.catalog.add_song(SongDraft(title=title, artist=f"The Band {n}", duration=180))
+
+
+def lines_of(tg: FakeTelegram) -> list[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
+    """Every line the group received: (text, the mentions on it, the message it was in)."""
+    found = []
+    for message in tg.sent_messages(GROUP_ID):
+        offset = 0
+        for line in message.get("text", "").split("\n"):
+            end = offset + len(line.encode("utf-16-le")) // 2
+            mentions = [e for e in message.get("entities", []) if offset <= e["offset"] < end]
+            found.append((line, mentions, message))
+            offset = end + 1
+    return found
+
+
+@pytest.mark.parametrize("coalescing", [True])
+async def test_forty_singers_requesting_at_once_in_one_group_all_hear_back_within_the_limits(
+    db_url: str, coalescing: bool
+) -> None:
+    async with FakeTelegram() as tg:
+        settings = settings_for(db_url, telegram_token=tg.token, telegram_api_url=tg.origin,
+                                outbox_poll_seconds=0.05, coalesce_replies=coalescing)
+        kj, bar = tg.user(1, "Kay", "kay_jay"), tg.group(GROUP_ID, "The Bar")
+        singers = [tg.user(100 + n, f"Singer {n}", f"singer{n}") for n in range(SINGERS)]
+        async with live_service(settings, prepare=seed):
+            tg.push_message(bar, kj, "/open Rush Night")
+            await eventually(lambda: any("Join code" in m.get("text", "") for m in tg.sent_messages(GROUP_ID)))
+            for n, singer in enumerate(singers):
+                tg.push_message(bar, singer, f"/request {WORDS[n].lower()}")
+            # Each line answers one singer; the night's opening is the one line that does not.
+            await eventually(lambda: len(lines_of(tg)) >= SINGERS + 1, "an answer for every singer", within=90)
+
+        answers = [line for line in lines_of(tg) if "Join code" not in line[0]]
+        assert len(answers) == SINGERS, "every singer answered once, nobody twice"
+        for n, singer in enumerate(singers):
+            song = f"{WORDS[n]} — The Band {n}"
+            (text, mentions, message) = next(line for line in answers if song in line[0])
+            assert text.count("Queued") == 1, f"singer {n}'s song was queued: {text!r}"
+            if message["text"] != text:  # one line of a coalesced message: it names and mentions its singer
+                assert text.startswith(f"Singer {n}: Queued {song}.")
+                assert [(m["type"], m["user"]["id"]) for m in mentions] == [("text_mention", singer["id"])]
+        assert tg.rate_violations() == []
+        if coalescing:
+            assert len(tg.sent_messages(GROUP_ID)) <= 20, "the rush fits in the group's minute"
+
+
+async def test_the_sender_says_several_answers_as_one_message_with_each_singer_mentioned(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    tg.group(GROUP_ID, "The Bar")
+    group = Room("telegram", str(GROUP_ID), private=False)
+    people = [Person("telegram", "501", "Ann"), Person("telegram", "502", "Zoë 🎤", "zoe")]
+    items: Sequence[OutboxItem] = [
+        OutboxItem(n, f"k{n}", "telegram", Reply(group, person, f"Queued Song {n}. You're {n + 2}nd, about 5 min."),
+                   {}, 1, f"room:{GROUP_ID}", True)
+        for n, person in enumerate(people)
+    ]
+    sender = TelegramSender(bot)
+    assert await sender.send_together(items) == Delivered()
+    [message] = tg.sent_messages(GROUP_ID)
+    assert message["text"] == ("Ann: Queued Song 0. You're 2nd, about 5 min.\n"
+                               "Zoë 🎤: Queued Song 1. You're 3nd, about 5 min.")
+    first, second = message["entities"]
+    assert (first["type"], first["offset"], first["length"], first["user"]["id"]) == ("text_mention", 0, 3, 501)
+    # Offsets count UTF-16 units: the microphone emoji takes two.
+    after_first_line = len(message["text"].split("\n")[0]) + 1
+    assert (second["offset"], second["length"], second["user"]["id"]) == (after_first_line, 6, 502)
+
+
+def test_answers_past_telegrams_length_limit_go_out_in_as_few_messages_as_fit() -> None:
+    # 200 answers with emoji-laden names: each message within 4096 UTF-16 units, none nearly empty.
+    group = Room("telegram", str(GROUP_ID), private=False)
+    items = [
+        OutboxItem(n, f"k{n}", "telegram",
+                   Reply(group, Person("telegram", str(500 + n), f"Singer 🎤🎶 {n}"),
+                         f"Queued A Rather Long Song Title Number {n} — Some Band. You're {n}th, about {n} min."),
+                   {}, 1, f"room:{GROUP_ID}", True)
+        for n in range(200)
+    ]
+    messages = coalesce(items, limit=TelegramSender.max_length, measure=measure)
+    rendered = [render_together([item.reply for item in message]) for message in messages]
+    sizes = [len(m["text"].encode("utf-16-le")) // 2 for m in rendered]
+    assert sum(len(message) for message in messages) == 200
+    assert all(size <= MAX_TEXT for size in sizes), sizes
+    assert len(messages) > 1
+    assert all(size > MAX_TEXT - 120 for size in sizes[:-1]), "split only where one more line would not fit"
