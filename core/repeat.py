@@ -47,7 +47,31 @@ class NoOutages:
         return False
 
 
-class Repeat:
+class _Loop:
+    """A named loop run in a task of its own between ``start()`` and ``stop()``; ``run`` is the loop."""
+
+    name: str
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run the loop in a task of its own (once)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self.run(), name=self.name)
+
+    async def stop(self) -> None:
+        """Cancel the loop and wait until it has ended."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run(self) -> None:
+        """The loop itself, until cancelled."""
+        raise NotImplementedError
+
+
+class Repeat(_Loop):
     """Runs ``step`` over and over; ``wake`` (set by whoever has new work) cuts an idle wait short."""
 
     def __init__(
@@ -77,19 +101,6 @@ class Repeat:
         """Whether the loop is started and has not ended."""
         return self._task is not None and not self._task.done()
 
-    def start(self) -> None:
-        """Run the loop in a task of its own (once)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name=self.name)
-
-    async def stop(self) -> None:
-        """Cancel the loop and wait until it has ended."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
     async def run(self) -> None:
         """The loop itself, until cancelled."""
         while True:
@@ -116,7 +127,7 @@ class Repeat:
             await asyncio.wait_for(self._wake.wait(), idle)
 
 
-class Alarm:
+class Alarm(_Loop):
     """Runs ``step`` when what it looks after comes due: at the time the last run named, when woken, or
     after ``safety_seconds`` (the safety net), whichever comes first.
 
@@ -146,19 +157,6 @@ class Alarm:
         self._safety = safety_seconds
         self._task: asyncio.Task[None] | None = None
         self._next_at: datetime | None = None
-
-    def start(self) -> None:
-        """Run the loop in a task of its own (once)."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name=self.name)
-
-    async def stop(self) -> None:
-        """Cancel the loop and wait until it has ended."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def run(self) -> None:
         """The loop itself, until cancelled."""

@@ -3,7 +3,6 @@ come in clean, and ``/forgetme`` forgets."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -20,23 +19,6 @@ from tests.standins import FakeSlack, FakeTelegram
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 BAR = -1001
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
 
 
 async def _open_in_the_bar(tg: FakeTelegram) -> str:

@@ -37,23 +37,6 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 REMINDER_BUTTONS = ["On my way", "Skip me this round", "Cancel my song"]
 
 
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
-
-
 def service(db_url: str, tg: FakeTelegram, slack: FakeSlack | None = None, *, extra_songs: int = 0) -> Any:
     async def seed(container: Container) -> None:
         if await container.songs.count() == 0:

@@ -7,7 +7,7 @@ stand-in platforms, on SQLite and PostgreSQL; it is also stopped and started in 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -23,23 +23,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 SONGS = [("Bohemian Rhapsody", "Queen"), ("Dreams", "Fleetwood Mac"), ("Dreams", "The Cranberries"),
          ("Sweet Caroline", "Neil Diamond"), ("Zombie", "The Cranberries")]
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    async with FakeSlack() as fake:
-        yield fake
 
 
 async def seed(container: Container) -> None:

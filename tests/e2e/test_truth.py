@@ -4,7 +4,6 @@ that comes true again is told again. Run on SQLite and PostgreSQL, with the plat
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -15,17 +14,6 @@ from tests.e2e.waiting import eventually, texts
 from tests.standins import FakeTelegram
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
 
 
 def corrections(tg: FakeTelegram, chat_id: int) -> list[str]:

@@ -5,7 +5,6 @@ only its redeemer may open. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 LIMIT_LINE = "You already run 3 open shows — that's the limit. /close one you're done with first."
 NOT_ALLOWED = "Only this venue's KJs can open shows."
 CODE_CHARS = "7K3M9QXA2BCD"
-
-
-@pytest.fixture(autouse=True)
-def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PTB_TIMEDELTA", "1")
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        yield fake
 
 
 def service(db_url: str, tg: FakeTelegram, prepare: Any = None) -> Any:
