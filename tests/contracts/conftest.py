@@ -41,9 +41,7 @@ def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str | None:
     return None if request.param == "fake" else fresh_database(request, request.param, tmp_path)
 
 
-@pytest.fixture
-async def engine(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
-    """None for the fakes, else an engine on the test's database."""
+async def _engine_on(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
     if backend_url is None:
         yield None
         return
@@ -52,6 +50,20 @@ async def engine(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
         yield engine
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def engine(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
+    """None for the fakes, else an engine on the test's database."""
+    async for made in _engine_on(backend_url):
+        yield made
+
+
+@pytest.fixture
+async def other_engine(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
+    """A second engine on the same database: what another instance of the service would have."""
+    async for made in _engine_on(backend_url):
+        yield made
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.access import AdminSessions, IdempotencyKeys
-from storage.db import create_engine
 from storage.idempotency import SqlIdempotencyKeys
 from storage.sessions import SqlAdminSessions
 from storage.tables import admin_sessions
@@ -27,19 +26,6 @@ from tests.unit.fakes import FakeClock
 LIFETIME = timedelta(hours=12)
 Sessions = Callable[[], AdminSessions]
 Keys = Callable[[], IdempotencyKeys]
-
-
-@pytest.fixture
-async def other_engine(backend_url: str | None) -> AsyncIterator[AsyncEngine | None]:
-    """A second engine on the same database: what another instance of the service would have."""
-    if backend_url is None:
-        yield None
-        return
-    engine = create_engine(backend_url)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
