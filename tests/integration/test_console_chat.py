@@ -35,9 +35,14 @@ def seeded_database(tmp_path: Path) -> str:
 def turns(transcript: str) -> list[tuple[str, str]]:
     """(``who@where> input``, the bot's answer) for each input line, in order."""
     result: list[tuple[str, str]] = []
+    prompt = ""
     for line in transcript.splitlines():
         if "> " in line and not line.startswith(" "):
+            prompt = line.split("> ", 1)[0] + "> "
             result.append((line, ""))
+        elif line.startswith(("/", ":")) and prompt:
+            # A reminder printed while the console waited: the prompt stood alone and the input follows it.
+            result.append((prompt + line, ""))
         elif result:
             result[-1] = (result[-1][0], (result[-1][1] + "\n" + line).strip())
     return result
