@@ -36,8 +36,13 @@ DEFAULT_HEADER_TIMEOUT_SECONDS = 10.0
 DEFAULT_IDLE_TIMEOUT_SECONDS = 15.0
 DEFAULT_MAX_CONNECTIONS = 1000
 # How many connections the listening socket queues, and so how many asyncio accepts in one go before any
-# of them reaches the protocol (and the cap): descriptors for one such burst must be free beyond the cap.
+# of them reaches the protocol (and the cap).
 ACCEPT_BACKLOG = 128
+# How many such bursts can hold descriptors at once beyond the cap. asyncio accepts a burst in one loop pass,
+# builds the transports in the next, calls ``connection_made`` (where the cap refuses) in the third and closes
+# a refused socket in the fourth; meanwhile the listening socket is read again on every pass. So a client
+# faster than the server (a starved server process) can have three bursts in flight before the first closes.
+_BURSTS_IN_FLIGHT = 3
 # File descriptors kept for everything but client connections: the database pool, the chat platforms'
 # HTTP clients, log files, the listening socket.
 _RESERVED_DESCRIPTORS = 100
@@ -287,7 +292,7 @@ def usable_connections(wanted: int) -> int:
             soft = target
         except (ValueError, OSError):
             pass
-    fits = max(soft - _RESERVED_DESCRIPTORS - ACCEPT_BACKLOG, 1)
+    fits = max(soft - _RESERVED_DESCRIPTORS - _BURSTS_IN_FLIGHT * ACCEPT_BACKLOG, 1)
     if wanted > fits:
         logger.warning("KARAOKE_MAX_CONNECTIONS=%d does not fit the open-file limit %d; the cap is %d",
                        wanted, soft, fits)
