@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, insert, or_, select, text, update
@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 
 from core.catalog import ExternalIdTaken, ImportMatch, MediaFile, Song, SongPage, SongQuery, match_key, sort_key
-from core.catalog.search import CatalogEntry, catalog_order
 from core.clock import Clock
 from core.wakeups import CATALOG
 from storage.notify import Announcer
@@ -176,20 +175,13 @@ class SqlSongStore:
                 await conn.execute(update(songs).where(songs.c.song_id == song_id).values(values))
             await self._record_changes(conn, [s.song_id for s in (*added, *updated)])
 
-    async def index_entries(self) -> list[CatalogEntry]:
-        """Every song's id, title, artist, year and catalog order, streamed in batches so the event loop
-        keeps serving."""
-        columns = (songs.c.song_id, songs.c.title, songs.c.artist, songs.c.year, songs.c.external_id)
-        query = select(*columns).execution_options(yield_per=5000)
-        entries: list[CatalogEntry] = []
+    async def all_songs(self, batch: int) -> AsyncIterator[list[Song]]:
+        """Every song, ``batch`` rows at a time, streamed from one query (one snapshot), so the event loop keeps
+        serving while a large catalog is read."""
         async with self._engine.connect() as conn:
-            result = await conn.stream(query)
-            async for batch in result.partitions():
-                entries.extend(
-                    CatalogEntry(str(r.song_id), r.title, r.artist, r.year, catalog_order(r.external_id))
-                    for r in batch
-                )
-        return entries
+            result = await conn.stream(select(songs).execution_options(yield_per=batch))
+            async for rows in result.partitions():
+                yield [_song(row) for row in rows]
 
     async def count(self) -> int:
         """How many songs the catalog holds."""

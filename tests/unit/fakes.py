@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from core.catalog import ExternalIdTaken, ImportMatch, Song, SongPage, SongQuery, match_key, sort_key
-from core.catalog.search import CatalogEntry, catalog_order
 from core.chat import ChatEvent, Reply
 from core.delivery import InboxItem, OutboxItem, Outgoing, bucket_of
 
@@ -116,11 +115,10 @@ class InMemorySongStore:
         self._changed(*(s.song_id for s in (*added, *updated)))
         self.writes += 1
 
-    async def index_entries(self) -> list[CatalogEntry]:
-        return [
-            CatalogEntry(s.song_id, s.title, s.artist, s.year, catalog_order(s.external_id))
-            for s in list(self.songs.values())
-        ]
+    async def all_songs(self, batch: int) -> AsyncIterator[list[Song]]:
+        listed = list(self.songs.values())
+        for start in range(0, len(listed), batch):
+            yield listed[start : start + batch]
 
     async def count(self) -> int:
         return len(self.songs)

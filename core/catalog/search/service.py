@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
@@ -42,12 +42,12 @@ BUILD_BATCH = 2_000
 class CatalogFeed(Protocol):
     """What search needs from catalog storage."""
 
-    async def index_entries(self) -> list[CatalogEntry]:
-        """Every song's id, title and artist, in the catalog's own order (search breaks ties in score by it)."""
+    def all_songs(self, batch: int) -> AsyncIterator[Sequence[Song]]:
+        """Every song, ``batch`` at a time, read in one pass (one snapshot of the catalog) for building."""
         ...
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
-        """The songs among ``song_ids`` that exist (read when building and when following, never per search)."""
+        """The songs among ``song_ids`` that exist (read when following changes, never per search)."""
         ...
 
     async def changes_since(self, seq: int, also: Sequence[int] = ()) -> list[tuple[int, str]]:
@@ -176,13 +176,11 @@ class CatalogSearch:
         made meanwhile."""
         started = self._monotonic()
         seen = await self._feed.last_change()
-        ids = [entry.song_id for entry in await self._feed.index_entries()]
         shelf = SongShelf()
-        for start in range(0, len(ids), BUILD_BATCH):
-            shelf.put(await self._feed.get_many(ids[start : start + BUILD_BATCH]))
-        # The index is made of the songs as read, so it and the songs shown agree from the start; a song
-        # deleted since its id was listed is in neither.
-        index = await self._offload(lambda: SearchIndex(_entry(song) for song in shelf.in_order(ids)))
+        async for batch in self._feed.all_songs(BUILD_BATCH):
+            shelf.put(batch)
+        # The index is made of the songs as read, in one pass, so it and the songs shown agree from the start.
+        index = await self._offload(lambda: SearchIndex(_entry(song) for song in shelf.all()))
         self._index, self._shelf, self._seen = index, shelf, seen
         await self._read_picks()
         await self.follow()

@@ -86,6 +86,10 @@ class SongShelf:
             if song is not None:
                 yield song
 
+    def all(self) -> Iterator[Song]:
+        """Every held song, in the order they were first put."""
+        return iter(self._songs.values())
+
     def __len__(self) -> int:
         return len(self._songs)
 

@@ -4,12 +4,12 @@ as it is now — edited or removed here at once, through another instance once `
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from core.catalog import Song
-from core.catalog.search import CatalogEntry, CatalogSearch
+from core.catalog.search import CatalogSearch
 from tests.unit.fakes import InMemorySongStore
 
 NOW = datetime(2026, 11, 28, tzinfo=UTC)
@@ -22,9 +22,10 @@ class CountingFeed(InMemorySongStore):
         super().__init__()
         self.reads: list[str] = []
 
-    async def index_entries(self) -> list[CatalogEntry]:
-        self.reads.append("index_entries")
-        return await super().index_entries()
+    async def all_songs(self, batch: int) -> AsyncIterator[list[Song]]:
+        self.reads.append("all_songs")
+        async for songs in super().all_songs(batch):
+            yield songs
 
     async def get_many(self, song_ids: Sequence[str]) -> list[Song]:
         self.reads.append("get_many")
@@ -123,10 +124,10 @@ async def test_this_instances_own_edits_are_shown_at_once() -> None:
 
 async def test_a_song_deleted_while_the_index_is_built_is_not_shown() -> None:
     class DeletesDuringBuild(CountingFeed):
-        async def index_entries(self) -> list[CatalogEntry]:
-            entries = await super().index_entries()
-            self.songs.pop(CATALOG[3].song_id)  # gone before its row is read, its change not yet seen
-            return entries
+        async def all_songs(self, batch: int) -> AsyncIterator[list[Song]]:
+            async for songs in super().all_songs(batch):
+                yield songs
+            await self.delete(CATALOG[3].song_id)  # read in the pass, deleted before the build catches up
 
     feed = DeletesDuringBuild()
     search = await built(feed)
