@@ -26,8 +26,8 @@ from tests.standins import FakeSlack
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
-CHANNEL = {"channel_id": "C0RUSH", "channel_name": "rush"}
-KJ = {"user_id": "U0KJ", "user_name": "kay"}
+CHANNEL: dict[str, Any] = {"channel_id": "C0RUSH", "channel_name": "rush"}
+KJ: dict[str, Any] = {"user_id": "U0KJ", "user_name": "kay"}
 WORDS = ["Avalanche", "Butterfly", "Cathedral", "Dandelion", "Earthquake", "Firefly", "Glacier", "Harbour",
          "Iceberg", "Jasmine", "Kaleidoscope", "Lighthouse", "Marigold", "Nightingale", "Orchard", "Pelican",
          "Quicksand", "Raindrop", "Sunflower", "Thunderbolt", "Umbrella", "Volcano", "Waterfall", "Xylophone",
@@ -46,7 +46,7 @@ def song_of(n: int) -> str:
     return f"{WORDS[n]} — The Band {n}"
 
 
-def singer(n: int) -> dict[str, str]:
+def singer(n: int) -> dict[str, Any]:
     return {"user_id": f"U0S{n:03d}", "user_name": f"singer{n}"}
 
 
