@@ -20,6 +20,17 @@ The room rush (issue 14) instead: in each of 1 (then 5) groups a KJ opens a show
 the time from sending ``/request`` to the arrival of the group message naming their song; p50/p99,
 with replies coalesced (today) and one message per reply (the baseline, KARAOKE_COALESCE_REPLIES=false)
 in the same run. Targets: p99 <= 6 s for one group, <= 8 s for 5 groups x 40; no limit broken.
+
+    .venv/bin/python benchmarks/bots.py --rush --platform slack [--groups 1] [--db postgresql|sqlite|both]
+
+The Slack rush (issue 14): in one channel (per group) a KJ opens a show, then 40 singers send
+``/karaoke request <their song>`` within one second, as signed requests to ``/slack/events`` from the
+stand-in Slack, Slack's limits kept (chat.postMessage one a second per channel). For each singer: the time
+from sending the command to the arrival of the answer naming their song (through their command's
+response_url, or through the Web API); p50/p99, answered through the commands' own response_urls (today,
+KARAOKE_FREE_CHANNELS=true) and everything through the limited Web API (the baseline,
+KARAOKE_FREE_CHANNELS=false) in the same run; also the slowest acknowledgement (Slack gives up after 3 s).
+Target: p99 <= 3 s; no limit broken.
 """
 
 from __future__ import annotations
@@ -44,7 +55,7 @@ import httpx
 from benchmarks.scratch import scratch_postgres
 from karaoke.settings import DEMO_CATALOG
 from storage.db import create_engine
-from tests.standins import FakeTelegram
+from tests.standins import FakeSlack, FakeTelegram
 
 ADMIN = "bench-admin-token-0001"  # serve refuses admin tokens under 16 characters
 
@@ -212,6 +223,98 @@ async def rush(url: str, groups: int, coalescing: bool, log: Path | None = None)
     }
 
 
+async def slack_rush(url: str, channels: int, free_channels: bool, log: Path | None = None) -> dict[str, Any]:
+    """40 singers per channel send /karaoke request within one second; per singer, command -> the answer naming
+    their song, wherever it arrives (their response_url, chat.postMessage or chat.postEphemeral)."""
+    async with FakeSlack() as slack:
+        env = os.environ | {
+            "KARAOKE_DATABASE_URL": url, "KARAOKE_ADMIN_TOKEN": ADMIN, "KARAOKE_SLACK_BOT_TOKEN": slack.token,
+            "KARAOKE_SLACK_SIGNING_SECRET": slack.signing_secret, "KARAOKE_SLACK_API_URL": slack.base_url,
+            "KARAOKE_RATE_LIMITS": "true", "KARAOKE_FREE_CHANNELS": str(free_channels).lower(),
+            "KARAOKE_OUTBOX_POLL_SECONDS": "0.05", "KARAOKE_LOG_LEVEL": "WARNING",
+        }
+        port = free_port()
+        output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
+        server = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
+            stdout=output, stderr=output, cwd=REPO,
+        )
+        events = f"http://127.0.0.1:{port}/slack/events"
+        rooms = [f"C0RUSH{g}" for g in range(channels)]
+        # (channel, user, song, response_url, sent at)
+        pushed: list[tuple[str, str, str, str, float]] = []
+        acks: list[float] = []
+        try:
+            await wait_ready(port)
+            for g, room in enumerate(rooms):
+                opening = await slack.deliver(events, "command", text="open Rush", user_id=f"U0KJ{g}",
+                                              user_name=f"kj{g}", channel_id=room, channel_name=room.lower())
+                if opening.status != 200 or opening.response_url is None:
+                    raise RuntimeError(f"/open was refused: {opening.status} {opening.text}")
+                await _slack_said(slack, room, opening.response_url, f"U0KJ{g}", "Join code", 60)
+            singers = [(room, f"U{g}S{n:03d}", n) for n in range(len(RUSH_SONGS)) for g, room in enumerate(rooms)]
+            for _, user, _ in singers:
+                slack.add_user(user, f"singer{user.lower()}", real_name=f"Singer {user}")
+            started = time.monotonic()
+
+            async def command(index: int, room: str, user: str, n: int) -> None:
+                # All of them within one second, evenly.
+                await asyncio.sleep(max(0.0, started + index / len(singers) - time.monotonic()))
+                response_url = slack.response_url()
+                at = time.monotonic()
+                pushed.append((room, user, f"{RUSH_SONGS[n]} — The Band {n}", response_url, at))
+                delivery = await slack.deliver(events, "command", text=f"request {RUSH_SONGS[n].lower()}",
+                                               user_id=user, user_name=f"singer{user.lower()}", channel_id=room,
+                                               channel_name=room.lower(), response_url=response_url)
+                acks.append(delivery.elapsed if delivery.status == 200 else float("inf"))
+
+            await asyncio.gather(*(command(i, room, user, n) for i, (room, user, n) in enumerate(singers)))
+            deadline = time.monotonic() + 400
+            while time.monotonic() < deadline and any(
+                    _slack_answered(slack, room, response_url, user, song) is None
+                    for room, user, song, response_url, _ in pushed):
+                await asyncio.sleep(0.05)
+        finally:
+            server.terminate()
+            await server.wait()
+            if log is not None:
+                output.close()
+        latencies = []
+        for room, user, song, response_url, at in pushed:
+            arrived = _slack_answered(slack, room, response_url, user, song)
+            if arrived is not None:
+                latencies.append(arrived - at)
+        latencies.sort()
+        through_urls = sum(1 for r in slack.responses if any(r.url == p[3] for p in pushed))
+    return {
+        "singers": len(pushed), "answered": len(latencies), "by_url": through_urls,
+        "by_api": len(latencies) - through_urls,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else float("nan"),
+        "max": latencies[-1] if latencies else float("nan"),
+        "ack_max": max(acks) if acks else float("nan"),
+        "violations": len(slack.rate_violations()),
+    }
+
+
+def _slack_answered(slack: FakeSlack, room: str, response_url: str, user: str, song: str) -> float | None:
+    """When the first message naming ``song`` reached ``user`` in ``room`` (any way Slack takes one), or None."""
+    times = [r.time for r in slack.responses if r.url == response_url and song in str(r.body.get("text", ""))]
+    times += [c.time for c in slack.calls if c.ok and c.params.get("channel") == room
+              and song in str(c.params.get("text", ""))
+              and (c.method == "chat.postMessage"
+                   or (c.method == "chat.postEphemeral" and c.params.get("user") == user))]
+    return min(times) if times else None
+
+
+async def _slack_said(slack: FakeSlack, room: str, response_url: str, user: str, phrase: str, within: float) -> None:
+    deadline = time.monotonic() + within
+    while _slack_answered(slack, room, response_url, user, phrase) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no answer saying {phrase!r} in {room}")
+        await asyncio.sleep(0.05)
+
+
 async def seed_catalog(url: str, catalog: Path = DEMO_CATALOG) -> None:
     env = os.environ | {"KARAOKE_DATABASE_URL": url, "KARAOKE_LOG_LEVEL": "WARNING"}
     importer = await asyncio.create_subprocess_exec(
@@ -244,7 +347,11 @@ async def main() -> None:
                         help="append the service's output (warnings and errors) to this file instead of dropping it")
     parser.add_argument("--rush", action="store_true",
                         help="the room rush instead: 40 singers per group request within 1 s, limits kept")
-    parser.add_argument("--groups", default="1,5", help="with --rush: the numbers of groups to run (default 1,5)")
+    parser.add_argument("--groups", default=None,
+                        help="with --rush: the numbers of groups (Slack: channels) to run "
+                             "(default 1,5 on Telegram, 1 on Slack)")
+    parser.add_argument("--platform", choices=["telegram", "slack"], default="telegram",
+                        help="with --rush: the platform whose rush to run (default telegram)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -278,6 +385,10 @@ async def main() -> None:
 
 
 async def rush_main(args: argparse.Namespace) -> None:
+    if args.platform == "slack":
+        await slack_rush_main(args)
+        return
+    args.groups = args.groups or "1,5"
     rows = []
     for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
         for groups in [int(g) for g in args.groups.split(",")]:
@@ -304,6 +415,36 @@ async def rush_main(args: argparse.Namespace) -> None:
               f"{r['answered']:>9} {r['messages']:>9} {r['p50']:>7.1f} {r['p99']:>7.1f} {r['max']:>7.1f} "
               f"{r['violations']:>9}")
     print("targets (issue 14): p99 <= 6 s for one group, <= 8 s for 5 groups x 40; no limit broken")
+
+
+async def slack_rush_main(args: argparse.Namespace) -> None:
+    rows = []
+    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
+        for channels in [int(g) for g in (args.groups or "1").split(",")]:
+            for free in (True, False):
+                with tempfile.TemporaryDirectory() as tmp:
+                    catalog = rush_catalog(Path(tmp))
+                    if db == "sqlite":
+                        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                        await migrated(url)
+                        await seed_catalog(url, catalog)
+                        rows.append((db, channels, free, await slack_rush(url, channels, free, args.service_log)))
+                        continue
+                    async with scratch_postgres(args.pg) as pg_url:
+                        if pg_url:
+                            await migrated(pg_url)
+                            await seed_catalog(pg_url, catalog)
+                            rows.append((db, channels, free,
+                                         await slack_rush(pg_url, channels, free, args.service_log)))
+    print(f"\nSlack rush: {len(RUSH_SONGS)} singers per channel send /karaoke request within 1 s, Slack's limits kept")
+    header = ("database", "channels", "answers", "singers", "answered", "by url", "by api", "p50 s", "p99 s",
+              "max s", "ack max s", "breaches")
+    print("{:<11} {:>8} {:<14} {:>8} {:>9} {:>7} {:>7} {:>7} {:>7} {:>7} {:>10} {:>9}".format(*header))
+    for db, channels, free, r in rows:
+        print(f"{db:<11} {channels:>8} {'response_url' if free else 'Web API only':<14} {r['singers']:>8} "
+              f"{r['answered']:>9} {r['by_url']:>7} {r['by_api']:>7} {r['p50']:>7.2f} {r['p99']:>7.2f} "
+              f"{r['max']:>7.2f} {r['ack_max']:>10.2f} {r['violations']:>9}")
+    print("target (issue 14): p99 <= 3 s for 40 commands in one channel; no limit broken")
 
 
 if __name__ == "__main__":

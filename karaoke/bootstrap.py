@@ -275,7 +275,8 @@ async def background(
                             TimedSleeper(AsyncioSleeper(), container.metrics), time.monotonic,
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
-                            outages=container.outages, coalescing=settings.coalesce_replies)
+                            outages=container.outages, coalescing=settings.coalesce_replies,
+                            free_channels=settings.free_channels)
     catalog_changed = asyncio.Event()
 
     async def settle_reminders() -> datetime | None:

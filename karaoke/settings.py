@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Short answers waiting together for one group room go out as one message (a list, each singer
     # mentioned); off sends one message per reply, as before (the rush benchmark's baseline).
     coalesce_replies: bool = True
+    # Answers go through the platforms' free channels where there is one (a Slack command's or button's
+    # response_url), not counted against the rate limits; off sends everything through the limited API,
+    # as before (the Slack rush benchmark's baseline).
+    free_channels: bool = True
     # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
     # streams, the search index and the inbox worker look for what they missed only this often.
     safety_net_seconds: float = Field(default=15.0, gt=0)

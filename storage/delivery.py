@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -204,11 +204,17 @@ class SqlOutbox(_Store):
     async def delivered(self, item_id: int, now: datetime) -> None:
         await self.delivered_many([item_id], now)
 
-    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             free_of_limits: Collection[int] = ()) -> None:
         if not item_ids:
             return
+        free = [item_id for item_id in item_ids if item_id in free_of_limits]
+        limited = [item_id for item_id in item_ids if item_id not in free_of_limits]
         async with self._write() as conn:
-            await conn.execute(update(outbox).where(outbox.c.item_id.in_(list(item_ids))).values(sent_at=now))
+            for ids, is_free in ((limited, False), (free, True)):
+                if ids:
+                    await conn.execute(update(outbox).where(outbox.c.item_id.in_(ids))
+                                       .values(sent_at=now, free_of_limits=is_free))
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
         async with self._write() as conn:
@@ -236,7 +242,7 @@ class SqlOutbox(_Store):
         # once. Two messages to one chat never share a stamp (the dispatcher sends to a chat one at a time
         # and records each send before the next), so counting distinct stamps per chat counts messages.
         query = select(outbox.c.chat, outbox.c.is_group, outbox.c.sent_at).where(
-            outbox.c.platform == platform, outbox.c.sent_at >= since
+            outbox.c.platform == platform, outbox.c.sent_at >= since, outbox.c.free_of_limits.is_(False)
         ).distinct()
         async with self._engine.connect() as conn:
             return [(r.chat, bool(r.is_group), r.sent_at) for r in await conn.execute(query)]

@@ -216,6 +216,8 @@ outbox = Table(
     Column("sent_at", UtcDateTime, nullable=True),
     Column("failed_at", UtcDateTime, nullable=True),
     Column("last_error", String(500), nullable=True),
+    # Sent through a free channel (a Slack command's response_url): not counted against the rate limits.
+    Column("free_of_limits", Boolean, nullable=False, server_default=false()),
     Index(None, "platform", "sent_at", "failed_at", "available_at"),
     Index(None, "failed_at"),
 )

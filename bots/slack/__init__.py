@@ -4,8 +4,9 @@
   (``/karaoke <sub> <args>``), presses of the bot's buttons and direct messages, *then* acknowledges them;
   ``slack_router(app, signing_secret, clock)`` mounts it in FastAPI as ``POST /slack/events``, checking each
   request's signature on the raw bytes first (``bots.slack.signature``).
-- ``SlackSender(client)`` — the ``core.delivery.Sender`` for Slack: a queued ``Reply`` → chat.postMessage,
-  chat.postEphemeral, a response_url or a DM; every failure is an outcome.
+- ``SlackSender(client)`` — the ``core.delivery.FreeChannelSender`` for Slack: a queued ``Reply`` that answers
+  a command or press where it was made → that request's response_url (free of chat.postMessage's limits);
+  any other, or once the URL is spent → chat.postMessage, chat.postEphemeral or a DM; every failure is an outcome.
 - ``translate_*`` (payload → ``Said``/``Pressed`` + context) and ``render`` (``Reply`` → destination + messages).
 """
 

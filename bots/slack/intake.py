@@ -9,6 +9,11 @@ shows the user an error to try again). A redelivery (same update key, ``X-Slack-
 edits, channel chatter) are acknowledged and not stored. The route checks every request's signature on
 the raw bytes before anything parses them (``bots.slack.signature``), refusing bad or older-than-5-minutes
 ones with 401 in the error envelope; Bolt checks it again before any listener runs.
+
+The acknowledgement is always empty: commands and presses are answered afterwards, through the
+request's response_url, by the outbox (see ``bots.slack.sender`` for why not in the acknowledgement).
+Their context keeps the request's signed timestamp as ``issued_at``: a response_url lasts 30 minutes
+from then.
 """
 
 from __future__ import annotations
@@ -57,18 +62,18 @@ def build_slack_app(inbox: UpdateInbox, client: AsyncWebClient, signing_secret: 
     people = names or SlackUserNames(client)
 
     @app.command(command)
-    async def slash_command(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def slash_command(ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest) -> None:
         translated = translate_command(body)
         if translated is not None:
             # The command names only the handle ("ann"); the queue shows the name people see ("Ann Lee").
             user = await people.user(translated[0].person.user_id)
             if user is not None:
                 translated = translate_command(body, name=user.name)
-        await _store_then_ack(inbox, translated, ack)
+        await _store_then_ack(inbox, _issued(translated, request), ack)
 
     @app.action(re.compile(re.escape(ACTION_ID_PREFIX) + r".*"))
-    async def button_pressed(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await _store_then_ack(inbox, translate_action(body), ack)
+    async def button_pressed(ack: AsyncAck, body: dict[str, Any], request: AsyncBoltRequest) -> None:
+        await _store_then_ack(inbox, _issued(translate_action(body), request), ack)
 
     # Every message event lands here (subtypes too): an unmatched event would get Bolt's 404 and be retried.
     @app.event("message")
@@ -145,6 +150,16 @@ _BOLT_REFUSALS = {
 
 def _envelope(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status)
+
+
+def _issued(translated: Translated | None, request: AsyncBoltRequest) -> Translated | None:
+    """``translated`` with the request's signed timestamp in its context as ``issued_at`` (checked already)."""
+    if translated is None:
+        return None
+    stamps = request.headers.get(TIMESTAMP_HEADER.lower()) or []
+    stamp = stamps[0] if stamps else ""
+    event, context = translated
+    return (event, {**context, "issued_at": stamp}) if stamp.isascii() and stamp.isdigit() else translated
 
 
 async def _store_then_ack(inbox: UpdateInbox, translated: Translated | None, ack: AsyncAck) -> None:

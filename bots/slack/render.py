@@ -1,5 +1,10 @@
 """``Reply`` → Slack: where it goes (a ``Destination``) and the Block Kit messages that carry it.
 
+A reply has up to two ways to go. ``response_destination``: the response_url of the command or button
+press it answers, when it answers that request where it was made — ``in_channel`` for what the room may
+read, ``ephemeral`` for what only the asker needs. ``destination``: the Web API (chat.postMessage,
+chat.postEphemeral, a DM), for everything else and for when the response_url is used up or expired.
+
 Text becomes mrkdwn ``section`` blocks (``&``, ``<``, ``>`` escaped as Slack asks) and buttons one
 ``actions`` block per 25. Every message also has a plain ``text`` fallback (notifications, screen
 readers; slack_sdk warns without one). Long text is split, never refused: a section holds at most
@@ -12,7 +17,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from core.chat import COMMAND_NAMES, Button, Reply
 
@@ -52,10 +57,10 @@ class ToEphemeral:
 
 @dataclass(frozen=True, slots=True)
 class ToResponseUrl:
-    """Post ``response_type: ephemeral`` to a command's or press's response_url; ``fallback`` if it is used up."""
+    """Post to a command's or press's response_url: ``in_channel`` (the room sees it) or ``ephemeral`` (the asker)."""
 
     url: str
-    fallback: ToEphemeral
+    response_type: Literal["in_channel", "ephemeral"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +70,7 @@ class ToDirect:
     user: str
 
 
-Destination = ToChannel | ToEphemeral | ToResponseUrl | ToDirect
+Destination = ToChannel | ToEphemeral | ToDirect
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +100,39 @@ def render(reply: Reply, context: Mapping[str, str] | None = None) -> RenderedRe
 
 
 def destination(reply: Reply, context: Mapping[str, str]) -> Destination | None:
-    """Where ``reply`` goes: a DM when it has no room, ephemeral when only its person needs it, else the room."""
+    """Where ``reply`` goes through the Web API: a DM when it has no room, ephemeral when only its person
+    needs it, else the room (with the request's response_url for a channel the app is not a member of)."""
     person = reply.to_person
     if reply.room is None:
         return ToDirect(person.user_id) if person is not None else None
-    # A response_url answers the request it came with, so it serves only that channel.
-    url = context.get("response_url") if context.get("channel") == reply.room.room_id else None
     if reply.ephemeral and person is not None and not reply.room.private:
-        ephemeral = ToEphemeral(reply.room.room_id, person.user_id)
-        return ToResponseUrl(url, ephemeral) if url else ephemeral
-    return ToChannel(reply.room.room_id, None if reply.room.private else url)
+        return ToEphemeral(reply.room.room_id, person.user_id)
+    return ToChannel(reply.room.room_id, None if reply.room.private else _response_url(reply, context))
+
+
+def response_destination(reply: Reply, context: Mapping[str, str]) -> ToResponseUrl | None:
+    """The response_url of the request ``reply`` answers, when the reply may go there; else None.
+
+    Only in the channel the request came from (a response_url answers there alone), and not in a
+    direct message (an answer there should stay in the conversation's history: the Web API). What the
+    room may read is posted ``in_channel``; an ephemeral reply only when it is for the asker, the one
+    person who sees what is posted ``ephemeral`` to their response_url.
+    """
+    url = _response_url(reply, context)
+    if url is None or reply.room is None or reply.room.private:
+        return None
+    if not reply.ephemeral:
+        return ToResponseUrl(url, "in_channel")
+    person = reply.to_person
+    if person is None or person.user_id != context.get("user"):
+        return None
+    return ToResponseUrl(url, "ephemeral")
+
+
+def _response_url(reply: Reply, context: Mapping[str, str]) -> str | None:
+    # A response_url answers the request it came with, so it serves only that channel.
+    url = context.get("response_url")
+    return url if url and reply.room is not None and context.get("channel") == reply.room.room_id else None
 
 
 def slack_commands(text: str, command: str = "/karaoke") -> str:

@@ -1,8 +1,10 @@
 """Slack payloads → ``Said``/``Pressed``: slash commands, button presses and direct messages.
 
 Each function returns ``(event, context)`` or ``None`` when the payload is not for the bot. ``context``
-keeps what a reply needs from Slack: ``response_url`` (ephemeral answers to commands and presses, valid
-30 minutes / 5 posts), ``channel`` (where it happened) and ``source`` (command, block_actions, message).
+keeps what a reply needs from Slack: ``response_url`` (where the answers to a command or press go, valid
+30 minutes / 5 posts), ``channel`` (where it happened), ``user`` (who asked: only they may see an
+ephemeral answer posted to the response_url) and ``source`` (command, block_actions, message). The
+intake adds ``issued_at``, when Slack sent the request (the response_url's 30 minutes start then).
 
 Update keys (unique per platform, so a redelivery is stored once; at most 200 characters):
 
@@ -47,7 +49,7 @@ def translate_command(body: Mapping[str, Any], *, name: str | None = None) -> Tr
     trigger_id = _text(body.get("trigger_id"))
     unique = trigger_id or "url-" + _digest(_text(body.get("response_url")) or repr(sorted(body.items())))
     said = Said(person, room, f"/{words}" if words else "/help", _key("command", unique))
-    return said, _context("command", channel_id, body.get("response_url"))
+    return said, _context("command", channel_id, user_id, body.get("response_url"))
 
 
 def translate_action(body: Mapping[str, Any]) -> Translated | None:
@@ -72,7 +74,7 @@ def translate_action(body: Mapping[str, Any]) -> Translated | None:
     where = message_ts or _text(body.get("trigger_id"))
     key = _key("action", f"{user_id}:{_text(action.get('action_ts'))}:{where}")
     return Pressed(person, room, _text(action.get("value")), key), _context(
-        "block_actions", channel_id, body.get("response_url"))
+        "block_actions", channel_id, user_id, body.get("response_url"))
 
 
 def translate_message(body: Mapping[str, Any], *, name: str | None = None,
@@ -94,7 +96,7 @@ def translate_message(body: Mapping[str, Any], *, name: str | None = None,
     person = Person(PLATFORM, user_id, clean_name(name) or handle or user_id, handle or None)
     room = Room(PLATFORM, channel_id, private=True)
     said = Said(person, room, plain_text(_text(event.get("text"))), _key("event", event_id))
-    return said, _context("message", channel_id, None)
+    return said, _context("message", channel_id, user_id, None)
 
 
 def plain_text(text: str) -> str:
@@ -115,8 +117,8 @@ def plain_text(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-def _context(source: str, channel: str, response_url: object) -> dict[str, str]:
-    context = {"source": source, "channel": channel}
+def _context(source: str, channel: str, user: str, response_url: object) -> dict[str, str]:
+    context = {"source": source, "channel": channel, "user": user}
     if isinstance(response_url, str) and response_url:
         context["response_url"] = response_url
     return context

@@ -127,3 +127,52 @@ class RateLimiter:
         if leaving > len(sent):
             return POLL  # only sends still in flight fill the window: look again shortly
         return max(POLL, sent[leaving - 1] + window.seconds + self._margin - now)
+
+
+class ChannelBudgets:
+    """What each free channel has left: posts counted per channel key within its own sliding window.
+
+    A free channel (a Slack command's response_url: 5 posts in 30 minutes) is not under the
+    platform's rate limits, so it is kept apart from ``RateLimiter``: taking from a channel's budget
+    never holds up, and is never held up by, the rooms' limits. Posts count when they are taken (a
+    post that fails still used the channel); ``close`` spends what is left, when the platform says
+    the channel is gone. Times are the caller's monotonic seconds. Kept in memory: after a restart,
+    or when another instance takes over sending, the platform's own refusal of a used-up channel is
+    the backstop (it is answered ``ChannelClosed`` and the reply goes the limited way).
+    """
+
+    def __init__(self, max_keys: int = 10_000) -> None:
+        """Keep at most about ``max_keys`` channels; older ones are forgotten once their windows pass."""
+        self._max_keys = max_keys
+        # Per key: its window, and the (time, cost) of each take within it.
+        self._taken: dict[str, tuple[Window, list[tuple[float, int]]]] = {}
+
+    def take(self, key: str, window: Window, cost: int, now: float) -> bool:
+        """Spend ``cost`` posts of ``key``'s budget at ``now`` if that many are left; whether it did."""
+        _, taken = self._taken.setdefault(key, (window, []))
+        taken[:] = [(at, spent) for at, spent in taken if at > now - window.seconds]
+        if sum(spent for _, spent in taken) + cost > window.count:
+            return False
+        taken.append((now, cost))
+        if len(self._taken) > self._max_keys:
+            self._forget_spent(now)
+        return True
+
+    def close(self, key: str, window: Window, now: float) -> None:
+        """The channel is gone (used up or expired): nothing is left of its budget for a window's length."""
+        _, taken = self._taken.setdefault(key, (window, []))
+        taken.append((now, window.count))
+
+    def left(self, key: str, window: Window, now: float) -> int:
+        """Posts ``key`` may still take at ``now``."""
+        _, taken = self._taken.get(key, (window, []))
+        return max(0, window.count - sum(spent for at, spent in taken if at > now - window.seconds))
+
+    def __len__(self) -> int:
+        """How many channels are kept."""
+        return len(self._taken)
+
+    def _forget_spent(self, now: float) -> None:
+        for key, (window, taken) in list(self._taken.items()):
+            if all(at <= now - window.seconds for at, _ in taken):
+                del self._taken[key]

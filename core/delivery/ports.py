@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.chat import ChatEvent, Reply
+from core.delivery.limits import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,28 @@ class PermanentFailure:
 SendOutcome = Delivered | RetryLater | PermanentFailure
 
 
+@dataclass(frozen=True, slots=True)
+class FreeChannel:
+    """A way to deliver one reply that the platform does not count against its rate limits.
+
+    Some platforms answer a request through a channel of its own (a Slack command's response_url)
+    that is free of the room's and the bot's message limits but has a budget of its own: at most
+    ``budget.count`` posts within ``budget.seconds``, kept per ``key`` (one key per channel; it is
+    bookkeeping only, never shown or logged). ``cost`` is how many posts of that budget this reply takes.
+    """
+
+    key: str
+    budget: Window
+    cost: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelClosed:
+    """The free channel took nothing (used up, expired): deliver the reply the limited way instead."""
+
+    reason: str
+
+
 class Sender(Protocol):
     """Sends replies on one platform. Must not raise: every failure is an outcome."""
 
@@ -99,6 +122,30 @@ class TogetherSender(Protocol):
 
     async def send_together(self, items: Sequence[OutboxItem]) -> SendOutcome:
         """Deliver ``items`` (mergeable replies to one room) as one message, one line each; never raises."""
+        ...
+
+
+@runtime_checkable
+class FreeChannelSender(Protocol):
+    """A ``Sender`` that can also deliver some replies through a free channel (see ``FreeChannel``).
+
+    The platform's adapter decides which replies may go that way and what the channel's budget is;
+    the dispatcher keeps the budget and, when the channel is used up or closed, sends the reply with
+    ``send`` under the platform's rate limits, as any other.
+    """
+
+    platform: str
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        """Deliver one reply the limited way (counted against the platform's rate limits)."""
+        ...
+
+    def free_channel(self, item: OutboxItem, now: datetime) -> FreeChannel | None:
+        """The free channel ``item`` may go through at ``now``, or None (then only ``send``)."""
+        ...
+
+    async def send_free(self, item: OutboxItem, channel: FreeChannel) -> SendOutcome | ChannelClosed:
+        """Deliver ``item`` through ``channel``; ``ChannelClosed`` when the channel took nothing. Never raises."""
         ...
 
 
@@ -147,8 +194,12 @@ class Outbox(Protocol):
         """Record that the item was sent."""
         ...
 
-    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
-        """Record that all these items were sent (``now`` is no earlier than any of the sends)."""
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             free_of_limits: Collection[int] = ()) -> None:
+        """Record that all these items were sent (``now`` is no earlier than any of the sends).
+
+        Those also in ``free_of_limits`` went through a free channel: ``recent_sends`` leaves them out.
+        """
         ...
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
@@ -164,7 +215,8 @@ class Outbox(Protocol):
         ...
 
     async def recent_sends(self, platform: str, since: datetime) -> list[tuple[str, bool, datetime]]:
-        """(chat, group, sent_at) of every item of ``platform`` sent since ``since``, by any instance."""
+        """(chat, group, sent_at) of every item of ``platform`` sent since ``since``, by any instance,
+        that counts against the platform's rate limits (not those sent through a free channel)."""
         ...
 
 

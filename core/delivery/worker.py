@@ -16,9 +16,11 @@ from typing import Generic, Protocol, TypeVar
 from core.chat import ChatEvent, Reply
 from core.clock import Clock, Monotonic, Sleeper
 from core.delivery.coalesce import coalesce
-from core.delivery.limits import DEFAULT_LIMITS, PlatformLimits, RateLimiter
+from core.delivery.limits import DEFAULT_LIMITS, ChannelBudgets, PlatformLimits, RateLimiter
 from core.delivery.ports import (
+    ChannelClosed,
     Delivered,
+    FreeChannelSender,
     Inbox,
     InboxItem,
     Outbox,
@@ -210,6 +212,7 @@ class Dispatcher:
         poll_seconds: float = 0.2,
         outages: Outages | None = None,
         coalescing: bool = True,
+        free_channels: bool = True,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
@@ -218,6 +221,9 @@ class Dispatcher:
         that ``outages`` recognises (the database is down) are logged there, once per outage. With
         ``coalescing``, short answers waiting together for one group room go out as one message through
         senders that can do that (``TogetherSender``); without, every reply is a message of its own.
+        With ``free_channels``, a reply its sender offers a free channel for (``FreeChannelSender``: a
+        Slack command's response_url) goes that way while the channel's own budget lasts, neither
+        counted against nor held up by the platform's rate limits; without, every reply goes the limited way.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -227,8 +233,12 @@ class Dispatcher:
         self._limits = dict(limits) if limits is not None else None
         self._lease = lease_seconds
         self._turn = turn
-        self._delivered: GroupWrite[Sequence[int]] = GroupWrite(self._delivered_many)
+        self._delivered: GroupWrite[tuple[Sequence[int], bool]] = GroupWrite(self._delivered_many)
         self._coalescing = coalescing
+        self._free_channels = free_channels
+        # Free channels' budgets outlive one claim (a response_url lasts 30 minutes); rate limits are
+        # rebuilt from the outbox's history per claim instead, since other instances send too.
+        self._budgets = ChannelBudgets()
         # Replies whose coalesced message was refused for good: each is tried again on its own, so
         # one unsendable line cannot sink the others (kept while this process lives).
         self._alone: set[str] = set()
@@ -246,10 +256,12 @@ class Dispatcher:
     async def _work(self) -> bool:
         return await self.run_once() > 0
 
-    async def _delivered_many(self, messages: list[Sequence[int]]) -> None:
+    async def _delivered_many(self, messages: list[tuple[Sequence[int], bool]]) -> None:
         # Stamped when written, no earlier than any of the sends: other instances' limits stay on the safe side.
         # The rows of one coalesced message are in one entry, so they are settled in one transaction.
-        await self._outbox.delivered_many([item_id for ids in messages for item_id in ids], self._clock.now())
+        # Sends through a free channel are marked so, so that no instance counts them against the limits.
+        await self._outbox.delivered_many([item_id for ids, _ in messages for item_id in ids], self._clock.now(),
+                                          free_of_limits={item_id for ids, free in messages if free for item_id in ids})
 
     async def _limiter(self, platform: str) -> RateLimiter:
         # Built from what every instance sent in the last minute, as the outbox records it, so the
@@ -265,8 +277,10 @@ class Dispatcher:
     async def run_once(self, limit: int = 100) -> int:
         """Send up to ``limit`` due replies per platform; returns how many were attempted.
 
-        Replies to one chat go in order; different chats go concurrently. Each send first reserves
-        its slot under the platform's rate limits and waits for it rather than sending too fast; a
+        Replies to one chat go in order; different chats go concurrently. A reply with a free channel
+        that has budget left goes through it at once (a closed channel sends it on the limited way);
+        every other send first reserves its slot under the platform's rate limits and waits for it
+        rather than sending too fast; a
         platform's "retry after" and network errors put the reply back for later; permanent
         failures and replies that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed.
         """
@@ -300,6 +314,11 @@ class Dispatcher:
     ) -> None:
         for index, message in enumerate(messages):
             first = message[0]
+            if len(message) == 1 and self._monotonic() <= deadline:
+                free = await self._send_free(sender, first)
+                if free is not None:
+                    await self._settle(message, free, free=True)
+                    continue
             while True:
                 now_mono = self._monotonic()
                 wait = limiter.wait(sender.platform, first.chat, first.group, now_mono)
@@ -323,19 +342,38 @@ class Dispatcher:
                 limiter.finish(sender.platform, first.chat, first.group, self._monotonic())
             await self._settle(message, outcome)
 
+    async def _send_free(self, sender: Sender, item: OutboxItem) -> SendOutcome | None:
+        """Send ``item`` through its free channel, if it has one with budget left; None: send it the limited way.
+
+        No await between taking the budget and sending, as with the rate limiter: the posts are ours.
+        """
+        if not self._free_channels or not isinstance(sender, FreeChannelSender):
+            return None
+        channel = sender.free_channel(item, self._clock.now())
+        if channel is None or not self._budgets.take(channel.key, channel.budget, channel.cost, self._monotonic()):
+            return None
+        outcome = await sender.send_free(item, channel)
+        if isinstance(outcome, ChannelClosed):
+            # Nothing went through: the channel is gone for every reply that would use it; this one goes limited.
+            logger.info("reply %s: its free channel is closed (%s); sending it within the rate limits",
+                        item.key, outcome.reason)
+            self._budgets.close(channel.key, channel.budget, self._monotonic())
+            return None
+        return outcome
+
     @staticmethod
     async def _send(sender: Sender, message: list[OutboxItem]) -> SendOutcome:
         if len(message) == 1 or not isinstance(sender, TogetherSender):
             return await sender.send(message[0])
         return await sender.send_together(message)
 
-    async def _settle(self, message: list[OutboxItem], outcome: SendOutcome) -> None:
-        """Record how the send of ``message`` went, for every reply it carried."""
+    async def _settle(self, message: list[OutboxItem], outcome: SendOutcome, *, free: bool = False) -> None:
+        """Record how the send of ``message`` went (``free``: through a free channel), for every reply it carried."""
         now = self._clock.now()
         if isinstance(outcome, Delivered):
             # Marked together with the other chats' sends that finish meanwhile: one statement for all,
             # and every reply of this message in it.
-            await self._delivered([item.item_id for item in message])
+            await self._delivered(([item.item_id for item in message], free))
             return
         if isinstance(outcome, PermanentFailure) and len(message) > 1:
             # Refused as a whole: each reply gets its own message next time instead of failing them all.

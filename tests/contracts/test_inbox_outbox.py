@@ -125,6 +125,18 @@ async def test_many_sends_are_marked_delivered_in_one_step_and_counted_for_the_l
     assert [i.key for i in later] == ["k3"], "sent ones are never claimed again"
 
 
+async def test_replies_sent_through_a_free_channel_are_sent_but_not_counted_for_the_limits(outbox: Outbox) -> None:
+    # Answers through a Slack command's response_url are not chat.postMessage: no instance may count
+    # them against the channel's limits, yet they are sent and never claimed again.
+    channel = Room("slack", "C0BAR", private=False)
+    await queue(outbox, [Outgoing(f"k{n}", "slack", Reply(channel, ANN, f"m{n}")) for n in range(3)])
+    claimed = await outbox.claim("slack", 10, NOW)
+    await outbox.delivered_many([i.item_id for i in claimed], NOW, free_of_limits={claimed[0].item_id,
+                                                                                   claimed[1].item_id})
+    assert await outbox.recent_sends("slack", NOW - timedelta(seconds=1)) == [("room:C0BAR", True, NOW)]
+    assert await outbox.claim("slack", 10, NOW + timedelta(minutes=2)) == [], "all three were sent"
+
+
 async def test_the_rows_of_one_coalesced_message_settle_together_and_count_as_one_message(outbox: Outbox) -> None:
     # Forty answers to one group go out as one message: its rows are marked sent in one step, and the
     # group's rate limit counts one message, not forty. A second message a second later counts again.

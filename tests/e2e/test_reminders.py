@@ -137,10 +137,11 @@ async def test_called_singers_hear_it_once_each_where_they_are_and_the_kj_can_sk
         joined = await slack.deliver(f"{url}/slack/events", "command", text=f"join {code}", user_id="U0BOB",
                                      user_name="bob", channel_id="C0BAR", channel_name="bar")
         assert "Friday Night" in (await slack.wait_for_response(joined.response_url, timeout=10))[0]["text"]
-        await slack.deliver(f"{url}/slack/events", "command", text="request sweet caroline", user_id="U0BOB",
-                            user_name="bob", channel_id="C0BAR", channel_name="bar")
-        [queued] = await slack.wait_for_posted("C0BAR", timeout=10)
-        assert queued["text"].startswith("Queued Sweet Caroline")
+        requested = await slack.deliver(f"{url}/slack/events", "command", text="request sweet caroline",
+                                        user_id="U0BOB", user_name="bob", channel_id="C0BAR", channel_name="bar")
+        # Said to the channel through the command's own response_url.
+        [queued] = await slack.wait_for_response(requested.response_url, timeout=10)
+        assert queued["text"].startswith("Queued Sweet Caroline") and queued["response_type"] == "in_channel"
         await sign_up(tg, cat, code, "zombie")
         await sign_up(tg, dan, code, "waterloo")
 

@@ -33,10 +33,15 @@ from aiohttp import web
 
 from tests.standins import signing
 from tests.standins._server import Fault, LoopbackServer
+from tests.standins.telegram_api import max_in_window
 
 DEFAULT_TOKEN = "xoxb-1111-2222-fakekaraoketoken"
 DEFAULT_SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 RESPONSE_URL_MAX_USES = 5
+# chat.postMessage: about 1 message a second per channel (Slack's documented limit).
+POST_MESSAGE_PER_CHANNEL_PER_SECOND = 1
+# Messages through the Web API overall in a minute: the cap the service keeps (core.delivery.limits.SLACK).
+WEB_API_MESSAGES_PER_MINUTE = 50
 
 
 class SlackApiFailure(Exception):
@@ -82,6 +87,7 @@ class Delivery:
     elapsed: float  # seconds; Slack gives up after 3 s
     response_url: str | None = None
     body: bytes = b""
+    timestamp: int = 0  # the signed X-Slack-Request-Timestamp it was sent with
 
     def json(self) -> Any:
         return json.loads(self.text)
@@ -110,6 +116,8 @@ class FakeSlack(LoopbackServer):
         self._ts = itertools.count(1)
         self._response_ids = itertools.count(1)
         self._response_uses: dict[str, int] = {}
+        self._expired: set[str] = set()
+        self._response_faults: dict[str, tuple[int, str]] = {}
         self._view_ids = itertools.count(1)
 
     # -- URLs ------------------------------------------------------------------------------------
@@ -123,6 +131,14 @@ class FakeSlack(LoopbackServer):
         url = f"{self.origin}/response/{next(self._response_ids)}"
         self._response_uses[url] = 0
         return url
+
+    def expire_response_url(self, url: str) -> None:
+        """From now on ``url`` answers like one older than 30 minutes (404 ``expired_url``)."""
+        self._expired.add(url)
+
+    def fail_response_url_next(self, url: str, status: int = 500, text: str = "internal_error") -> None:
+        """The next post to ``url`` is answered ``status`` with ``text`` and not shown (nor counted as a use)."""
+        self._response_faults[url] = (status, text)
 
     def _make_app(self) -> web.Application:
         app = web.Application()
@@ -201,6 +217,26 @@ class FakeSlack(LoopbackServer):
                                f"{count} response_url post(s) to {url or 'any response_url'}")
         return self.responses_to(url)
 
+    def rate_violations(self) -> list[str]:
+        """Human-readable breaches of the message limits, from the calls Slack took: chat.postMessage at most
+        1 a second per channel, and at most 50 Web API messages (postMessage, postEphemeral) in any minute.
+        Posts to response_urls are not Web API calls and count for neither."""
+        messages = [c for c in self.calls if c.ok and c.method in ("chat.postMessage", "chat.postEphemeral")]
+        problems = []
+        per_channel: dict[str, list[float]] = {}
+        for call in messages:
+            if call.method == "chat.postMessage":
+                per_channel.setdefault(str(call.params.get("channel")), []).append(call.time)
+        for channel, times in per_channel.items():
+            n = max_in_window(times, 1.0)
+            if n > POST_MESSAGE_PER_CHANNEL_PER_SECOND:
+                problems.append(f"channel {channel}: {n} chat.postMessage within 1 s "
+                                f"(limit {POST_MESSAGE_PER_CHANNEL_PER_SECOND})")
+        n = max_in_window([c.time for c in messages], 60.0)
+        if n > WEB_API_MESSAGES_PER_MINUTE:
+            problems.append(f"overall: {n} Web API messages within 60 s (limit {WEB_API_MESSAGES_PER_MINUTE})")
+        return problems
+
     # -- inbound: Slack -> app -------------------------------------------------------------------
     async def deliver(self, app_url: str, kind: str = "command", *, bad_signature: bool = False,
                       stale: bool = False, retry_num: int | None = None, retry_reason: str = "http_timeout",
@@ -253,7 +289,8 @@ class FakeSlack(LoopbackServer):
                 session.post(app_url, data=body, headers=headers) as response:
             text = await response.text()
             return Delivery(status=response.status, text=text, headers=dict(response.headers),
-                            elapsed=time.monotonic() - started, response_url=response_url, body=body)
+                            elapsed=time.monotonic() - started, response_url=response_url, body=body,
+                            timestamp=timestamp)
 
     # -- HTTP plumbing ---------------------------------------------------------------------------
     async def _read_params(self, request: web.Request) -> dict[str, Any]:
@@ -315,6 +352,11 @@ class FakeSlack(LoopbackServer):
         url = f"{self.origin}/response/{request.match_info['id']}"
         if url not in self._response_uses:
             return web.Response(status=404, text="no_service")
+        if url in self._expired:
+            return web.Response(status=404, text="expired_url")
+        if url in self._response_faults:
+            status, text = self._response_faults.pop(url)
+            return web.Response(status=status, text=text)
         self._response_uses[url] += 1
         if self._response_uses[url] > RESPONSE_URL_MAX_USES:
             return web.Response(status=404, text="used_url")

@@ -211,3 +211,31 @@ async def test_deliver_can_wait_concurrently(slack: FakeSlack) -> None:
     assert len(await waiter) == 1
     with pytest.raises(TimeoutError):
         await slack.wait_for_posted("C0NEVER", timeout=0.1)
+
+
+async def test_a_response_url_can_expire_or_fail_once(slack: FakeSlack) -> None:
+    expired, flaky = slack.response_url(), slack.response_url()
+    slack.expire_response_url(expired)
+    slack.fail_response_url_next(flaky, 503, "service_unavailable")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(expired, json={"text": "late"}) as answer:
+            assert (answer.status, await answer.text()) == (404, "expired_url")
+        async with http.post(flaky, json={"text": "once"}) as answer:
+            assert (answer.status, await answer.text()) == (503, "service_unavailable")
+        async with http.post(flaky, json={"text": "twice"}) as answer:
+            assert answer.status == 200
+    assert slack.responses_to(expired) == [] and slack.responses_to(flaky) == [{"text": "twice"}]
+
+
+async def test_rate_violations_count_web_api_messages_not_response_url_posts(slack: FakeSlack) -> None:
+    client = AsyncWebClient(token=slack.token, base_url=slack.base_url)
+    url = slack.response_url()
+    async with aiohttp.ClientSession() as http:
+        for _ in range(5):
+            async with http.post(url, json={"text": "free"}) as answer:
+                assert answer.status == 200
+    await client.chat_postMessage(channel="C0ONE", text="first")
+    await client.chat_postEphemeral(channel="C0ONE", user="U0ANN", text="only you")
+    assert slack.rate_violations() == [], "one postMessage a second; ephemeral and response_url posts aside"
+    await client.chat_postMessage(channel="C0ONE", text="second, too soon")
+    assert slack.rate_violations() == ["channel C0ONE: 2 chat.postMessage within 1 s (limit 1)"]

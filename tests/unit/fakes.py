@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -161,13 +161,15 @@ class _Queued:
     sent_at: datetime | None = None
     failed_at: datetime | None = None
     last_error: str | None = None
+    free_of_limits: bool = False
 
 
 class InMemoryOutbox:
     """``Outbox`` in a dict, with the SQL table's promises (checked in ``tests/contracts``).
 
-    It also notes what was asked of it, for the delivery tests: ``delivered_ids`` and
-    ``delivered_batches``, ``retried``, ``failed_ids``, ``postponed`` and ``history_reads``.
+    It also notes what was asked of it, for the delivery tests: ``delivered_ids``,
+    ``delivered_batches`` and ``delivered_free`` (sent through a free channel), ``retried``,
+    ``failed_ids``, ``postponed`` and ``history_reads``.
     """
 
     def __init__(self) -> None:
@@ -175,6 +177,7 @@ class InMemoryOutbox:
         self._ids = itertools.count(1)
         self.delivered_ids: list[int] = []
         self.delivered_batches: list[list[int]] = []
+        self.delivered_free: list[int] = []
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
         self.postponed: list[tuple[int, datetime]] = []
@@ -234,14 +237,17 @@ class InMemoryOutbox:
     async def delivered(self, item_id: int, now: datetime) -> None:
         await self.delivered_many([item_id], now)
 
-    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             free_of_limits: Collection[int] = ()) -> None:
         if not item_ids:
             return
         await asyncio.sleep(0)  # a real write waits on the database; other sends finish meanwhile
         for item_id in item_ids:
-            self._row(item_id).sent_at = now
+            row = self._row(item_id)
+            row.sent_at, row.free_of_limits = now, item_id in free_of_limits
         self.delivered_ids += item_ids
         self.delivered_batches.append(list(item_ids))
+        self.delivered_free += [item_id for item_id in item_ids if item_id in free_of_limits]
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
         row = self._row(item_id)
@@ -262,7 +268,8 @@ class InMemoryOutbox:
         self.history_reads += 1
         # Rows settled in one write (one coalesced message) share a stamp and count once, as in SQL.
         return list(dict.fromkeys((r.chat, r.group, r.sent_at) for r in self.rows.values()
-                                  if r.platform == platform and r.sent_at is not None and r.sent_at >= since))
+                                  if r.platform == platform and r.sent_at is not None and r.sent_at >= since
+                                  and not r.free_of_limits))
 
 
 @dataclass

@@ -1,14 +1,18 @@
-"""A hand-written in-memory ``Inbox`` and the loop that drains it through the bot and a ``Sender``."""
+"""A hand-written in-memory ``Inbox`` and the loop that drains it through the bot and the real dispatcher."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from core.chat import ChatBot, ChatEvent
-from core.delivery import InboxItem, OutboxItem, Outgoing, Sender, SendOutcome
+from core.delivery import InboxItem, Outgoing, Sender
+from core.delivery.worker import Dispatcher, outgoing_for
+from tests.unit.fakes import FakeClock, InMemoryOutbox
 
 
 class MemoryInbox:
@@ -50,17 +54,22 @@ class MemoryInbox:
                       for item in self.items]
 
 
-async def drain(inbox: MemoryInbox, bot: ChatBot, sender: Sender, now: datetime) -> list[SendOutcome]:
-    """Handle every stored event and send each reply at once; the outcomes in order."""
-    outcomes: list[SendOutcome] = []
+class NoWait:
+    """A sleeper that does not sleep (the dispatcher in ``drain`` keeps no rate limits)."""
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(0)
+
+
+async def drain(inbox: MemoryInbox, bot: ChatBot, sender: Sender, now: datetime) -> InMemoryOutbox:
+    """Handle every stored event and send its replies through the real ``Dispatcher`` (no rate limits):
+    free channels (a command's response_url) first, as the service does. The outbox, all of it sent or failed."""
+    outbox = InMemoryOutbox()
     for item in await inbox.claim(100, now):
         replies = await bot.handle(item.event)
-        outgoing = [Outgoing(f"{item.item_id}:{n}", sender.platform, reply, item.context)
-                    for n, reply in enumerate(replies)]
+        outgoing = outgoing_for(item.event, replies, item.context)
         await inbox.finish(item.item_id, outgoing, now)
-        for n, out in enumerate(outgoing):
-            chat = f"room:{out.reply.room.room_id}" if out.reply.room else "private:?"
-            queued = OutboxItem(item.item_id * 100 + n, out.key, out.platform, out.reply, out.context, 0, chat,
-                                bool(out.reply.room and not out.reply.room.private))
-            outcomes.append(await sender.send(queued))
-    return outcomes
+        await outbox.enqueue(outgoing, now)
+    await Dispatcher(outbox, {sender.platform: sender}, FakeClock(now), NoWait(), time.monotonic,
+                     limits={}).run_once()
+    return outbox

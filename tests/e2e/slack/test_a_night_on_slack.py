@@ -8,7 +8,6 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bots.slack import SlackSender
-from core.delivery import Delivered
 from tests.e2e.slack.conftest import served
 from tests.e2e.slack.fakes import MemoryInbox, drain
 from tests.standins import FakeSlack
@@ -31,28 +30,32 @@ async def test_a_night_from_open_to_a_refused_next(slack: FakeSlack, client: Asy
 
     async with served(slack, inbox) as url:
 
-        async def command(text: str, who: dict[str, Any], where: dict[str, Any], **extra: Any) -> str | None:
+        async def command(text: str, who: dict[str, Any], where: dict[str, Any], **extra: Any) -> str:
             delivery = await slack.deliver(url, "command", text=text, **who, **where, **extra)
             assert delivery.status == 200, delivery.text
-            outcomes = await drain(inbox, night.bot, sender, NOW)
-            assert all(isinstance(o, Delivered) for o in outcomes), outcomes
+            outbox = await drain(inbox, night.bot, sender, NOW)
+            assert outbox.failed_ids == [] and outbox.waiting() == 0
+            assert delivery.response_url is not None
             return delivery.response_url
 
-        # The KJ opens the show in the bar's channel: everyone there sees the code.
-        await command("open Friday", KIM, BAR)
-        [opened] = slack.posted_to("C0BAR")
+        # The KJ opens the show in the bar's channel: everyone there sees the code, posted in the
+        # channel through the command's own response_url (no chat.postMessage slot used).
+        opening = await command("open Friday", KIM, BAR)
+        [opened] = slack.responses_to(opening)
+        assert opened["response_type"] == "in_channel" and opened["replace_original"] is False
         assert "“Friday” is open! Join code:" in opened["text"]
         code = re.search(r"Join code: (\w+)", opened["text"])
         assert code is not None
 
-        # A singer joins from her DM with the bot; the answer lands in that DM.
+        # A singer joins from her DM with the bot; the answer lands in that DM, kept in its history.
         await command(f"join {code.group(1)}", ANN, in_dm(slack, ANN))
         [joined] = slack.posted_to(slack.dm_channel_for("U0ANN"))
         assert joined["text"].startswith("You're in “Friday”!")
 
         # A request with a typo, in the channel: the room hears she is queued.
-        await command("request bohemian rapsody", ANN, BAR)
-        queued = slack.posted_to("C0BAR")[-1]
+        asked = await command("request bohemian rapsody", ANN, BAR)
+        [queued] = slack.responses_to(asked)
+        assert queued["response_type"] == "in_channel"
         assert queued["text"].startswith("Queued Bohemian Rhapsody — Queen. You're next")
 
         # An ambiguous request offers buttons to the asker alone (the command's response_url) ...
@@ -66,15 +69,16 @@ async def test_a_night_from_open_to_a_refused_next(slack: FakeSlack, client: Asy
                                     user_id="U0BOB", user_name="bob", channel_id="C0BAR", message_ts="")
         assert press.status == 200
         await drain(inbox, night.bot, sender, NOW)
-        # ... and pressing one queues that song.
-        picked = slack.posted_to("C0BAR")[-1]
+        # ... and pressing one queues that song, said to the room through the press's response_url.
+        [picked] = slack.responses_to(press.response_url)
+        assert picked["response_type"] == "in_channel"
         assert picked["text"].startswith("Queued Dreams — Fleetwood Mac. You're 2nd")
 
         # The KJ calls the next singer for the whole room; Slack resending that command changes nothing.
-        await command("next", KIM, BAR, trigger_id="1700000000.1.next")
-        await command("next", KIM, BAR, trigger_id="1700000000.1.next", retry_num=1)
-        announcements = [post["text"] for post in slack.posted_to("C0BAR")]
-        assert announcements[3:] == ["Now singing: ann — Bohemian Rhapsody (Queen). Up next: bob."]
+        calling = await command("next", KIM, BAR, trigger_id="1700000000.1.next")
+        await command("next", KIM, BAR, trigger_id="1700000000.1.next", retry_num=1, response_url=calling)
+        announcements = [body["text"] for body in slack.responses_to(calling)]
+        assert announcements == ["Now singing: ann — Bohemian Rhapsody (Queen). Up next: bob."]
 
         # A singer may not run the queue; she alone is told so.
         asked = await command("next", ANN, BAR)
@@ -82,8 +86,10 @@ async def test_a_night_from_open_to_a_refused_next(slack: FakeSlack, client: Asy
         assert refused["text"] == "Only the show's KJ can do that." and refused["response_type"] == "ephemeral"
 
     assert await night.queue_titles() == ["Bohemian Rhapsody", "Dreams"]
-    assert len(slack.posted_to("C0BAR")) == 4 and slack.ephemerals == []
-    assert len(slack.responses) == 2  # the menu and the refusal: only the asker saw them
+    # In the channel, everything went through the requests' own response_urls: no chat.postMessage there.
+    assert slack.posted_to("C0BAR") == [] and slack.ephemerals == []
+    assert [r["response_type"] for r in slack.responses_to()] == [
+        "in_channel", "in_channel", "ephemeral", "in_channel", "in_channel", "ephemeral"]
     # Every Web API call carried the bot token and a text fallback.
     posts = slack.calls_to("chat.postMessage")
     assert all(call.token == slack.token for call in slack.calls)

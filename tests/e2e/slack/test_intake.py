@@ -32,7 +32,9 @@ async def test_a_signed_slash_command_is_stored_once_and_acknowledged(slack: Fak
     [item] = inbox.items
     assert item.event == Said(Person("slack", "U0ANN", "ann", "ann"), Room("slack", "C0BAR", False),
                               "/request wonderwall", "command:111.222.abc")
-    assert item.context == {"source": "command", "channel": "C0BAR", "response_url": delivery.response_url}
+    # The signed timestamp is kept: the response_url's 30 minutes start then.
+    assert item.context == {"source": "command", "channel": "C0BAR", "user": "U0ANN",
+                            "response_url": delivery.response_url, "issued_at": str(delivery.timestamp)}
 
 
 async def test_bad_signatures_and_stale_requests_are_refused_and_not_stored(slack: FakeSlack) -> None:

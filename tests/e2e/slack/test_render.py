@@ -15,6 +15,7 @@ from bots.slack.render import (
     escape,
     messages,
     render,
+    response_destination,
     slack_commands,
     split_mrkdwn,
 )
@@ -23,7 +24,9 @@ from core.chat import MAX_BUTTON_DATA_BYTES, Button, Person, Reply, Room
 ANN = Person("slack", "U0ANN", "ann", "ann")
 BAR = Room("slack", "C0BAR", private=False)
 DM = Room("slack", "D0ANN", private=True)
-RESPONSE = {"source": "command", "channel": "C0BAR", "response_url": "https://hooks.slack.invalid/r/1"}
+URL = "https://hooks.slack.invalid/r/1"
+RESPONSE = {"source": "command", "channel": "C0BAR", "user": "U0ANN", "response_url": URL}
+BOB = Person("slack", "U0BOB", "bob", "bob")
 
 
 def test_mrkdwn_control_characters_are_escaped_in_section_and_fallback() -> None:
@@ -105,23 +108,41 @@ def test_an_empty_reply_still_has_text() -> None:
 
 
 @pytest.mark.parametrize(("reply", "context", "expected"), [
-    # Announcements go to the room for everyone (the response_url can reach it if the app is not a member).
-    (Reply(BAR, ANN, "Now singing"), RESPONSE, ToChannel("C0BAR", "https://hooks.slack.invalid/r/1")),
+    # Through the Web API, announcements go to the room for everyone (the response_url can reach it if the
+    # app is not a member) ...
+    (Reply(BAR, ANN, "Now singing"), RESPONSE, ToChannel("C0BAR", URL)),
     (Reply(BAR, ANN, "Now singing"), {**RESPONSE, "channel": "C0OTHER"}, ToChannel("C0BAR")),
     (Reply(BAR, ANN, "Now singing"), {}, ToChannel("C0BAR")),
-    # Only the asker needs it: the command's response_url, ephemeral ...
-    (Reply(BAR, ANN, "Queued", ephemeral=True), RESPONSE,
-     ToResponseUrl("https://hooks.slack.invalid/r/1", ToEphemeral("C0BAR", "U0ANN"))),
-    # ... or chat.postEphemeral without one, or when the response_url belongs to another channel.
+    # ... and what only the asker needs is chat.postEphemeral.
+    (Reply(BAR, ANN, "Queued", ephemeral=True), RESPONSE, ToEphemeral("C0BAR", "U0ANN")),
     (Reply(BAR, ANN, "Queued", ephemeral=True), {}, ToEphemeral("C0BAR", "U0ANN")),
-    (Reply(BAR, ANN, "Queued", ephemeral=True), {**RESPONSE, "channel": "C0OTHER"}, ToEphemeral("C0BAR", "U0ANN")),
     # A direct message is private anyway.
     (Reply(DM, ANN, "Queued", ephemeral=True), RESPONSE, ToChannel("D0ANN")),
     # No room: a DM to the person.
     (Reply(None, ANN, "You're up next!"), RESPONSE, ToDirect("U0ANN")),
 ])
-def test_where_a_reply_goes(reply: Reply, context: dict[str, str], expected: object) -> None:
+def test_where_a_reply_goes_through_the_web_api(reply: Reply, context: dict[str, str], expected: object) -> None:
     assert destination(reply, context) == expected
+
+
+@pytest.mark.parametrize(("reply", "context", "expected"), [
+    # What the room may read answers the request in the channel, through its response_url ...
+    (Reply(BAR, ANN, "Queued Africa — Toto"), RESPONSE, ToResponseUrl(URL, "in_channel")),
+    (Reply(BAR, BOB, "Now singing: bob"), RESPONSE, ToResponseUrl(URL, "in_channel")),
+    # ... what only the asker needs, ephemeral ...
+    (Reply(BAR, ANN, "Which one?", ephemeral=True), RESPONSE, ToResponseUrl(URL, "ephemeral")),
+    # ... but never someone else's private answer: the asker is the one who would see it.
+    (Reply(BAR, BOB, "Only for bob", ephemeral=True), RESPONSE, None),
+    (Reply(BAR, ANN, "Which one?", ephemeral=True), {**RESPONSE, "user": ""}, None),
+    # Not for another channel, nor without a response_url, nor in a direct message (kept in its history).
+    (Reply(BAR, ANN, "Queued"), {**RESPONSE, "channel": "C0OTHER"}, None),
+    (Reply(BAR, ANN, "Queued"), {"source": "message", "channel": "C0BAR", "user": "U0ANN"}, None),
+    (Reply(DM, ANN, "Queued"), {**RESPONSE, "channel": "D0ANN"}, None),
+    (Reply(None, ANN, "You're up next!"), RESPONSE, None),
+])
+def test_when_a_reply_answers_through_its_requests_response_url(
+        reply: Reply, context: dict[str, str], expected: object) -> None:
+    assert response_destination(reply, context) == expected
 
 
 def test_a_reply_with_nowhere_to_go_renders_to_nothing() -> None:

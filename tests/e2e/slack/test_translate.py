@@ -39,7 +39,8 @@ def test_a_slash_command_names_the_person_and_room_and_keeps_the_response_url() 
     event, context = translate_command(body) or (None, None)
     assert event == Said(Person("slack", "U0ANN", "ann", "ann"), Room("slack", "C0BAR", private=False), "/queue",
                          "command:123.456.abc")
-    assert context == {"source": "command", "channel": "C0BAR", "response_url": "https://hooks.slack.invalid/commands/1"}
+    assert context == {"source": "command", "channel": "C0BAR", "user": "U0ANN",
+                       "response_url": "https://hooks.slack.invalid/commands/1"}
 
 
 @pytest.mark.parametrize(("channel_id", "channel_name", "private"), [
@@ -78,7 +79,7 @@ def test_a_button_press_is_pressed_with_the_button_value() -> None:
     action_ts = payload["actions"][0]["action_ts"]
     assert event == Pressed(Person("slack", "U0ANN", "ann", "ann"), Room("slack", "C0BAR", False), "tok7",
                             f"action:U0ANN:{action_ts}:1700000000.000200")
-    assert context == {"source": "block_actions", "channel": "C0BAR",
+    assert context == {"source": "block_actions", "channel": "C0BAR", "user": "U0ANN",
                        "response_url": "https://hooks.slack.invalid/actions/1"}
 
 
@@ -102,7 +103,7 @@ def test_a_direct_message_is_said_with_the_event_id_as_key() -> None:
     said, context = translate_message(event_body(event, "Ev42"), name="ann", username="ann") or (None, None)
     assert said == Said(Person("slack", "U0ANN", "ann", "ann"), Room("slack", "D0ANN", True), "dreams & more",
                         "event:Ev42")
-    assert context == {"source": "message", "channel": "D0ANN"}
+    assert context == {"source": "message", "channel": "D0ANN", "user": "U0ANN"}
 
 
 def test_without_a_name_the_user_id_stands_in() -> None:
