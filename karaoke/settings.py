@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     # Short answers waiting together for one group room go out as one message (a list, each singer
     # mentioned); off sends one message per reply, as before (the rush benchmark's baseline).
     coalesce_replies: bool = True
+    # Answers only one person needs go where they cost no group message: a button press's reply as the
+    # press's own answer (a Telegram toast), and, while a group's slot is busy, to the asker's private chat
+    # if they opened one. Off: every answer is a message in its room, as before (the benchmarks' baseline).
+    free_channels: bool = True
     # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
     # streams, the search index and the inbox worker look for what they missed only this often.
     safety_net_seconds: float = Field(default=15.0, gt=0)

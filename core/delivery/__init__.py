@@ -5,10 +5,23 @@ before acknowledging it; an ``InboxWorker`` hands stored events to the ``ChatBot
 marks them handled and puts the replies in the ``Outbox``. Outbound: a ``Dispatcher`` claims due
 outbox rows and delivers them through each platform's ``Sender`` within that platform's rate limits,
 retrying what can be retried and recording what cannot.
+
+Two channels cost no group message: a button press is answered with the platform's own press answer
+when only the presser needs the reply (``presses``), and an answer only its asker needs goes to their
+private chat, when they opened one, while the group's slot is busy (``Dispatcher``, ``PrivateChats``).
 """
 
 from core.delivery.codec import ChatCodecError, event_from_json, event_to_json, reply_from_json, reply_to_json
-from core.delivery.limits import DEFAULT_LIMITS, DIRECT_MESSAGES, PlatformLimits, RateLimiter, Window, bucket_of
+from core.delivery.limits import (
+    DEFAULT_LIMITS,
+    DIRECT_MESSAGES,
+    EPHEMERAL_IN_ROOM,
+    PRESS_ANSWER_MAX,
+    PlatformLimits,
+    RateLimiter,
+    Window,
+    bucket_of,
+)
 from core.delivery.ports import (
     Delivered,
     Inbox,
@@ -17,18 +30,27 @@ from core.delivery.ports import (
     OutboxItem,
     Outgoing,
     PermanentFailure,
+    PressAnswerer,
+    PrivateChats,
     RetryLater,
     Sender,
     SendingTurn,
     SendOutcome,
     TogetherSender,
 )
+from core.delivery.presses import ANSWERS_PRESS, PRESS, answers_press
+from core.delivery.private import DirectoryPrivateChats
 
 __all__ = [
+    "ANSWERS_PRESS",
     "DEFAULT_LIMITS",
     "DIRECT_MESSAGES",
+    "EPHEMERAL_IN_ROOM",
+    "PRESS",
+    "PRESS_ANSWER_MAX",
     "ChatCodecError",
     "Delivered",
+    "DirectoryPrivateChats",
     "Inbox",
     "InboxItem",
     "Outbox",
@@ -36,6 +58,8 @@ __all__ = [
     "Outgoing",
     "PermanentFailure",
     "PlatformLimits",
+    "PressAnswerer",
+    "PrivateChats",
     "RateLimiter",
     "RetryLater",
     "SendOutcome",
@@ -43,6 +67,7 @@ __all__ = [
     "SendingTurn",
     "TogetherSender",
     "Window",
+    "answers_press",
     "bucket_of",
     "event_from_json",
     "event_to_json",

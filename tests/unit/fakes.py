@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from core.catalog import ExternalIdTaken, ImportMatch, Song, SongPage, SongQuery, match_key, sort_key
 from core.catalog.search import CatalogEntry, catalog_order
 from core.chat import ChatEvent, Reply
-from core.delivery import InboxItem, OutboxItem, Outgoing, bucket_of
+from core.delivery import InboxItem, OutboxItem, Outgoing, answers_press, bucket_of
 
 
 class FakeClock:
@@ -169,7 +169,8 @@ class InMemoryOutbox:
     """``Outbox`` in a dict, with the SQL table's promises (checked in ``tests/contracts``).
 
     It also notes what was asked of it, for the delivery tests: ``delivered_ids`` and
-    ``delivered_batches``, ``retried``, ``failed_ids``, ``postponed`` and ``history_reads``.
+    ``delivered_batches``, ``routes`` (where sends went that were queued elsewhere), ``retried``,
+    ``failed_ids``, ``postponed`` and ``history_reads``.
     """
 
     def __init__(self) -> None:
@@ -180,6 +181,7 @@ class InMemoryOutbox:
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
         self.postponed: list[tuple[int, datetime]] = []
+        self.routes: dict[int, tuple[str, bool]] = {}
         self.history_reads = 0
 
     def seed(self, items: Sequence[OutboxItem], now: datetime) -> None:
@@ -220,7 +222,7 @@ class InMemoryOutbox:
         for item in replies:
             if item.key in self.rows:
                 continue  # a key is queued once, however often it is queued
-            chat, group = bucket_of(item.reply)
+            chat, group = bucket_of(item.reply, answers_press(item))
             self.rows[item.key] = _Queued(next(self._ids), item.key, item.platform, item.reply, dict(item.context),
                                           chat, group, now)
 
@@ -236,12 +238,17 @@ class InMemoryOutbox:
     async def delivered(self, item_id: int, now: datetime) -> None:
         await self.delivered_many([item_id], now)
 
-    async def delivered_many(self, item_ids: Sequence[int], now: datetime) -> None:
+    async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             routes: Mapping[int, tuple[str, bool]] | None = None) -> None:
         if not item_ids:
             return
         await asyncio.sleep(0)  # a real write waits on the database; other sends finish meanwhile
         for item_id in item_ids:
             self._row(item_id).sent_at = now
+        for item_id, (chat, group) in (routes or {}).items():
+            row = self._row(item_id)
+            row.chat, row.group = chat, group
+        self.routes.update(routes or {})
         self.delivered_ids += item_ids
         self.delivered_batches.append(list(item_ids))
 
