@@ -19,7 +19,7 @@ from core.access import AdminAccess, FailedAttempts
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, OpeningRules, parse_allowlist
-from core.delivery import Sender
+from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.privacy import PeopleEraser, RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
@@ -193,7 +193,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
                                      tick_seconds=settings.safety_net_seconds, due=show_store.notices_due,
                                      messages_queued=queued, outages=outages),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
-                                     poll_seconds=settings.safety_net_seconds, outages=outages),
+                                     poll_seconds=settings.safety_net_seconds, outages=outages,
+                                     toasts=settings.free_channels),
             scheduler=scheduler,
             wakeups=wakeups,
             versions=LiveVersions(wakeups, show_store.version, time.monotonic, max_age=settings.safety_net_seconds),
@@ -276,7 +277,9 @@ async def background(
                             limits=None if settings.rate_limits else {}, turn=sending_turn,
                             queued=container.messages_queued, poll_seconds=settings.outbox_poll_seconds,
                             outages=container.outages, coalescing=settings.coalesce_replies,
-                            free_channels=settings.free_channels)
+                            free_channels=settings.free_channels,
+                            private_chats=DirectoryPrivateChats(container.directory) if settings.free_channels
+                            else None)
     catalog_changed = asyncio.Event()
 
     async def settle_reminders() -> datetime | None:

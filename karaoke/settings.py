@@ -56,9 +56,11 @@ class Settings(BaseSettings):
     # Short answers waiting together for one group room go out as one message (a list, each singer
     # mentioned); off sends one message per reply, as before (the rush benchmark's baseline).
     coalesce_replies: bool = True
-    # Answers go through the platforms' free channels where there is one (a Slack command's or button's
-    # response_url), not counted against the rate limits; off sends everything through the limited API,
-    # as before (the Slack rush benchmark's baseline).
+    # Answers go where they cost no room message: a Slack command's or button's reply through its
+    # response_url (not counted against the rate limits); a Telegram button press's reply as the press's
+    # own answer (a toast); and, while a group's slot is busy, an answer only its asker needs to their
+    # private chat if they opened one. Off: every answer is a message through the limited API, as before
+    # (the rush benchmarks' baseline).
     free_channels: bool = True
     # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
     # streams, the search index and the inbox worker look for what they missed only this often.

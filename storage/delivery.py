@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select, text, update
+from sqlalchemy import Select, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -26,6 +26,7 @@ from core.delivery import (
     InboxItem,
     OutboxItem,
     Outgoing,
+    answers_press,
     bucket_of,
     event_from_json,
     event_to_json,
@@ -146,7 +147,7 @@ class SqlInbox(_Store):
 async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoing], now: datetime) -> None:
     rows: dict[str, dict[str, Any]] = {}
     for item in replies:
-        chat, group = bucket_of(item.reply)
+        chat, group = bucket_of(item.reply, answers_press(item))
         rows.setdefault(item.key, {
             "key": item.key, "platform": item.platform, "chat": chat, "is_group": group,
             "reply": reply_to_json(item.reply), "context": dict(item.context), "created_at": now,
@@ -205,6 +206,7 @@ class SqlOutbox(_Store):
         await self.delivered_many([item_id], now)
 
     async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             routes: Mapping[int, tuple[str, bool]] | None = None,
                              free_of_limits: Collection[int] = ()) -> None:
         if not item_ids:
             return
@@ -215,6 +217,14 @@ class SqlOutbox(_Store):
                 if ids:
                     await conn.execute(update(outbox).where(outbox.c.item_id.in_(ids))
                                        .values(sent_at=now, free_of_limits=is_free))
+            if routes:
+                # Sent elsewhere than queued (privately, or a press answer as a message): counted where it went.
+                await conn.execute(
+                    update(outbox).where(outbox.c.item_id == bindparam("routed_id"))
+                    .values(chat=bindparam("routed_chat"), is_group=bindparam("routed_group")),
+                    [{"routed_id": item_id, "routed_chat": chat, "routed_group": group}
+                     for item_id, (chat, group) in routes.items()],
+                )
 
     async def retry(self, item_id: int, at: datetime, reason: str) -> None:
         async with self._write() as conn:

@@ -80,9 +80,10 @@ def live_server(
 
 
 @asynccontextmanager
-async def live_service(settings: Settings, *, prepare: Callable[[Container], Any] | None = None) -> AsyncIterator[str]:
+async def live_service(settings: Settings, *, prepare: Callable[[Container], Any] | None = None,
+                       port: int = 0) -> AsyncIterator[str]:
     """``live_server`` for async tests whose own loop hosts stand-in platforms: never blocks that loop."""
-    manager = live_server(settings, prepare=prepare)
+    manager = live_server(settings, prepare=prepare, port=port)
     url = await asyncio.to_thread(manager.__enter__)
     try:
         yield url

@@ -130,7 +130,7 @@ class TelegramPoller:
             backoff = min(backoff * 2, self._backoff_max)
 
     async def poll_once(self) -> int:
-        """One round: fetch a batch (confirming the previous one), store it, answer its button presses.
+        """One round: fetch a batch (confirming the previous one) and store it.
 
         Returns how many events were newly stored. The batch is stored in one step, whole or not at
         all: if storing fails the exception propagates and the offset stays before the batch, so
@@ -146,8 +146,7 @@ class TelegramPoller:
         if batch:
             # Only now may the next getUpdates confirm these updates.
             self._offset = max(update_id for update_id, _ in batch) + 1
-        # Answering only stops the spinners; the replies themselves come through the outbox.
-        await _answer_callbacks(self._bot, [c["callback_query_id"] for _, c in events if "callback_query_id" in c])
+        # Button presses are answered through the outbox, with their reply when only the presser needs it.
         return stored
 
     async def _fetch(self) -> list[tuple[int, Update | None]]:
@@ -183,16 +182,6 @@ class TelegramPoller:
         return batch
 
 
-async def _answer_callbacks(bot: Bot, query_ids: Sequence[str]) -> None:
-    # Answering only stops the spinner on the user's button; the reply itself comes through the outbox.
-    for query_id in query_ids:
-        try:
-            await bot.answer_callback_query(query_id)
-        except TelegramError as error:
-            # A repeat of an already answered press, or one older than Telegram's answer window.
-            logger.debug("could not answer callback query %s: %s", query_id, error)
-
-
 def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = None, *,
                    bot: Bot | None = None, outages: Outages | None = None) -> APIRouter:
     """``POST /telegram/webhook``: checks the secret, stores the update, then answers 200.
@@ -201,9 +190,8 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
     and a malformed body (not JSON, not an object, nested deeper than 400 levels) 400, both in the API's
     error envelope, without storing anything. If the inbox cannot store the update the answer is 503, so Telegram
     delivers it again later. Updates the bot does not read (or this PTB cannot parse) are acknowledged
-    and dropped, the unparseable ones logged. A stored
-    button press is answered in the webhook response itself (Telegram runs a method given there), so
-    the user's spinner stops without a call of our own. ``bot`` (optional) is attached to the parsed objects.
+    and dropped, the unparseable ones logged. A stored button press is not answered here: its answer
+    goes through the outbox (``core.delivery.presses``). ``bot`` (optional) is attached to the parsed objects.
     A failure to store that ``outages`` recognises as a database outage is logged once by it, not per update.
     """
     known_outages: Outages = outages or NoOutages()
@@ -239,8 +227,8 @@ def webhook_router(inbox: UpdateInbox, secret: str, bot_username: str | None = N
                 logger.exception("storing Telegram update %s failed; Telegram will deliver it again",
                                  update.update_id)
             return envelope(503, "unavailable", "The update could not be stored; try again later.")
-        if update.callback_query is not None:
-            return JSONResponse({"method": "answerCallbackQuery", "callback_query_id": update.callback_query.id})
+        # A button press is answered through the outbox, like the poller's: with its reply when only the
+        # presser needs it, so the answer is not known yet here.
         return JSONResponse({"ok": True})
 
     return router

@@ -12,6 +12,11 @@ from core.delivery.coalesce import line_of
 
 # Telegram's limit on a message's text, counted in UTF-16 code units.
 MAX_TEXT = 4096
+# Telegram's limit on the text of a callback answer.
+MAX_PRESS_ANSWER = 200
+# Longer press answers are shown as an alert the presser closes, not a notification that fades: a fading
+# one is gone before two lines are read.
+ALERT_FROM = 90
 
 
 def render(reply: Reply, *, limit: int = MAX_TEXT) -> list[dict[str, Any]]:
@@ -67,6 +72,18 @@ def render_together(replies: Sequence[Reply]) -> dict[str, Any]:
         lines.append(line)
         offset += _units(line) + 1  # and the newline
     return {"chat_id": _chat_id(replies[0].room.room_id), "text": "\n".join(lines), "entities": entities}
+
+
+def render_press_answer(query_id: str, text: str) -> dict[str, Any]:
+    """``Bot.answer_callback_query`` keyword arguments: ``text`` shown to the presser (empty: only stop the
+    spinner), as an alert when it is long. The caller keeps it within ``MAX_PRESS_ANSWER``."""
+    answer: dict[str, Any] = {"callback_query_id": query_id}
+    text = text.strip()
+    if text:
+        answer["text"] = text
+        if _units(text) > ALERT_FROM:
+            answer["show_alert"] = True
+    return answer
 
 
 def measure(text: str) -> int:

@@ -10,15 +10,18 @@ from typing import Any
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bots.telegram.render import MAX_TEXT, measure, render, render_together
+from bots.telegram.render import MAX_PRESS_ANSWER, MAX_TEXT, measure, render, render_press_answer, render_together
 from bots.telegram.translate import PLATFORM
-from core.delivery import Delivered, OutboxItem, PermanentFailure, RetryLater, SendOutcome
+from core.delivery import PRESS, Delivered, OutboxItem, PermanentFailure, RetryLater, SendOutcome
 
 logger = logging.getLogger(__name__)
 
 
 class TelegramSender:
     """The ``Sender`` for Telegram: one reply may be several messages (long text); buttons ride on the last.
+
+    It also says several short answers as one message (``send_together``) and answers button presses
+    (``answer_press``: the callback answer, which is no message).
 
     If a later part of a split reply fails and is retried, the parts already delivered are not sent
     again (remembered per outbox key while this process lives).
@@ -65,6 +68,30 @@ class TelegramSender:
         except ValueError as error:
             return PermanentFailure(f"cannot render coalesced replies: {error}")
         return await self._send_one(items[0], message) or Delivered()
+
+    async def answer_press(self, item: OutboxItem) -> SendOutcome:
+        """Answer the callback query ``item`` answers with its text (a notification only the presser sees);
+        never raises. Refused ("query is too old", already answered, too long) is a ``PermanentFailure``."""
+        query_id = item.context.get(PRESS)
+        if not query_id:
+            return PermanentFailure("no callback query to answer")
+        if measure(item.reply.text.strip()) > MAX_PRESS_ANSWER:
+            return PermanentFailure("too long for a callback answer")
+        try:
+            await self._bot.answer_callback_query(**render_press_answer(query_id, item.reply.text))
+        except RetryAfter as error:
+            return RetryLater(_seconds(error.retry_after), f"flood control: {error.message}")
+        except BadRequest as error:  # before NetworkError: BadRequest is one of its subclasses
+            return PermanentFailure(f"bad request: {error.message}")
+        except NetworkError as error:
+            logger.info("network trouble answering a button press (outbox item %s): %s", item.item_id, error)
+            return RetryLater(self._network_backoff, f"network: {error.message}")
+        except TelegramError as error:
+            return PermanentFailure(f"telegram: {error.message}")
+        except Exception as error:
+            logger.exception("unexpected failure answering a button press (outbox item %s)", item.item_id)
+            return RetryLater(self._unknown_backoff, f"unexpected: {type(error).__name__}")
+        return Delivered()
 
     async def _send_one(self, item: OutboxItem, message: dict[str, Any]) -> RetryLater | PermanentFailure | None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import Chat, Message, Update, User
 
 from core.chat import ChatEvent, Person, Pressed, Room, Said, addressed_to_bot, clean_name
+from core.delivery import PRESS
 
 PLATFORM = "telegram"
 
@@ -76,7 +77,8 @@ def _replies_to_bot(message: Message, bot_username: str | None) -> bool:
 
 
 def context_of(update: Update) -> dict[str, str]:
-    """What the reply path needs from the platform besides the event: the callback query to answer, if any."""
+    """What the reply path needs from the platform besides the event: the callback query to answer, if any
+    (the delivery answers it, with the press's reply when only the presser needs it)."""
     if update.callback_query is not None:
-        return {"callback_query_id": update.callback_query.id}
+        return {PRESS: update.callback_query.id}
     return {}

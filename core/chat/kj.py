@@ -125,9 +125,9 @@ class KjCommands:
             raise TypeError(f"the rotation answered {result!r}")
         view = await steps.rotation.queue(ask.show)
         if result.started_request_id is None:
-            return [steps.announce(ask.event, steps.say("next.last"))]
+            return [steps.proclaim(ask.event, steps.say("next.last"))]
         after = await steps.rotation.state(ask.show)
-        return [steps.announce(ask.event, steps.now_singing(after, result.started_request_id, view))]
+        return [steps.proclaim(ask.event, steps.now_singing(after, result.started_request_id, view))]
 
     async def skip(self, ask: Asked) -> list[Reply]:
         """``/skip``: pass over the called singer; ``/skip now``: the one at the mic never came."""
@@ -194,7 +194,7 @@ class KjCommands:
         if after.now is not None:
             now = after.requests[after.now]
             text += steps.say("undo.now_singing", entry=steps.say.entry(after.singers[now.singer_id].name, now.song))
-        return [steps.announce(ask.event, text)]
+        return [steps.proclaim(ask.event, text)]
 
     async def add_kj(self, ask: Asked) -> list[Reply]:
         """``/kj @user``: another person helps run the show."""

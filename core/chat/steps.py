@@ -113,8 +113,14 @@ class Steps:
 
     @staticmethod
     def announce(event: ChatEvent, text: str) -> Reply:
-        """An answer the whole room may read (a song queued, the show moving on)."""
+        """An answer the whole room may read (a song queued, a KJ's change to the line)."""
         return Reply(event.room, event.person, text)
+
+    @staticmethod
+    def proclaim(event: ChatEvent, text: str) -> Reply:
+        """The show moving on (who sings now, who was passed over), for the whole room: addressed to nobody
+        in particular, so it is a message of its own, never a line in a list of answers to singers."""
+        return Reply(event.room, None, text)
 
     # --- the show and the singer ------------------------------------------------------------------
 
@@ -223,8 +229,8 @@ class Steps:
         view = await self.rotation.queue(state.show_id)
         following = next((s for s in view.upcoming if s.singer.singer_id != skipped.singer_id), None)
         if following is None:
-            return [self.announce(event, text + self.say("skip.nobody_else"))]
-        return [self.announce(event, text + self.say("skip.called", name=following.singer.name))]
+            return [self.proclaim(event, text + self.say("skip.nobody_else"))]
+        return [self.proclaim(event, text + self.say("skip.called", name=following.singer.name))]
 
     async def void_current(self, event: ChatEvent, state: ShowState) -> list[Reply]:
         """The performer at the mic never came (/skip now): void their performance, the called singer starts."""
@@ -237,9 +243,9 @@ class Steps:
         voided = after.requests[result.voided_request_id]
         text = self.say("void.done", name=after.singers[voided.singer_id].name, title=voided.song.title)
         if result.started_request_id is None:
-            return [self.announce(event, text + self.say("void.nobody_else"))]
+            return [self.proclaim(event, text + self.say("void.nobody_else"))]
         view = await self.rotation.queue(state.show_id)
-        return [self.announce(event, text + " " + self.now_singing(after, result.started_request_id, view))]
+        return [self.proclaim(event, text + " " + self.now_singing(after, result.started_request_id, view))]
 
     async def check_may_open(self, person: Person) -> None:
         """Refuse, with how to become a KJ, anyone the operator has not allowed to open shows."""

@@ -22,14 +22,20 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class PlatformLimits:
-    """The limits one platform enforces: per chat, per group chat, and overall."""
+    """The limits one platform enforces: per chat, per group chat, and overall.
+
+    ``press_answers`` is the overall rate for answers to button presses (Telegram's callback answers):
+    they are no messages, so no chat's or group's limit counts them, but they are not sent unbounded either.
+    """
 
     per_chat: Window
     per_group: Window | None
     overall: Window
+    press_answers: Window | None = None
 
 
-TELEGRAM = PlatformLimits(per_chat=Window(1, 1.0), per_group=Window(20, 60.0), overall=Window(30, 1.0))
+TELEGRAM = PlatformLimits(per_chat=Window(1, 1.0), per_group=Window(20, 60.0), overall=Window(30, 1.0),
+                          press_answers=Window(30, 1.0))
 SLACK = PlatformLimits(per_chat=Window(1, 1.0), per_group=None, overall=Window(50, 60.0))
 DEFAULT_LIMITS = {"telegram": TELEGRAM, "slack": SLACK}
 # How soon to look again when only sends still in flight fill a window.
@@ -37,11 +43,25 @@ POLL = 0.02
 # Platforms where the bot may message someone who never opened a private chat with it (a Slack DM).
 # A Telegram bot may write privately only to people who started it.
 DIRECT_MESSAGES = frozenset({"slack", "console"})
+# Platforms that can show an answer to one person inside a group room (Slack's ephemeral messages).
+# Elsewhere an answer only its asker needs is still a message the whole room's limits pay for.
+EPHEMERAL_IN_ROOM = frozenset({"slack"})
+# Platforms that want every button press answered on its own channel (Telegram's answerCallbackQuery,
+# else the button spins), and how many characters that answer may say (shown to the presser alone).
+PRESS_ANSWER_MAX = {"telegram": 200}
+# The rate-limit "chat" of a press's answer: no conversation's limits count it.
+PRESS_BUCKET = "press:"
 
 
-def bucket_of(reply: Reply) -> tuple[str, bool]:
+def bucket_of(reply: Reply, press: str | None = None) -> tuple[str, bool]:
     """The chat a reply counts against for rate limits (``room:<id>`` or ``private:<id>``), and whether
-    it is a group chat (groups have their own, tighter limit)."""
+    it is a group chat (groups have their own, tighter limit).
+
+    A reply that goes out as the answer to a button press (``press``: the platform's id of that press)
+    is no message in any chat: it counts as ``press:<id>``, against the platform's ``press_answers`` rate only.
+    """
+    if press is not None:
+        return f"{PRESS_BUCKET}{press}", False
     if reply.room is not None and not reply.room.private:
         return f"room:{reply.room.room_id}", True
     if reply.room is not None:
@@ -80,7 +100,8 @@ class RateLimiter:
         limits = self._limits.get(platform)
         if limits is None:
             return 0.0
-        return max(self._wait(key, window, now) for key, window in self._windows(limits, platform, chat, group))
+        return max((self._wait(key, window, now) for key, window in self._windows(limits, platform, chat, group)),
+                   default=0.0)
 
     def begin(self, platform: str, chat: str, group: bool) -> None:
         """A send to ``chat`` leaves now (call right after ``wait`` answered 0, without awaiting between)."""
@@ -111,6 +132,8 @@ class RateLimiter:
     def _windows(
         limits: PlatformLimits, platform: str, chat: str, group: bool
     ) -> list[tuple[tuple[str, str], Window]]:
+        if chat.startswith(PRESS_BUCKET):
+            return [(("presses", platform), limits.press_answers)] if limits.press_answers is not None else []
         windows = [(("chat", platform + chat), limits.per_chat), (("all", platform), limits.overall)]
         if group and limits.per_group is not None:
             windows.append((("group", platform + chat), limits.per_group))

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from core.chat import ChatEvent, Reply
+from core.chat import ChatEvent, Reply, Room
 from core.delivery.limits import Window
 
 
@@ -149,6 +149,34 @@ class FreeChannelSender(Protocol):
         ...
 
 
+@runtime_checkable
+class PressAnswerer(Protocol):
+    """A ``Sender`` that can also answer a button press on the press's own channel (Telegram's callback answer).
+
+    See ``core.delivery.presses``: the item's context names the press; its reply's text (at most the
+    platform's ``PRESS_ANSWER_MAX``, or empty: only acknowledge the press) is shown to the presser alone.
+    """
+
+    platform: str
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        """Deliver one reply and say how it went."""
+        ...
+
+    async def answer_press(self, item: OutboxItem) -> SendOutcome:
+        """Answer the press ``item`` answers with its reply's text; never raises. ``PermanentFailure`` when
+        the platform will not take the answer (the press was answered or is too old)."""
+        ...
+
+
+class PrivateChats(Protocol):
+    """Who can be answered privately: the private chats people opened with the bot."""
+
+    async def private_room(self, platform: str, user_id: str) -> Room | None:
+        """The private chat ``(platform, user_id)`` opened with the bot, or None if they never did."""
+        ...
+
+
 class Inbox(Protocol):
     """Inbound updates, stored before the platform is told we have them."""
 
@@ -195,10 +223,14 @@ class Outbox(Protocol):
         ...
 
     async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             routes: Mapping[int, tuple[str, bool]] | None = None,
                              free_of_limits: Collection[int] = ()) -> None:
         """Record that all these items were sent (``now`` is no earlier than any of the sends).
 
-        Those also in ``free_of_limits`` went through a free channel: ``recent_sends`` leaves them out.
+        ``routes`` names, for items that went elsewhere than queued (an answer said privately because
+        the group was busy; a press answer said as a message), the (chat, group) it went to: the rate
+        limits count it there from now on. Those in ``free_of_limits`` went through a free channel:
+        ``recent_sends`` leaves them out.
         """
         ...
 

@@ -10,13 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import Generic, Protocol, TypeVar
 
-from core.chat import ChatEvent, Reply
+from core.chat import ChatEvent, Reply, Room
 from core.clock import Clock, Monotonic, Sleeper
 from core.delivery.coalesce import coalesce
-from core.delivery.limits import DEFAULT_LIMITS, ChannelBudgets, PlatformLimits, RateLimiter
+from core.delivery.limits import (
+    DEFAULT_LIMITS,
+    EPHEMERAL_IN_ROOM,
+    ChannelBudgets,
+    PlatformLimits,
+    RateLimiter,
+    bucket_of,
+)
 from core.delivery.ports import (
     ChannelClosed,
     Delivered,
@@ -27,11 +35,14 @@ from core.delivery.ports import (
     OutboxItem,
     Outgoing,
     PermanentFailure,
+    PressAnswerer,
+    PrivateChats,
     Sender,
     SendingTurn,
     SendOutcome,
     TogetherSender,
 )
+from core.delivery.presses import answers_press, as_message, with_press_answer
 from core.repeat import NoOutages, Outages, Repeat
 
 logger = logging.getLogger(__name__)
@@ -55,13 +66,19 @@ class ChatHandler(Protocol):
 
 
 
-def outgoing_for(event: ChatEvent, replies: Sequence[Reply], context: Mapping[str, str]) -> list[Outgoing]:
-    """The outbox rows for an event's replies; keyed by the update, so re-handling it queues nothing new."""
+def outgoing_for(event: ChatEvent, replies: Sequence[Reply], context: Mapping[str, str], *,
+                 toasts: bool = True) -> list[Outgoing]:
+    """The outbox rows for an event's replies; keyed by the update, so re-handling it queues nothing new.
+
+    A button press its platform wants answered gets its one press answer among them (``core.delivery.presses``):
+    with ``toasts`` its first reply only the presser needs, else an empty answer beside the replies.
+    """
     platform = event.room.platform
-    return [
+    rows = [
         Outgoing(key=f"{platform}:{event.update_key}:{index}", platform=platform, reply=reply, context=context)
         for index, reply in enumerate(replies)
     ]
+    return with_press_answer(event, rows, context, toasts=toasts)
 
 
 class GroupWrite(Generic[T]):
@@ -133,11 +150,14 @@ class InboxWorker:
         replies_queued: asyncio.Event | None = None,
         poll_seconds: float = 0.5,
         outages: Outages | None = None,
+        toasts: bool = True,
     ) -> None:
         """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work.
 
-        Failures that ``outages`` recognises (the database is down) are logged there, once per outage.
+        Failures that ``outages`` recognises (the database is down) are logged there, once per outage. With
+        ``toasts``, a press's reply only the presser needs is said as the press's answer (``outgoing_for``).
         """
+        self._toasts = toasts
         self._inbox = inbox
         self._handler = handler
         self._clock = clock
@@ -186,13 +206,15 @@ class InboxWorker:
                 if not self._outages.absorbs(error):
                     logger.exception("handling update %s failed", item.event.update_key)
                 if item.attempts >= MAX_HANDLE_ATTEMPTS:
-                    await self._inbox.finish(item.item_id, [], self._clock.now())
+                    # No reply, but a press still gets its (empty) answer, should it not be too late.
+                    await self._inbox.finish(item.item_id, outgoing_for(item.event, [], item.context),
+                                             self._clock.now())
                 else:
                     delay = timedelta(seconds=2 ** item.attempts)
                     await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
                 continue
             # Finished together with the other rooms' updates that are done meanwhile: one transaction for all.
-            await self._finish((item.item_id, outgoing_for(item.event, replies, item.context)))
+            await self._finish((item.item_id, outgoing_for(item.event, replies, item.context, toasts=self._toasts)))
 
 
 class Dispatcher:
@@ -213,6 +235,7 @@ class Dispatcher:
         outages: Outages | None = None,
         coalescing: bool = True,
         free_channels: bool = True,
+        private_chats: PrivateChats | None = None,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
@@ -224,6 +247,8 @@ class Dispatcher:
         With ``free_channels``, a reply its sender offers a free channel for (``FreeChannelSender``: a
         Slack command's response_url) goes that way while the channel's own budget lasts, neither
         counted against nor held up by the platform's rate limits; without, every reply goes the limited way.
+        With ``private_chats``, an answer only its asker needs goes to their private chat instead of waiting
+        for a busy group's slot, when they opened one (see ``_send_in_order``).
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -233,15 +258,25 @@ class Dispatcher:
         self._limits = dict(limits) if limits is not None else None
         self._lease = lease_seconds
         self._turn = turn
-        self._delivered: GroupWrite[tuple[Sequence[int], bool]] = GroupWrite(self._delivered_many)
+        # One entry per message sent: each reply's (item id, where it went when not where it was queued),
+        # and whether it went through a free channel.
+        self._delivered: GroupWrite[tuple[Sequence[tuple[int, tuple[str, bool] | None]], bool]] = \
+            GroupWrite(self._delivered_many)
         self._coalescing = coalescing
         self._free_channels = free_channels
         # Free channels' budgets outlive one claim (a response_url lasts 30 minutes); rate limits are
         # rebuilt from the outbox's history per claim instead, since other instances send too.
         self._budgets = ChannelBudgets()
+        self._private_chats = private_chats
         # Replies whose coalesced message was refused for good: each is tried again on its own, so
         # one unsendable line cannot sink the others (kept while this process lives).
         self._alone: set[str] = set()
+        # Press answers the platform refused for good (too late): said as ordinary messages instead.
+        self._as_message: set[str] = set()
+        # Answers a private chat refused for good (the bot was blocked there): said in their room instead.
+        self._not_private: set[str] = set()
+        # Where each claimed row was queued to go (chat, group): a send that went elsewhere is recorded there.
+        self._queued_to: dict[int, tuple[str, bool]] = {}
         self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued,
                             outages=outages)
 
@@ -256,12 +291,17 @@ class Dispatcher:
     async def _work(self) -> bool:
         return await self.run_once() > 0
 
-    async def _delivered_many(self, messages: list[tuple[Sequence[int], bool]]) -> None:
+    async def _delivered_many(
+        self, messages: list[tuple[Sequence[tuple[int, tuple[str, bool] | None]], bool]]
+    ) -> None:
         # Stamped when written, no earlier than any of the sends: other instances' limits stay on the safe side.
         # The rows of one coalesced message are in one entry, so they are settled in one transaction.
         # Sends through a free channel are marked so, so that no instance counts them against the limits.
-        await self._outbox.delivered_many([item_id for ids, _ in messages for item_id in ids], self._clock.now(),
-                                          free_of_limits={item_id for ids, free in messages if free for item_id in ids})
+        entries = [entry for message, _ in messages for entry in message]
+        routes = {item_id: route for item_id, route in entries if route is not None}
+        free = {item_id for message, is_free in messages if is_free for item_id, _ in message}
+        await self._outbox.delivered_many([item_id for item_id, _ in entries], self._clock.now(), routes,
+                                          free_of_limits=free)
 
     async def _limiter(self, platform: str) -> RateLimiter:
         # Built from what every instance sent in the last minute, as the outbox records it, so the
@@ -282,7 +322,8 @@ class Dispatcher:
         every other send first reserves its slot under the platform's rate limits and waits for it
         rather than sending too fast; a
         platform's "retry after" and network errors put the reply back for later; permanent
-        failures and replies that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed.
+        failures and replies that failed ``MAX_SEND_ATTEMPTS`` times are recorded as failed. A press
+        answer (``core.delivery.presses``) is a chat of its own, counted against no conversation's limits.
         """
         attempted = 0
         for platform, sender in self._senders.items():
@@ -296,11 +337,33 @@ class Dispatcher:
             deadline = claimed_at + self._lease - LEASE_MARGIN
             chats: dict[str, list[OutboxItem]] = {}
             for item in items:
-                chats.setdefault(item.chat, []).append(item)
+                self._queued_to[item.item_id] = (item.chat, item.group)
+                routed = self._routed(sender, item)
+                if routed is None:
+                    await self._outbox.failed(item.item_id, "this platform's sender answers no button presses",
+                                              self._clock.now())
+                    continue
+                chats.setdefault(routed.chat, []).append(routed)
             sends = [self._messages(sender, batch) for batch in chats.values()]
-            await asyncio.gather(*(self._send_in_order(sender, limiter, batch, deadline) for batch in sends))
+            try:
+                await asyncio.gather(*(self._send_in_order(sender, limiter, batch, deadline) for batch in sends))
+            finally:
+                for item in items:
+                    self._queued_to.pop(item.item_id, None)
             attempted += len(items)
         return attempted
+
+    def _routed(self, sender: Sender, item: OutboxItem) -> OutboxItem | None:
+        """``item`` as it is to be sent now: a press answer that cannot be one any more becomes a message
+        in its room (None: an empty press answer, which is no message)."""
+        if answers_press(item) is None:
+            return item
+        if item.key not in self._as_message and isinstance(sender, PressAnswerer):
+            return item
+        if not item.reply.text.strip():
+            return None
+        chat, group = bucket_of(item.reply)
+        return replace(item, context=as_message(item.context), chat=chat, group=group)
 
     def _messages(self, sender: Sender, items: list[OutboxItem]) -> list[list[OutboxItem]]:
         """One chat's replies as the messages that will carry them: coalesced where allowed, else one each."""
@@ -312,16 +375,48 @@ class Dispatcher:
     async def _send_in_order(
         self, sender: Sender, limiter: RateLimiter, messages: list[list[OutboxItem]], deadline: float
     ) -> None:
-        for index, message in enumerate(messages):
-            first = message[0]
-            if len(message) == 1 and self._monotonic() <= deadline:
+        """Send one chat's ``messages`` in order, each when the limits allow.
+
+        In a group whose slot is busy (the next message would have to wait), every answer still waiting
+        that only its asker needs goes to the asker's private chat instead, if they opened one; those
+        sends run beside this chat's, and this returns once they are done too.
+        """
+        aside: list[asyncio.Task[None]] = []
+        try:
+            await self._send_each(sender, limiter, messages, deadline, aside)
+        except BaseException:
+            for task in aside:
+                task.cancel()
+            await asyncio.gather(*aside, return_exceptions=True)
+            raise
+        await asyncio.gather(*aside)
+
+    async def _send_each(
+        self, sender: Sender, limiter: RateLimiter, messages: list[list[OutboxItem]], deadline: float,
+        aside: list[asyncio.Task[None]],
+    ) -> None:
+        offered = not messages or not messages[0][0].group  # only a group's answers go private
+        index = 0
+        while index < len(messages):
+            first = messages[index][0]
+            if len(messages[index]) == 1 and self._monotonic() <= deadline:
                 free = await self._send_free(sender, first)
                 if free is not None:
-                    await self._settle(message, free, free=True)
+                    await self._settle(messages[index], free, free=True)
+                    index += 1
                     continue
             while True:
                 now_mono = self._monotonic()
                 wait = limiter.wait(sender.platform, first.chat, first.group, now_mono)
+                if wait > 0 and not offered:
+                    # The group is busy: whoever can be answered privately is, from here to the end.
+                    offered = True
+                    messages[index:] = await self._answer_privately(sender, limiter, messages[index:], deadline,
+                                                                    aside)
+                    if index >= len(messages):
+                        return
+                    first = messages[index][0]
+                    continue
                 if now_mono + wait > deadline:
                     # Its turn comes after our lease: give it and the rest of this chat back, untried.
                     at = self._clock.now() + timedelta(seconds=wait)
@@ -333,6 +428,7 @@ class Dispatcher:
                     break
                 # Look again after the wait: sends to other chats may have taken the slot meanwhile.
                 await self._sleeper.sleep(wait)
+            message = messages[index]
             # No await between the check and this: the slot is ours.
             limiter.begin(sender.platform, first.chat, first.group)
             try:
@@ -341,6 +437,39 @@ class Dispatcher:
                 # The request reached the platform no later than its answer: counted at the answer.
                 limiter.finish(sender.platform, first.chat, first.group, self._monotonic())
             await self._settle(message, outcome)
+            index += 1
+
+    async def _answer_privately(
+        self, sender: Sender, limiter: RateLimiter, messages: list[list[OutboxItem]], deadline: float,
+        aside: list[asyncio.Task[None]],
+    ) -> list[list[OutboxItem]]:
+        """Start sending privately every answer in ``messages`` that can go privately; returns the rest."""
+        if self._private_chats is None or sender.platform in EPHEMERAL_IN_ROOM:
+            return messages  # no private chats known; or the room itself shows an answer to its one reader
+        items = [item for message in messages for item in message]
+        rooms = await asyncio.gather(*(self._private_room(item) for item in items))
+        private = {item.item_id: room for item, room in zip(items, rooms, strict=True) if room is not None}
+        if not private:
+            return messages
+        by_chat: dict[str, list[list[OutboxItem]]] = {}
+        for item in items:
+            room = private.get(item.item_id)
+            if room is not None:
+                reply = replace(item.reply, room=room)
+                chat, group = bucket_of(reply)
+                by_chat.setdefault(chat, []).append([replace(item, reply=reply, chat=chat, group=group)])
+        for chat_messages in by_chat.values():
+            aside.append(asyncio.create_task(self._send_in_order(sender, limiter, chat_messages, deadline)))
+        kept = [[item for item in message if item.item_id not in private] for message in messages]
+        return [message for message in kept if message]
+
+    async def _private_room(self, item: OutboxItem) -> Room | None:
+        """Where ``item`` may go instead of its group: its asker's private chat, when only they need it."""
+        reply, person = item.reply, item.reply.to_person
+        if (self._private_chats is None or not reply.ephemeral or person is None or reply.room is None
+                or reply.room.private or item.key in self._not_private):
+            return None
+        return await self._private_chats.private_room(person.platform, person.user_id)
 
     async def _send_free(self, sender: Sender, item: OutboxItem) -> SendOutcome | None:
         """Send ``item`` through its free channel, if it has one with budget left; None: send it the limited way.
@@ -363,9 +492,16 @@ class Dispatcher:
 
     @staticmethod
     async def _send(sender: Sender, message: list[OutboxItem]) -> SendOutcome:
+        if len(message) == 1 and answers_press(message[0]) is not None and isinstance(sender, PressAnswerer):
+            return await sender.answer_press(message[0])
         if len(message) == 1 or not isinstance(sender, TogetherSender):
             return await sender.send(message[0])
         return await sender.send_together(message)
+
+    def _went_to(self, item: OutboxItem) -> tuple[str, bool] | None:
+        """The (chat, group) ``item`` went to, when that is not where it was queued to go."""
+        queued = self._queued_to.get(item.item_id)
+        return (item.chat, item.group) if queued is not None and queued != (item.chat, item.group) else None
 
     async def _settle(self, message: list[OutboxItem], outcome: SendOutcome, *, free: bool = False) -> None:
         """Record how the send of ``message`` went (``free``: through a free channel), for every reply it carried."""
@@ -373,7 +509,26 @@ class Dispatcher:
         if isinstance(outcome, Delivered):
             # Marked together with the other chats' sends that finish meanwhile: one statement for all,
             # and every reply of this message in it.
-            await self._delivered(([item.item_id for item in message], free))
+            await self._delivered(([(item.item_id, self._went_to(item)) for item in message], free))
+            return
+        first = message[0]
+        if isinstance(outcome, PermanentFailure) and len(message) == 1 and answers_press(first) is not None:
+            if first.reply.text.strip():
+                # Too late, most likely ("query is too old"): the presser hears it as a message instead.
+                logger.info("the answer to a button press (%s) was refused: %s; saying it as a message",
+                            first.key, outcome.reason)
+                self._as_message.add(first.key)
+                await self._outbox.retry(first.item_id, now, outcome.reason)
+            else:
+                logger.debug("an empty press answer (%s) was refused: %s", first.key, outcome.reason)
+                await self._outbox.failed(first.item_id, f"press answer refused: {outcome.reason}", now)
+            return
+        queued = self._queued_to.get(first.item_id)
+        if isinstance(outcome, PermanentFailure) and queued is not None and queued[1] and not first.group:
+            # Moved out of its group to a private chat that refused it (the bot was blocked): back to the group.
+            logger.info("reply %s could not be said privately: %s; saying it in its room", first.key, outcome.reason)
+            self._not_private.add(first.key)
+            await self._outbox.retry(first.item_id, now, outcome.reason)
             return
         if isinstance(outcome, PermanentFailure) and len(message) > 1:
             # Refused as a whole: each reply gets its own message next time instead of failing them all.

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.chat import Person, Reply, Room, Said
-from core.delivery import Inbox, Outbox, Outgoing
+from core.delivery import ANSWERS_PRESS, PRESS, Inbox, Outbox, Outgoing
 from storage.delivery import SqlOutbox
 from tests.contracts.conftest import NOW
 from tests.unit.fakes import InMemoryOutbox
@@ -159,3 +159,24 @@ async def test_a_coalesced_message_not_settled_before_a_crash_comes_back_whole(o
     assert [i.key for i in again] == [i.key for i in claimed]
     await outbox.delivered_many([i.item_id for i in again], NOW + timedelta(seconds=61))
     assert await outbox.claim("telegram", 100, NOW + timedelta(minutes=5)) == []
+
+
+async def test_a_press_answer_counts_as_a_press_and_a_send_that_went_elsewhere_counts_where_it_went(
+    outbox: Outbox,
+) -> None:
+    # A press's answer is no message in the group; an answer said privately because the group was busy
+    # is a message in the private chat; a press answer said as a message after all is one in the group.
+    answered = {PRESS: "q1", ANSWERS_PRESS: "1"}
+    await queue(outbox, [Outgoing("toast", "telegram", Reply(GROUP, ANN, "Great!", ephemeral=True), answered),
+                         Outgoing("mine", "telegram", Reply(GROUP, ANN, "Your songs", ephemeral=True)),
+                         Outgoing("late", "telegram", Reply(GROUP, ANN, "Too late", ephemeral=True),
+                                  {PRESS: "q2", ANSWERS_PRESS: "1"})])
+    toast, mine, late = await outbox.claim("telegram", 10, NOW)
+    assert (toast.chat, toast.group) == ("press:q1", False) and toast.context == answered
+    assert (mine.chat, mine.group) == ("room:-100", True)
+    await outbox.delivered_many([toast.item_id, mine.item_id], NOW, {mine.item_id: ("private:1", False)})
+    await outbox.delivered_many([late.item_id], NOW + timedelta(seconds=1), {late.item_id: ("room:-100", True)})
+    sends = await outbox.recent_sends("telegram", NOW - timedelta(seconds=1))
+    assert sorted(sends) == [("press:q1", False, NOW), ("private:1", False, NOW),
+                             ("room:-100", True, NOW + timedelta(seconds=1))]
+    assert await outbox.claim("telegram", 10, NOW + timedelta(minutes=2)) == []

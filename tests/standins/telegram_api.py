@@ -824,6 +824,8 @@ class FakeTelegram(LoopbackServer):
         if query_id not in self._open_callbacks:
             raise TelegramApiError(400, "Bad Request: query is too old and response timeout expired or "
                                         "query ID is invalid")
+        if _utf16_len(str(params.get("text") or "")) > 200:
+            raise TelegramApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         del self._open_callbacks[query_id]
         self.callback_answers.append(dict(params))
         return True

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.catalog import ExternalIdTaken, ImportMatch, Song, SongPage, SongQuery, match_key, sort_key
 from core.chat import ChatEvent, Reply
-from core.delivery import InboxItem, OutboxItem, Outgoing, bucket_of
+from core.delivery import InboxItem, OutboxItem, Outgoing, answers_press, bucket_of
 
 
 class FakeClock:
@@ -168,7 +168,8 @@ class InMemoryOutbox:
     """``Outbox`` in a dict, with the SQL table's promises (checked in ``tests/contracts``).
 
     It also notes what was asked of it, for the delivery tests: ``delivered_ids``,
-    ``delivered_batches`` and ``delivered_free`` (sent through a free channel), ``retried``,
+    ``delivered_batches`` and ``delivered_free`` (sent through a free channel), ``routes`` (where sends
+    went that were queued elsewhere), ``retried``,
     ``failed_ids``, ``postponed`` and ``history_reads``.
     """
 
@@ -181,6 +182,7 @@ class InMemoryOutbox:
         self.retried: list[tuple[int, datetime]] = []
         self.failed_ids: list[tuple[int, str]] = []
         self.postponed: list[tuple[int, datetime]] = []
+        self.routes: dict[int, tuple[str, bool]] = {}
         self.history_reads = 0
 
     def seed(self, items: Sequence[OutboxItem], now: datetime) -> None:
@@ -221,7 +223,7 @@ class InMemoryOutbox:
         for item in replies:
             if item.key in self.rows:
                 continue  # a key is queued once, however often it is queued
-            chat, group = bucket_of(item.reply)
+            chat, group = bucket_of(item.reply, answers_press(item))
             self.rows[item.key] = _Queued(next(self._ids), item.key, item.platform, item.reply, dict(item.context),
                                           chat, group, now)
 
@@ -238,6 +240,7 @@ class InMemoryOutbox:
         await self.delivered_many([item_id], now)
 
     async def delivered_many(self, item_ids: Sequence[int], now: datetime,
+                             routes: Mapping[int, tuple[str, bool]] | None = None,
                              free_of_limits: Collection[int] = ()) -> None:
         if not item_ids:
             return
@@ -245,6 +248,10 @@ class InMemoryOutbox:
         for item_id in item_ids:
             row = self._row(item_id)
             row.sent_at, row.free_of_limits = now, item_id in free_of_limits
+        for item_id, (chat, group) in (routes or {}).items():
+            row = self._row(item_id)
+            row.chat, row.group = chat, group
+        self.routes.update(routes or {})
         self.delivered_ids += item_ids
         self.delivered_batches.append(list(item_ids))
         self.delivered_free += [item_id for item_id in item_ids if item_id in free_of_limits]

@@ -68,6 +68,10 @@ class MemoryInbox:
 
     def take_new(self) -> list[ChatEvent]:
         """The events stored since the last call, oldest first (what an inbox worker would claim)."""
-        new = self.events[self.handled:]
+        return [event for event, _ in self.take_new_items()]
+
+    def take_new_items(self) -> list[tuple[ChatEvent, dict[str, str]]]:
+        """``take_new`` with each event's context (what its replies need from the platform)."""
+        new = self.items[self.handled:]
         self.handled = len(self.items)
         return new

@@ -8,7 +8,8 @@ from typing import Any
 from telegram import Bot
 
 from bots.telegram import TelegramPoller, TelegramSender
-from core.delivery import Delivered, OutboxItem
+from core.delivery import Delivered, OutboxItem, answers_press
+from core.delivery.worker import outgoing_for
 from tests.e2e.telegram.conftest import BOT_USERNAME
 from tests.e2e.telegram.fakes import MemoryInbox
 from tests.standins import FakeTelegram
@@ -19,7 +20,8 @@ KIM, ANN = 1001, 1002
 
 
 class Relay:
-    """What the inbox and outbox workers do, in-line: poll once, answer each new event, send each reply."""
+    """What the inbox and outbox workers do, in-line: poll once, answer each new event, send each reply
+    (a button press's answer as the callback answer)."""
 
     def __init__(self, night: Night, bot: Bot, inbox: MemoryInbox) -> None:
         self.night = night
@@ -30,11 +32,11 @@ class Relay:
 
     async def round(self) -> None:
         await self.poller.poll_once()
-        for event in self.inbox.take_new():
-            for reply in await self.night.bot.handle(event):
-                number = next(self.ids)
-                item = OutboxItem(number, f"reply-{number}", "telegram", reply, {}, 0, "chat", False)
-                assert await self.sender.send(item) == Delivered()
+        for event, context in self.inbox.take_new_items():
+            for row in outgoing_for(event, await self.night.bot.handle(event), context):
+                item = OutboxItem(next(self.ids), row.key, "telegram", row.reply, row.context, 0, "chat", False)
+                sent = self.sender.answer_press(item) if answers_press(row) else self.sender.send(item)
+                assert await sent == Delivered()
 
 
 def _texts(tg: FakeTelegram, chat_id: int) -> list[str]:

@@ -11,6 +11,7 @@ from telegram import Bot
 
 from bots.telegram import TelegramPoller
 from core.chat import Pressed, Said
+from core.delivery import PRESS
 from tests.e2e.telegram.conftest import BOT_USERNAME
 from tests.e2e.telegram.fakes import MemoryInbox, StorageDown
 from tests.standins import FakeTelegram
@@ -57,7 +58,6 @@ async def test_every_kind_of_update_is_stored_once_and_confirmed_only_after(
     async with _running(_poller(bot, inbox)):
         await _until(lambda: len(inbox.items) == 5)
         await tg.wait_until_confirmed(ids[-1])
-        await tg.wait_for_call("answerCallbackQuery")
     assert inbox.keys == [str(i) for i in ids]
     assert [type(e) for e in inbox.events] == [Said, Said, Pressed, Said, Said]
     assert [e.text for e in inbox.events if isinstance(e, Said)] == [
@@ -65,8 +65,9 @@ async def test_every_kind_of_update_is_stored_once_and_confirmed_only_after(
     assert inbox.events[-1].person.is_bot  # stored; the core stays silent for bots
     assert confirmed_when_stored == [False] * 5
     assert tg.pending_updates == []
-    [answer] = tg.callback_answers
-    assert answer["callback_query_id"] == inbox.items[2][1]["callback_query_id"]
+    # The press is stored with what its answer needs; the delivery answers it, with its reply if it can.
+    assert list(inbox.items[2][1]) == [PRESS]
+    assert tg.callback_answers == []
 
 
 async def test_a_storage_outage_leaves_the_update_unconfirmed_until_it_is_stored(
@@ -102,7 +103,7 @@ async def test_the_running_poller_rides_out_an_outage_and_stores_the_update_on_t
     assert offsets[3] == update["update_id"] + 1
 
 
-async def test_a_batch_that_fails_to_be_stored_is_neither_confirmed_nor_answered_and_comes_again_whole(
+async def test_a_batch_that_fails_to_be_stored_is_not_confirmed_and_comes_again_whole(
         tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
     ann = tg.user(1001, "Ann")
     press = tg.push_callback(None, ann, 3, "c:tok1")
@@ -116,7 +117,7 @@ async def test_a_batch_that_fails_to_be_stored_is_neither_confirmed_nor_answered
     assert [u["update_id"] for u in tg.pending_updates] == [press["update_id"], message["update_id"]]
     assert await poller.poll_once() == 2
     assert inbox.keys == [str(press["update_id"]), str(message["update_id"])]
-    assert [a["callback_query_id"] for a in tg.callback_answers] == [press["callback_query"]["id"]]
+    assert inbox.items[0][1] == {PRESS: press["callback_query"]["id"]}
     await poller.poll_once()
     assert tg.pending_updates == []
 
@@ -145,14 +146,15 @@ async def test_a_redelivered_update_is_not_stored_twice(tg: FakeTelegram, bot: B
     assert inbox.duplicates == [str(update["update_id"])]
 
 
-async def test_a_redelivered_press_is_stored_once_and_its_repeat_answer_is_harmless(
+async def test_a_redelivered_press_is_stored_once_and_the_poller_answers_neither(
         tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    # The one answer goes through the outbox (tests/e2e/telegram/test_press_answers.py), once per stored press.
     poller = _poller(bot, inbox)
     press = tg.push_callback(None, tg.user(1001, "Ann"), 3, "c:tok1")
     assert await poller.poll_once() == 1
     tg.redeliver(press["update_id"])
     assert await poller.poll_once() == 0
-    assert len(inbox.items) == 1 and len(tg.callback_answers) == 1
+    assert len(inbox.items) == 1 and tg.callback_answers == []
 
 
 async def test_errors_from_telegram_are_retried_and_pending_updates_are_never_dropped(

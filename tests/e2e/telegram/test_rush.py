@@ -128,3 +128,52 @@ def test_answers_past_telegrams_length_limit_go_out_in_as_few_messages_as_fit() 
     assert all(size <= MAX_TEXT for size in sizes), sizes
     assert len(messages) > 1
     assert all(size > MAX_TEXT - 120 for size in sizes[:-1]), "split only where one more line would not fit"
+
+
+STARTED = 30  # of the forty, these opened a private chat with the bot before the night
+
+
+def picks(tg: FakeTelegram, chat_id: int) -> list[str]:
+    """The songs offered on the buttons of every message to ``chat_id`` that carries buttons, one entry per message."""
+    return ["|".join(row[0]["text"] for row in m["reply_markup"]["inline_keyboard"])
+            for m in tg.sent_messages(chat_id) if "reply_markup" in m]
+
+
+async def test_in_a_rush_singers_who_started_the_bot_get_their_own_answers_privately_within_the_limits(
+    db_url: str,
+) -> None:
+    # Forty singers ask /search in the group at once: each answer is for its asker alone and carries buttons,
+    # so none can be merged and the group takes twenty a minute. Those who opened a private chat with the bot
+    # get theirs there as soon as the group is busy; the others' answers stay in the group.
+    async with FakeTelegram() as tg:
+        settings = settings_for(db_url, telegram_token=tg.token, telegram_api_url=tg.origin,
+                                outbox_poll_seconds=0.05)
+        kj, bar = tg.user(1, "Kay", "kay_jay"), tg.group(GROUP_ID, "The Bar")
+        singers = [tg.user(100 + n, f"Singer {n}", f"singer{n}") for n in range(SINGERS)]
+        async with live_service(settings, prepare=seed):
+            for singer in singers[:STARTED]:
+                tg.push_message(None, singer, "/start")
+            await eventually(lambda: all(tg.sent_messages(s["id"]) for s in singers[:STARTED]), "every /start answered")
+            tg.push_message(bar, kj, "/open Rush Night")
+            await eventually(lambda: any("Join code" in m.get("text", "") for m in tg.sent_messages(GROUP_ID)))
+            for n, singer in enumerate(singers):
+                tg.push_message(bar, singer, f"/search {WORDS[n].lower()}")
+
+            def answered() -> int:
+                return len(picks(tg, GROUP_ID)) + sum(len(picks(tg, s["id"])) for s in singers)
+
+            await eventually(lambda: answered() >= SINGERS, "an answer for every singer", within=90)
+
+        in_group = picks(tg, GROUP_ID)
+        privately = 0
+        for n, singer in enumerate(singers):
+            song = f"{WORDS[n]} — The Band {n}"
+            mine = [p for p in picks(tg, singer["id"]) + in_group if p.split("|")[0] == song]
+            assert len(mine) == 1, f"singer {n} answered once, not {len(mine)} times"
+            privately += len(picks(tg, singer["id"]))
+            if n >= STARTED:
+                assert picks(tg, singer["id"]) == [], "a bot may not write first to someone who never started it"
+        # Only an answer that found the group's slot free went there: the rest of the thirty went privately.
+        assert privately >= STARTED - 3, f"only {privately} of {STARTED} answered privately"
+        assert tg.rate_violations() == []
+        assert len(tg.sent_messages(GROUP_ID)) <= 20, "the group's minute was never exceeded"

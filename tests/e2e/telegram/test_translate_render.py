@@ -9,6 +9,7 @@ from telegram import Bot, InlineKeyboardMarkup, Update
 
 from bots.telegram import MAX_TEXT, context_of, event_from_update, render, split_text
 from core.chat import MAX_BUTTON_DATA_BYTES, Button, Person, Pressed, Reply, Room, Said
+from core.delivery import PRESS
 from tests.e2e.telegram.conftest import BOT_USERNAME
 from tests.standins import FakeTelegram
 
@@ -54,7 +55,7 @@ def test_a_button_press_is_pressed_in_the_room_of_the_message_and_keeps_the_quer
     event = event_from_update(update, BOT_USERNAME)
     assert event == Pressed(Person("telegram", "1001", "Ann", None, False), Room("telegram", str(group["id"]), False),
                             "c:tok1", str(raw["update_id"]))
-    assert context_of(update) == {"callback_query_id": raw["callback_query"]["id"]}
+    assert context_of(update) == {PRESS: raw["callback_query"]["id"]}
 
 
 def test_another_bot_is_translated_and_marked_so_the_core_ignores_it(tg: FakeTelegram) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.delivery import OutboxItem
+from core.delivery.coalesce import coalesce, mergeable
 from tests.unit.chat.conversation import play
 from tests.unit.chat.fakes import Night
 
@@ -165,3 +167,21 @@ async def test_skip_now_voids_the_performance_at_the_mic_and_the_called_singer_s
                                      "Now singing: Bob — Africa (Toto)."]),
         ("kim", "bar", "/undo", ["Undid the last /skip now. Now singing: Ann — Zombie (The Cranberries)."]),
     ])
+
+
+async def test_the_show_moving_on_keeps_its_own_message_while_singers_answers_are_merged() -> None:
+    # In a rush the group's answers to singers go out as one list; "Now singing" is the room's news,
+    # not a line of the KJ's in that list.
+    night = await Night().start()
+    await night.open("kim", "bar", "Friday Night")
+    queued = [*await night.send("ann", "bar", "/request bohemian rhapsody"),
+              *await night.send("bob", "bar", "/request zombie")]
+    moved_on = [*await night.send("kim", "bar", "/next"), *await night.send("kim", "bar", "/skip"),
+                *await night.send("kim", "bar", "/undo")]
+    assert [r.text.split(".")[0] for r in moved_on] == [
+        "Now singing: Ann — Bohemian Rhapsody (Queen)", "Passed over Bob this round — Zombie stays in their list",
+        "Undid the last /skip"]
+    items = [OutboxItem(n, f"k{n}", "telegram", reply, {}, 1, "room:bar", True)
+             for n, reply in enumerate([queued[0], moved_on[0], queued[1]])]
+    assert [[item.item_id for item in message] for message in coalesce(items, limit=4096)] == [[0], [1], [2]]
+    assert all(mergeable(r) for r in queued) and not any(mergeable(r) for r in moved_on)
