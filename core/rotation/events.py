@@ -317,10 +317,11 @@ DISRUPTIVE: tuple[type[Event], ...] = (
 
 def anonymized(event: Event, forgotten: SingerForgotten) -> Event:
     """``event`` as it reads once ``forgotten``'s singer is forgotten: their joining and renames carry the
-    anonymous name and identity; every other event is returned as it is (none other names a person)."""
+    anonymous name and identity, and their joining no person; every other event is returned as it is (none
+    other names a person: a ``SingersLinked`` names only an opaque person id, which reaches only accounts of
+    theirs that were not forgotten)."""
     if isinstance(event, SingerJoined) and event.singer_id == forgotten.singer_id:
-        return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at,
-                            event.person_id)
+        return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at)
     if isinstance(event, SingerRenamed) and event.singer_id == forgotten.singer_id:
         return SingerRenamed(event.singer_id, forgotten.name, event.occurred_at)
     return event
