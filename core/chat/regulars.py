@@ -37,8 +37,10 @@ class Regulars:
         steps = self._steps
         person = await steps.person(ask.event.person)
         show_id = await steps.show_id(ask.event)
+        state = await steps.rotation.state(show_id) if show_id else None
+        tonight = state.show_id if state is not None and not state.closed else None
         history = steps.song_history
-        past = await history.sung_by(person, show_id, AGAIN_SHOWN) if history is not None else ()
+        past = await history.sung_by(person, tonight, AGAIN_SHOWN) if history is not None else ()
         if not past:
             return [steps.tell(ask.event, steps.say("again.none"))]
         return await self._offer(ask.event, show_id, [p.song for p in past], "again.pick", "again.list")

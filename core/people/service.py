@@ -161,7 +161,9 @@ class LoggedSongHistory:
     async def sung_by(self, person: PersonRecord, except_show: str | None, limit: int) -> Sequence[PastSong]:
         """Distinct songs sung in the person's other shows, the most recently sung first."""
         identities = {(i.platform, i.user_id) for i in person.identities}
-        found: dict[str, PastSong] = {}
+        # song id -> (when last sung, how late in the reading: what was sung later in a night comes first)
+        found: dict[str, tuple[PastSong, int]] = {}
+        seen = 0
         for show_id in await self._shows.shows_of_person(person, SHOWS_SCANNED):
             if show_id == except_show:
                 continue
@@ -176,7 +178,9 @@ class LoggedSongHistory:
             for entry in state.history:
                 if entry.outcome != "sung" or entry.singer_id not in theirs:
                     continue
+                seen += 1
                 known = found.get(entry.song.song_id)
-                if known is None or known.sung_at < entry.finished_at:
-                    found[entry.song.song_id] = PastSong(entry.song, entry.finished_at)
-        return sorted(found.values(), key=lambda past: past.sung_at, reverse=True)[:limit]
+                if known is None or known[0].sung_at <= entry.finished_at:
+                    found[entry.song.song_id] = (PastSong(entry.song, entry.finished_at), seen)
+        latest = sorted(found.values(), key=lambda item: (item[0].sung_at, item[1]), reverse=True)
+        return [past for past, _ in latest[:limit]]

@@ -228,14 +228,17 @@ class Night:
 
     @staticmethod
     def person(who: str) -> Person:
-        return Person(PLATFORM, f"u-{who}", who.capitalize(), who)
+        """``ann`` on the test platform; ``ann@slack`` is Ann's account on another platform."""
+        name, _, platform = who.partition("@")
+        return Person(platform or PLATFORM, f"u-{name}", name.capitalize(), name)
 
     @staticmethod
     def room(where: str) -> Room:
         return Room(PLATFORM, f"dm-{where}" if where == "dm" else where, where == "dm")
 
     def _room_for(self, who: str, where: str) -> Room:
-        return Room(PLATFORM, f"dm-{who}", True) if where == "dm" else Room(PLATFORM, where, False)
+        platform = self.person(who).platform
+        return Room(platform, f"dm-{who}", True) if where == "dm" else Room(platform, where, False)
 
     async def send(self, who: str, where: str, text: str, update_key: str | None = None) -> list[Reply]:
         key = update_key or f"u{next(self.updates)}"
