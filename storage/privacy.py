@@ -49,7 +49,7 @@ class SqlErasure:
 
     async def forget(self, platform: str, user_id: str, alias: str) -> Mapping[str, int]:
         counts = dict.fromkeys(
-            ("people", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
+            ("people", "identities", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
         async with self._engine.begin() as conn:
             person = (await conn.execute(select(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))).first()
@@ -59,7 +59,7 @@ class SqlErasure:
                 names += [person.name, person.username, person.stage_name]
                 if person.private_room:
                     rooms.append(f"private:{person.private_room}")
-            counts["people"] += await _forget_identity(conn, platform, user_id, names)
+            counts["identities"] = await _forget_identity(conn, platform, user_id, names)
 
             requests: list[tuple[str, str]] = []
             for show_id in await _shows_of(conn, platform, user_id):
@@ -69,7 +69,7 @@ class SqlErasure:
                 requests += [(show_id, r) for r in their_requests]
             counts["events"] += await _erase_command_ids(conn, user_id, alias)
 
-            counts["people"] += await _deleted(conn, delete(chat_people).where(
+            counts["people"] = await _deleted(conn, delete(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))
             counts["kj roles"] = await _deleted(conn, delete(chat_kjs).where(
                 chat_kjs.c.platform == platform, chat_kjs.c.user_id == user_id))

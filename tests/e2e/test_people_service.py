@@ -48,7 +48,7 @@ def slack_texts(slack: FakeSlack) -> list[str]:
 
 def queue_lines(tg: FakeTelegram) -> list[str]:
     """The lines of the last /queue answer in the bar."""
-    answer = [t for t in texts(tg, BAR) if t.startswith("1. ") or t.startswith("Now singing: ") and "\n" in t][-1]
+    answer = [t for t in texts(tg, BAR) if t.startswith("1. ") or (t.startswith("Now singing: ") and "\n" in t)][-1]
     return [line.split(" · ")[0] for line in answer.split("\n") if line[:1].isdigit()]
 
 

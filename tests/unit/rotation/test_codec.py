@@ -69,7 +69,8 @@ def test_a_singer_stored_before_people_existed_still_decodes_without_a_person() 
                "occurred_at": "2026-03-14T21:05:07Z"}
     joined = event_from_dict("SingerJoined", payload)
     assert isinstance(joined, SingerJoined) and joined.person_id is None
-    assert fold([ShowOpened("id", "n", "CODE", ShowSettings(), AT, AT), joined]).singer_keys == {("telegram", "42"): "s1"}
+    state = fold([ShowOpened("id", "n", "CODE", ShowSettings(), AT, AT), joined])
+    assert state.singer_keys == {("telegram", "42"): "s1"}
 
 
 def test_datetimes_are_iso_strings_ending_in_z() -> None:
