@@ -83,8 +83,12 @@ class Linking:
         report = await steps.people.link(me.platform, me.user_id, typed, command_id(ask.event))
         if report.outcome is not LinkOutcome.DONE or report.person is None:
             return [steps.tell(ask.event, steps.say(_OUTCOMES[report.outcome], minutes=_minutes()))]
-        name = report.person.name or steps.display_name(me)
-        text = steps.say("link.done", name=name, accounts=self._accounts(report.person))
+        # Without a name of its own the person is shown by each account's platform name, which may differ.
+        accounts = self._accounts(report.person)
+        if report.person.name:
+            text = steps.say("link.done.named", name=report.person.name, accounts=accounts)
+        else:
+            text = steps.say("link.done", accounts=accounts)
         for show in report.shows:
             key = {0: "link.done.show.none", 1: "link.done.show.one"}.get(show.waiting, "link.done.show.many")
             text += steps.say(key, show=steps.say.quoted(show.name), count=show.waiting)

@@ -133,7 +133,8 @@ EN: Final[Mapping[str, str]] = {
     "link.code": "Your link code: {code} (valid {minutes} minutes, once). Send /link {code} to me from your other "
                  "account, on Telegram or Slack, and you'll be one singer there too: one turn a round, one list of "
                  "songs.",
-    "link.done": "Linked: you're {name} on {accounts} now — one singer, one turn a round.",
+    "link.done": "Linked: you're one person on {accounts} now — one singer, one turn a round.",
+    "link.done.named": "Linked: you're {name} on {accounts} now — one singer, one turn a round.",
     "link.done.show.none": " In {show} you're one singer now.",
     "link.done.show.one": " In {show} you're one singer now, with {count} song waiting.",
     "link.done.show.many": " In {show} you're one singer now, your {count} songs waiting in one list (you sing once "

@@ -28,7 +28,7 @@ async def test_two_accounts_linked_are_one_singer_once_a_round_with_one_limit() 
         ("kim", "bar", "/queue", ["1. Ann — Africa", "2. Bob — Zombie", "3. Ann — Dancing Queen", "4. Cat — Linger"]),
         ("ann@telegram", "dm", "/link", [f"Your link code: {FIRST_CODE} (valid 10 minutes, once)"]),
         ("ann@slack", "dm", f"/link {FIRST_CODE.lower()}",
-         ["Linked: you're Ann on Slack and Telegram now — one singer, one turn a round.",
+         ["Linked: you're one person on Slack and Telegram now — one singer, one turn a round.",
           "In “Friday Night” you're one singer now, your 2 songs waiting in one list"]),
         # One singer at Ann's first place; her second song waits for the next round.
         ("kim", "bar", "/queue", ["1. Ann — Africa", "2. Bob — Zombie", "3. Cat — Linger", "4. Ann — Dancing Queen"]),
@@ -69,7 +69,7 @@ async def test_wrong_forged_expired_reused_and_own_codes_get_one_plain_line() ->
     await play(night, [
         ("ann@slack", "dm", f"/link {FIRST_CODE}", ["That link code has expired (they last 10 minutes)."]),
         ("ann@telegram", "dm", "/link", [SECOND_CODE]),
-        ("bob@slack", "dm", f"/link {SECOND_CODE}", ["Linked: you're Bob on Slack and Telegram now"]),
+        ("bob@slack", "dm", f"/link {SECOND_CODE}", ["Linked: you're one person on Slack and Telegram now"]),
         ("ann@slack", "dm", f"/link {SECOND_CODE}", ["That link code has already been used."]),
     ])
 
@@ -92,7 +92,7 @@ async def test_guessing_codes_stops_after_five_tries_until_the_window_has_passed
     ])
     night.clock.tick(601)
     assert SECOND_CODE in await night.say("ann@telegram", "dm", "/link")
-    assert "Linked: you're Eve" in await night.say("eve@slack", "dm", f"/link {SECOND_CODE}")
+    assert "Linked: you're one person" in await night.say("eve@slack", "dm", f"/link {SECOND_CODE}")
 
 
 async def test_a_code_is_never_said_in_a_group() -> None:
