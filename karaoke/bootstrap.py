@@ -21,6 +21,7 @@ from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
+from core.people import LoggedSongHistory, People
 from core.privacy import PeopleEraser, RetentionSweeper
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Alarm, Repeat
@@ -37,6 +38,7 @@ from storage.idempotency import SqlIdempotencyKeys
 from storage.kjs import SqlKjRegistry
 from storage.notify import PgWakeups, wakeups_for
 from storage.observed import SqlNoticeStoreTimed, queue_depths
+from storage.people import SqlPeopleStore
 from storage.picks import SqlPickHistory
 from storage.privacy import SqlErasure
 from storage.retention import SqlRetention
@@ -81,6 +83,7 @@ class Container:
     shows: SqlShowStore
     rotation: RotationService
     directory: SqlChatDirectory
+    people: People
     kjs: SqlKjRegistry
     opening: OpeningRules
     chat: ChatBot
@@ -168,7 +171,11 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         kjs = SqlKjRegistry(engine)
         opening = OpeningRules(parse_allowlist(settings.kj_allowlist), settings.max_open_shows,
                                settings.max_open_shows_per_person)
-        chat = ChatBot(rotation, search, song_store, directory, clock, confirmations=notices, kjs=kjs,
+        people_store = SqlPeopleStore(engine)
+        ids = Uuid4Ids()
+        people = People(people_store, rotation, clock, new_id=ids.new_id)
+        chat = ChatBot(rotation, search, song_store, directory, clock, people=people,
+                       song_history=LoggedSongHistory(rotation, people_store), confirmations=notices, kjs=kjs,
                        opening=opening, forgetter=eraser)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
@@ -182,6 +189,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             shows=show_store,
             rotation=rotation,
             directory=directory,
+            people=people,
             kjs=kjs,
             opening=opening,
             chat=chat,
@@ -191,7 +199,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             notice_log=NoticeLog(notices, rotation),
             reminders=ReminderTicker(notices, rotation, directory, clock, scheduler=scheduler,
                                      tick_seconds=settings.safety_net_seconds, due=show_store.notices_due,
-                                     messages_queued=queued, outages=outages),
+                                     messages_queued=queued, outages=outages, people=people_store),
             inbox_worker=InboxWorker(inbox, chat, clock, arrived=inbox.arrived, replies_queued=queued,
                                      poll_seconds=settings.safety_net_seconds, outages=outages,
                                      toasts=settings.free_channels),

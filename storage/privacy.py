@@ -21,11 +21,16 @@ from storage.tables import (
     chat_choices,
     chat_kjs,
     chat_people,
+    favourites,
     inbox,
     kj_invites,
     kj_people,
+    link_attempts,
+    link_codes,
     notices,
     outbox,
+    people,
+    person_identities,
     show_events,
 )
 
@@ -44,7 +49,7 @@ class SqlErasure:
 
     async def forget(self, platform: str, user_id: str, alias: str) -> Mapping[str, int]:
         counts = dict.fromkeys(
-            ("people", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
+            ("people", "identities", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
         async with self._engine.begin() as conn:
             person = (await conn.execute(select(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))).first()
@@ -54,6 +59,7 @@ class SqlErasure:
                 names += [person.name, person.username, person.stage_name]
                 if person.private_room:
                     rooms.append(f"private:{person.private_room}")
+            counts["identities"] = await _forget_identity(conn, platform, user_id, names)
 
             requests: list[tuple[str, str]] = []
             for show_id in await _shows_of(conn, platform, user_id):
@@ -97,6 +103,27 @@ class SqlErasure:
                 & _mentions(outbox.c.reply, scan),
             )))
         return counts
+
+
+async def _forget_identity(conn: AsyncConnection, platform: str, user_id: str, names: list[str | None]) -> int:
+    """The identity leaves its person; a person left without identities goes too, with its favourites and
+    codes (a walk-in that linked a phone and is now forgotten through it included). Adds the name to scan."""
+    person_id = (await conn.execute(select(person_identities.c.person_id).where(
+        person_identities.c.platform == platform, person_identities.c.user_id == user_id))).scalar()
+    if person_id is None:
+        return 0
+    removed = await _deleted(conn, delete(person_identities).where(
+        person_identities.c.platform == platform, person_identities.c.user_id == user_id))
+    others = (await conn.execute(select(person_identities.c.user_id).where(
+        person_identities.c.person_id == person_id).limit(1))).first()
+    if others is None:
+        names.append((await conn.execute(select(people.c.name).where(people.c.person_id == person_id))).scalar())
+        removed += await _deleted(conn, delete(people).where(people.c.person_id == person_id))
+        await conn.execute(delete(favourites).where(favourites.c.person_id == person_id))
+        await conn.execute(delete(link_codes).where(link_codes.c.person_id == person_id))
+    await conn.execute(delete(link_attempts).where(link_attempts.c.platform == platform,
+                                                   link_attempts.c.user_id == user_id))
+    return removed
 
 
 async def _shows_of(conn: AsyncConnection, platform: str, user_id: str) -> list[str]:

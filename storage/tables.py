@@ -153,6 +153,65 @@ chat_people = Table(
     Index(None, "platform", "username_key"),
 )
 
+people = Table(
+    "people",
+    metadata,
+    # A person: the name they chose (or a walk-in's name), and whether their reminders are muted. Their
+    # identities are in ``person_identities``; a walk-in has none.
+    Column("person_id", String(64), primary_key=True),
+    Column("name", String(200), nullable=True),
+    Column("muted", Boolean, nullable=False, server_default=false()),
+)
+
+person_identities = Table(
+    "person_identities",
+    metadata,
+    # Each chat identity belongs to exactly one person; linking moves identities between people.
+    Column("platform", String(20), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Index(None, "person_id"),
+)
+
+link_codes = Table(
+    "link_codes",
+    metadata,
+    # One-time codes to link an identity to a person: only the SHA-256 of the code is kept. Using one is a
+    # conditional update (unused and unexpired), so it links once across instances.
+    Column("code_hash", String(64), primary_key=True),
+    Column("person_id", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("used_at", UtcDateTime, nullable=True),
+    Index(None, "expires_at"),
+)
+
+link_attempts = Table(
+    "link_attempts",
+    metadata,
+    # Codes tried per identity lately, to limit guessing; rows older than the window are deleted as new come.
+    Column("attempt_id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(20), nullable=False),
+    Column("user_id", String(200), nullable=False),
+    Column("attempted_at", UtcDateTime, nullable=False),
+    Index(None, "platform", "user_id", "attempted_at"),
+    Index(None, "attempted_at"),
+)
+
+favourites = Table(
+    "favourites",
+    metadata,
+    # Songs a person marked with /fav; the song's title and artist are kept so the list survives catalog edits.
+    Column("fav_id", Integer, primary_key=True, autoincrement=True),
+    Column("person_id", String(64), nullable=False),
+    Column("song_id", String(64), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("artist", String(200), nullable=False),
+    Column("duration", Integer, nullable=True),
+    Column("added_at", UtcDateTime, nullable=False),
+    UniqueConstraint("person_id", "song_id", name="uq_favourites_person_id_song_id"),
+)
+
 chat_rooms = Table(
     "chat_rooms",
     metadata,

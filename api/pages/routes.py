@@ -221,6 +221,7 @@ async def kj_singers(code: str, rotation: RotationDep) -> JSONResponse:
     state = await _show(rotation, code)
     if state is None:
         return JSONResponse({"error": {"code": "not-found", "message": "Show not found"}}, status_code=404)
-    singers = sorted(state.singers.values(), key=lambda s: s.position)
+    # Singers linked into another one (one person, two accounts) are that one now.
+    singers = [state.singers[singer_id] for singer_id in state.rotation]
     items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused} for s in singers]
     return JSONResponse({"items": items}, headers=_NO_STORE)

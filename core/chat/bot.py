@@ -22,16 +22,20 @@ from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
 from core.chat.forgetting import Forgetting
 from core.chat.kj import KjCommands
+from core.chat.linking import Linking
 from core.chat.messages import Messages, shortened
 from core.chat.opening import KjRegistry, NoKjRegistry, OpeningGate, OpeningRules
 from core.chat.parsing import MAX_MESSAGE, clean, clean_name, parse_command
 from core.chat.ports import Confirmations, Forgetter, NoConfirmations, SongLookup
 from core.chat.presses import ButtonPresses
+from core.chat.regulars import Regulars
 from core.chat.routing import Router
 from core.chat.singer import SingerCommands
 from core.chat.steps import Refusal, Steps
 from core.chat.vocabulary import ChatEvent, Pressed, Reply, Said
+from core.chat.walkins import WalkIns
 from core.clock import Clock
+from core.people import People, SongHistory
 from core.rotation import RotationError, RotationService
 
 logger = logging.getLogger(__name__)
@@ -50,6 +54,8 @@ class ChatBot:
         directory: ChatDirectory,
         clock: Clock,
         *,
+        people: People,
+        song_history: SongHistory | None = None,
         bot_username: str | None = None,
         new_token: Callable[[], str] = new_token,
         choice_lifetime: timedelta = timedelta(hours=2),
@@ -62,19 +68,23 @@ class ChatBot:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
 
         ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``);
-        ``forgetter`` erases people who ask to be forgotten (``/forgetme``).
+        ``forgetter`` erases people who ask to be forgotten (``/forgetme``). ``people`` knows who is behind
+        each identity (linking, walk-ins, favourites); ``song_history`` remembers earlier nights (``/again``).
         """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
         gate = OpeningGate(kjs or NoKjRegistry(), opening or OpeningRules())
         self._steps = Steps(rotation, search, songs, directory, clock, self._say, buttons,
-                            confirmations or NoConfirmations(), gate)
+                            confirmations or NoConfirmations(), gate, people, song_history)
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
         forgetting = Forgetting(self._steps, forgetter)
-        self._router = Router(self._steps, [*self._singers.commands(), *KjCommands(self._steps).commands(),
-                                            *forgetting.commands()])
-        self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep})
+        regulars, walk_ins = Regulars(self._steps), WalkIns(self._steps)
+        self._router = Router(self._steps, [
+            *self._singers.commands(), *KjCommands(self._steps).commands(), *forgetting.commands(),
+            *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands()])
+        self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep,
+                                                    "fav": regulars.pressed_fav, "addfor": walk_ins.pressed})
 
     async def handle(self, event: ChatEvent) -> list[Reply]:
         """Answer one chat event. Never raises: refusals and failures come back as one friendly line.

@@ -28,7 +28,8 @@ class Choice:
     """What a button stands for: ``action`` with ``arg`` in ``show_id``, pressable only by its owner until expiry.
 
     Actions the bot makes: ``"request"`` (arg = song id); ``"cancel"``, ``"onmyway"`` and ``"skipme"``
-    (arg = request id); ``"kjskip"`` and ``"kjwait"`` (arg = request id, for the no-show prompt).
+    (arg = request id); ``"kjskip"`` and ``"kjwait"`` (arg = request id, for the no-show prompt); ``"fav"``
+    (arg = song id); ``"addfor"`` (arg = ``song id:name``, a KJ signing a walk-in up).
     """
 
     token: str

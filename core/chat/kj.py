@@ -257,14 +257,14 @@ class KjCommands:
                 raise steps.refuse("singer.no_number", number=wanted[:6])
             return slot.singer.singer_id
         folded = wanted.casefold()
-        for singer in state.singers.values():
-            if singer.name.casefold() == folded:
-                return singer.singer_id
+        for singer_id in state.rotation:
+            if state.singers[singer_id].name.casefold() == folded:
+                return singer_id
         person = await steps.directory.find_person(ask.event.person.platform, wanted)
         if person is not None:
-            singer_id = state.singer_keys.get(person.key)
-            if singer_id is not None:
-                return singer_id
+            found = state.singer_of(await steps.singer(person))
+            if found is not None:
+                return found
         raise steps.refuse("singer.unknown", name=steps.say.quoted(wanted, 40))
 
 

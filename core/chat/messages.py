@@ -54,11 +54,14 @@ EN: Final[Mapping[str, str]] = {
     # --- help ----------------------------------------------------------------------------------
     "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
                    "up songs · /queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name "
-                   "<stage name> · /mute, /unmute – reminders off or on · /forgetme – erase what I know about you",
+                   "<stage name> · /again – songs you sang on earlier nights · /fav [song] – keep a song (the one "
+                   "being sung, or one you name) · /favs – your favourites · /unfav n · /link – one singer on "
+                   "Telegram and Slack · /unlink · /mute, /unmute – reminders off or on · /forgetme – erase what I "
+                   "know about you",
     "help.open": "Running a night? /open [name] starts a show, and you're its KJ.",
     "help.kj": "KJ: /open [name] · /next · /skip (the called singer) · /skip now (the one at the mic) · "
                "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /kj @user · /settings [key value] · "
-               "/close",
+               "/add <name> <song> – sign up someone without a phone · /link for <name> – a code for them · /close",
     # --- singers -------------------------------------------------------------------------------
     "start": "Hi! I run karaoke nights. Send /join CODE with the code on the screen, then /request <song>. /help "
              "lists everything.",
@@ -120,7 +123,59 @@ EN: Final[Mapping[str, str]] = {
     "forget.kept": "OK, nothing was forgotten.",
     "forget.unknown": "I had nothing about you left to forget.",
     "forget.unavailable": "I can't forget people here. Please ask the KJ or the venue.",
+    # --- one person, several accounts ----------------------------------------------------------------
+    "platform.telegram": "Telegram",
+    "platform.slack": "Slack",
+    "platform.web": "the web page",
+    "platform.other": "another app",
+    "platform.and": "{first} and {last}",
+    "link.private": "Link codes are for your eyes only: send /link to me in a private chat.",
+    "link.code": "Your link code: {code} (valid {minutes} minutes, once). Send /link {code} to me from your other "
+                 "account, on Telegram or Slack, and you'll be one singer there too: one turn a round, one list of "
+                 "songs.",
+    "link.done": "Linked: you're one person on {accounts} now — one singer, one turn a round.",
+    "link.done.named": "Linked: you're {name} on {accounts} now — one singer, one turn a round.",
+    "link.done.show.none": " In {show} you're one singer now.",
+    "link.done.show.one": " In {show} you're one singer now, with {count} song waiting.",
+    "link.done.show.many": " In {show} you're one singer now, your {count} songs waiting in one list (you sing once "
+                           "a round).",
+    "link.self": "That's your own code. Send it from your other account.",
+    "link.unknown": "That isn't a link code I gave out. Check it, or send /link on your other account for a new "
+                    "one.",
+    "link.used": "That link code has already been used. Send /link on your other account for a new one.",
+    "link.expired": "That link code has expired (they last {minutes} minutes). Send /link on your other account "
+                    "for a new one.",
+    "link.limited": "Too many link codes tried. Wait {minutes} minutes, then try again.",
+    "link.for.usage": "Whose code? /link for <name of a singer you added>.",
+    "link.for.unknown": "I can't find a singer called {name} in this show.",
+    "link.for.has_phone": "{name} already talks to me; they can send /link themselves.",
+    "link.for.old": "{name} was added without a person of their own; add them with /add to hand them a code.",
+    "link.for.code": "Link code for {name}: {code} (valid {minutes} minutes, once). Give it to {name}: sending "
+                     "/link {code} to me from their phone makes it theirs — their songs, their turn.",
+    "unlink.alone": "This account isn't linked to another one. /link links it.",
+    "unlink.done": "Unlinked: this account is a person of its own again. Songs already waiting stay with your other "
+                   "account; from your next request here you're a singer of your own.",
+    # --- regulars ------------------------------------------------------------------------------
+    "again.none": "I don't remember you singing on an earlier night yet. Sing tonight, and it'll be here next time.",
+    "again.list": "Songs you sang on earlier nights:",
+    "again.pick": "Songs you sang on earlier nights — press one to sign up again:",
+    "fav.usage": "Which song? /fav <title or artist>, or /fav while a song is being sung.",
+    "fav.pick": "Which one did you mean by {query}? Pick one to keep:",
+    "fav.done": "★ Kept {song} in your favourites. /favs lists them.",
+    "fav.already": "{song} is already one of your favourites.",
+    "favs.none": "No favourites yet. /fav keeps the song being sung, or /fav <song> one you name.",
+    "favs.list": "Your favourites:",
+    "favs.pick": "Your favourites — press one to sign up:",
+    "unfav.usage": "Pick a number from 1 to {count} as listed in /favs, e.g. /unfav 1.",
+    "unfav.done": "{song} is no longer one of your favourites.",
     # --- KJs -----------------------------------------------------------------------------------
+    "add.usage": "Who and what? /add <name> <song>, e.g. /add Maria africa toto (a name with spaces in quotes: "
+                 "/add \"Maria José\" africa).",
+    "add.pick": "Which one for {name}, by {query}? Pick one:",
+    "add.queued.paused": "Queued {song} for {name}. {name} is paused right now.",
+    "add.queued.next": "Queued {song} for {name}: next, {wait}.",
+    "add.queued.place": "Queued {song} for {name}: {place} in line, {wait}.",
+    "add.limit": "{name} already has {limit} songs waiting — that's the limit.",
     "open.default_name": "Karaoke night",
     "open.too_long": "A show name is at most {max} characters.",
     "open.taken": "This room already has an open show, {show}. Join it with /join {code}.",

@@ -158,25 +158,28 @@ class SingerCommands:
         problem = stage_name_problem(ask.args)
         if problem is not None:
             raise steps.refuse(problem, max=STAGE_NAME_MAX)
-        await steps.directory.set_stage_name(ask.event.person, ask.args)
+        person = await steps.person(ask.event.person)
+        await steps.people.store.set_name(person.person_id, ask.args)
         show_id = await steps.show_id(ask.event)
         if show_id is not None:
             state = await steps.rotation.state(show_id)
-            singer_id = state.singer_keys.get(ask.event.person.key)
+            singer = await steps.singer(ask.event.person)
+            singer_id = state.singer_of(singer)
             if not state.closed and singer_id is not None and state.singers[singer_id].name != ask.args:
-                singer = await steps.singer(ask.event.person)
                 await steps.rotation.execute(show_id, RenameSinger(command_id(ask.event), singer, ask.args))
                 return [steps.tell(ask.event, steps.say("name.done.tonight", name=steps.say.quoted(ask.args)))]
         return [steps.tell(ask.event, steps.say("name.done", name=steps.say.quoted(ask.args)))]
 
     async def mute(self, ask: Asked) -> list[Reply]:
-        """``/mute``: no more reminders for this person."""
-        await self._steps.directory.set_muted(ask.event.person, True)
+        """``/mute``: no more reminders for this person, whichever of their accounts they would reach."""
+        person = await self._steps.person(ask.event.person)
+        await self._steps.people.store.set_muted(person.person_id, True)
         return [self._steps.tell(ask.event, self._steps.say("mute.done"))]
 
     async def unmute(self, ask: Asked) -> list[Reply]:
         """``/unmute``: reminders again."""
-        await self._steps.directory.set_muted(ask.event.person, False)
+        person = await self._steps.person(ask.event.person)
+        await self._steps.people.store.set_muted(person.person_id, False)
         return [self._steps.tell(ask.event, self._steps.say("unmute.done"))]
 
     async def help(self, ask: Asked) -> list[Reply]:

@@ -17,6 +17,7 @@ from core.chat.parsing import clean
 from core.chat.ports import Confirmations, SongLookup
 from core.chat.vocabulary import Button, ChatEvent, Person, Reply
 from core.clock import Clock
+from core.people import People, PersonRecord, SongHistory
 from core.rotation import (
     LimitReached,
     QueueMoved,
@@ -88,8 +89,13 @@ class Steps:
         buttons: ButtonMaker,
         confirmations: Confirmations,
         opening: OpeningGate,
+        people: People,
+        song_history: SongHistory | None = None,
     ) -> None:
-        """Wire the steps; every room of the conversation holds the same ``Steps``."""
+        """Wire the steps; every room of the conversation holds the same ``Steps``.
+
+        ``song_history`` answers ``/again`` (without it, the bot says it remembers no earlier nights).
+        """
         self.rotation = rotation
         self.search = search
         self.songs = songs
@@ -99,6 +105,8 @@ class Steps:
         self.buttons = buttons
         self.confirmations = confirmations
         self.opening = opening
+        self.people = people
+        self.song_history = song_history
 
     # --- answering ------------------------------------------------------------------------------
 
@@ -142,9 +150,12 @@ class Steps:
         return state
 
     async def singer(self, person: Person) -> SingerRef:
-        """The person as a singer: their stage name if they chose one, else their display name."""
-        name = await self.directory.stage_name(person) or self.display_name(person)
-        return SingerRef(person.platform, person.user_id, name)
+        """The person as a singer (``People.singer``): the name they chose if they did, else their display name."""
+        return await self.people.singer(person.platform, person.user_id, self.display_name(person))
+
+    async def person(self, person: Person) -> PersonRecord:
+        """The person behind the one writing (a new person the first time their identity is seen)."""
+        return await self.people.person(person.platform, person.user_id)
 
     def display_name(self, person: Person) -> str:
         """The platform's display name, cleaned and bounded, else their handle."""
@@ -170,20 +181,26 @@ class Steps:
                    for found in items]
         return await self.buttons.make(event.person, show_id, options)
 
-    async def queue_song(self, event: ChatEvent, show_id: str, song: Song) -> list[Reply]:
-        """Request ``song`` for the asker in one rotation call, and say where it landed."""
-        singer = await self.singer(event.person)
+    async def queue_song(self, event: ChatEvent, show_id: str, song: Song, for_singer: SingerRef | None = None,
+                         ) -> list[Reply]:
+        """Request ``song`` for the asker (or, a KJ adding someone, ``for_singer``) in one rotation call, and
+        say where it landed."""
+        singer = for_singer or await self.singer(event.person)
         ref = song_ref(song)
         try:
             result = await self.rotation.request_song(show_id, command_id(event), singer, ref)
         except LimitReached as error:
+            if for_singer is not None:
+                raise self.refuse("add.limit", name=for_singer.name, limit=error.limit) from None
             key = "request.limit.one" if error.limit == 1 else "request.limit.many"
             raise self.refuse(key, limit=error.limit) from None
         except SongAlreadyQueued:
             raise self.refuse("request.duplicate", song=self.say.song(ref)) from None
         self.search.note_pick(ref.song_id)
         song_text = self.say.song(ref)
-        if result.position is None or result.eta_seconds is None:
+        if for_singer is not None:
+            text = self._added(song_text, result.singer_name, result.position, result.eta_seconds)
+        elif result.position is None or result.eta_seconds is None:
             text = self.say("request.queued.paused", song=song_text)
         elif result.position == 1:
             text = self.say("request.queued.next", song=song_text, wait=self.say.wait(result.eta_seconds))
@@ -193,6 +210,14 @@ class Steps:
         if result.already_sung_tonight:
             text += self.say("request.sung_before")
         return [self.announce(event, text)]
+
+    def _added(self, song: str, name: str, position: int | None, eta_seconds: int | None) -> str:
+        if position is None or eta_seconds is None:
+            return self.say("add.queued.paused", song=song, name=name)
+        if position == 1:
+            return self.say("add.queued.next", song=song, name=name, wait=self.say.wait(eta_seconds))
+        return self.say("add.queued.place", song=song, name=name, place=self.say.ordinal(position),
+                        wait=self.say.wait(eta_seconds))
 
     async def withdraw(self, event: ChatEvent, state: ShowState, request_id: str) -> list[Reply]:
         """Take back one of the asker's own waiting songs."""

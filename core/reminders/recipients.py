@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Person, Reach, Reply, Room
 from core.delivery import Outgoing
+from core.people import PeopleStore, PersonRecord
 from core.rotation import ShowState
 from core.rotation.state import Singer
 
@@ -19,26 +20,55 @@ MESSAGE_PREFIX = "notice:"
 class Recipients:
     """Builds the replies of reminders, with their buttons, for the people and rooms of a show."""
 
-    def __init__(self, directory: ChatDirectory, buttons: ButtonMaker, direct_platforms: frozenset[str]) -> None:
-        """``direct_platforms`` can message a person who never opened a private chat (Slack DMs)."""
+    def __init__(self, directory: ChatDirectory, buttons: ButtonMaker, direct_platforms: frozenset[str],
+                 people: PeopleStore | None = None) -> None:
+        """``direct_platforms`` can message a person who never opened a private chat (Slack DMs); ``people``
+        knows the person behind a singer (their muting, their accounts)."""
         self._directory = directory
         self._buttons = buttons
         self._direct = direct_platforms
+        self._people = people
 
     async def reach(self, singer: Singer) -> Reach | None:
-        """How to reach a singer (None for a walk-in or someone who never wrote to the bot)."""
-        if singer.platform is None or singer.user_id is None:
+        """How to reach a singer (None for a walk-in or someone who never wrote to the bot).
+
+        A singer is reached through the account they joined with while it is still their person's; once
+        unlinked from it, through another account of the person. Muting is the person's.
+        """
+        person = await self._person(singer)
+        reach = None
+        if singer.platform is not None and singer.user_id is not None and (
+                person is None or any((i.platform, i.user_id) == (singer.platform, singer.user_id)
+                                      for i in person.identities)):
+            reach = await self._directory.reach(singer.platform, singer.user_id)
+        elif person is not None:
+            for identity in person.identities:
+                reach = await self._directory.reach(identity.platform, identity.user_id)
+                if reach is not None:
+                    break
+        if reach is None or person is None:
+            return reach
+        return Reach(reach.person, reach.private_room, person.muted)
+
+    async def _person(self, singer: Singer) -> PersonRecord | None:
+        if self._people is None:
             return None
-        return await self._directory.reach(singer.platform, singer.user_id)
+        if singer.person_id is not None:
+            return await self._people.get(singer.person_id)
+        if singer.platform is not None and singer.user_id is not None:
+            return await self._people.find(singer.platform, singer.user_id)
+        return None
 
     async def to_singer(
         self, state: ShowState, singer: Singer, reach: Reach | None, text: str,
         options: Sequence[ButtonOption] = (),
     ) -> Reply | None:
         """A reply to ``singer``, or None if there is no way to reach them (a walk-in, no room)."""
+        if reach is not None:
+            return await self.to_person(state, reach.person, reach, text, options)
         if singer.platform is None or singer.user_id is None:
             return None
-        person = reach.person if reach else Person(singer.platform, singer.user_id, singer.name)
+        person = Person(singer.platform, singer.user_id, singer.name)
         return await self.to_person(state, person, reach, text, options)
 
     async def to_person(

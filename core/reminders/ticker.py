@@ -20,6 +20,7 @@ from core.chat import ButtonMaker, ButtonOption, ChatDirectory, Messages
 from core.chat.buttons import new_token
 from core.clock import Clock, Scheduler
 from core.delivery import DIRECT_MESSAGES, Outgoing
+from core.people import PeopleStore
 from core.reminders.corrections import Standing, broken_claims, standing
 from core.reminders.plan import (
     CLOSED,
@@ -89,6 +90,7 @@ class ReminderTicker:
         due: asyncio.Event | None = None,
         messages_queued: asyncio.Event | None = None,
         outages: Outages | None = None,
+        people: PeopleStore | None = None,
     ) -> None:
         """``direct_platforms`` can message a person who never opened a private chat (Slack DMs).
 
@@ -96,12 +98,13 @@ class ReminderTicker:
         no-show checks, other instances' notices), ``due`` (set when this process stored a notice due at
         once) settles them without waiting for the tick, and ``messages_queued`` is set after settling.
         Failures that ``outages`` recognises (the database is down) are logged there, once per outage.
+        ``people`` says whether a singer's person muted reminders, and which of their accounts to reach.
         """
         self._notices = notices
         self._rotation = rotation
         self._clock = clock
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=button_lifetime)
-        self._to = Recipients(directory, buttons, direct_platforms)
+        self._to = Recipients(directory, buttons, direct_platforms, people)
         self._say = messages or Messages()
         self._reported: set[str] = set()
         self._scheduler = scheduler

@@ -37,6 +37,7 @@ from core.rotation.commands import (
     CloseShow,
     Command,
     ForgetSinger,
+    LinkSingers,
     MoveRequest,
     OpenShow,
     PauseSinger,
@@ -88,10 +89,11 @@ from core.rotation.results import (
 from core.rotation.service import RotationService
 from core.rotation.settings import POLICIES, SETTING_BOUNDS, Bounds, Policy, ShowSettings
 from core.rotation.state import HistoryEntry, ShowState, evolve, fold
-from core.rotation.values import ShowPage, ShowSummary, SingerRef, SongRef
+from core.rotation.values import PERSON, ShowPage, ShowSummary, SingerRef, SongRef
 
 __all__ = [
     "DISRUPTIVE",
+    "PERSON",
     "POLICIES",
     "SETTING_BOUNDS",
     "Accepted",
@@ -114,6 +116,7 @@ __all__ = [
     "InvalidCommand",
     "InvalidSettings",
     "LimitReached",
+    "LinkSingers",
     "MoveRequest",
     "NotFound",
     "NothingToUndo",

@@ -164,6 +164,22 @@ class CloseShow:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkSingers:
+    """Identities became one person (``person_id``): their singers in this show become one singer.
+
+    ``identities`` are the person's chat identities ``(platform, user_id)`` and ``former`` the person
+    ids they had before (now part of ``person_id``). Every singer found by any of them is the person;
+    refused with ``not-found`` when none is in the show and ``conflict`` when they already are one
+    singer of ``person_id``. Not undoable: linking is the people's doing, not the KJ's.
+    """
+
+    command_id: str
+    person_id: str
+    identities: tuple[tuple[str, str], ...]
+    former: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ForgetSinger:
     """The person ``singer`` (by platform and user id) asked to be forgotten: their singer becomes
     ``anonymous`` (name, platform and an opaque user id). Accepted on closed shows too; not undoable."""
@@ -191,4 +207,5 @@ Command = (
     | ChangeShowSettings
     | CloseShow
     | ForgetSinger
+    | LinkSingers
 )

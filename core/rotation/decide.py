@@ -18,6 +18,7 @@ from core.rotation.commands import (
     CloseShow,
     Command,
     ForgetSinger,
+    LinkSingers,
     MoveRequest,
     OpenShow,
     PauseSinger,
@@ -60,12 +61,13 @@ from core.rotation.events import (
     SingerRenamed,
     SingerResumed,
     SingerSkipped,
+    SingersLinked,
     SongRequested,
     UndoPoint,
 )
 from core.rotation.policies import placed, starts_new_round, upcoming
 from core.rotation.state import ShowState, evolve
-from core.rotation.values import SingerRef, SongRef
+from core.rotation.values import PERSON, SingerRef, SongRef
 
 # Singer ids derived from request ids live in their own namespace so they never equal a request id.
 _SINGER_NAMESPACE = uuid.UUID("6f1d2c3e-8a4b-4c5d-9e6f-7a8b9c0d1e2f")
@@ -89,6 +91,8 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
     match command:
         case RequestSong():
             return _request_song(state, command, now)
+        case LinkSingers():
+            return _link(state, command, now)
         case RenameSinger():
             return _rename(state, command, now)
         case WithdrawRequest():
@@ -150,7 +154,7 @@ def _check_song(song: SongRef) -> None:
 
 
 def _find_singer(state: ShowState, singer: SingerRef) -> str:
-    singer_id = state.singer_keys.get(singer.key)
+    singer_id = state.singer_of(singer)
     if singer_id is None:
         raise NotFound(f"{singer.name} is not in this show")
     return singer_id
@@ -166,13 +170,13 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
         if request.song.song_id == song.song_id and request.status in ("pending", "performing"):
             raise SongAlreadyQueued(f"{song.title} is already in the queue")
     events: list[Event] = []
-    singer_id = state.singer_keys.get(command.singer.key)
+    singer_id = state.singer_of(command.singer)
     if singer_id is None:
         singer_id = command.new_singer_id or singer_id_for(command.request_id)
         if singer_id in state.singers:
             raise Conflict("this singer id is already used")
         ref = command.singer
-        events.append(SingerJoined(singer_id, ref.name.strip(), ref.platform, ref.user_id, now))
+        events.append(SingerJoined(singer_id, ref.name.strip(), ref.platform, ref.user_id, now, ref.person_id))
     elif len(state.pending_of(singer_id)) >= state.settings.max_pending:
         limit = state.settings.max_pending
         raise LimitReached(f"you already have {limit} songs waiting", limit)
@@ -182,6 +186,36 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
         )
     )
     return events
+
+
+def _link(state: ShowState, command: LinkSingers, now: datetime) -> list[Event]:
+    if not command.person_id:
+        raise InvalidCommand("linking needs the person's id")
+    people = {command.person_id, *command.former}
+    keys = state.singer_keys
+    found = {keys[(PERSON, p)] for p in people if (PERSON, p) in keys}
+    for platform, user_id in command.identities:
+        singer_id = keys.get((platform, user_id))
+        # An identity's singer that is someone else's now (unlinked since) is not this person's.
+        if singer_id is not None and state.singers[singer_id].person_id in (None, *people):
+            found.add(singer_id)
+    found = {state.now_known_as(s) for s in found}
+    if not found:
+        raise NotFound("none of them is in this show")
+    ordered = sorted(found, key=state.rotation.index)
+    kept, merged = ordered[0], tuple(ordered[1:])
+    if (not merged and state.singers[kept].person_id == command.person_id
+            and keys.get((PERSON, command.person_id)) == kept):
+        raise Conflict("they are one singer already")
+    linked = SingersLinked(kept, command.person_id, merged, state.next_up, now)
+    after = evolve(state, linked)
+    next_up = after.next_up
+    if (next_up is not None and after.is_waiting(next_up) and after.requests[next_up].singer_id == kept
+            and kept in after.round_used and _others_owed(after, kept)):
+        # Called as one of them after the other had this round's turn, while others still wait for theirs:
+        # singing now would be twice in one round.
+        linked = replace(linked, next_up=None)
+    return [linked]
 
 
 def _forget(state: ShowState, command: ForgetSinger, now: datetime) -> list[Event]:
@@ -264,15 +298,20 @@ def _remove(state: ShowState, command: RemoveRequest, now: datetime) -> list[Eve
     ]
 
 
-def _opens_new_round(state: ShowState, request_id: str) -> bool:
-    singer_id = state.requests[request_id].singer_id
-    others_owed = any(
+def _others_owed(state: ShowState, singer_id: str) -> bool:
+    """Whether a waiting singer other than ``singer_id`` has not had their turn this round."""
+    return any(
         other != singer_id
         and other not in state.round_used
         and not state.singers[other].paused
         and state.pending_of(other)
         for other in state.rotation
     )
+
+
+def _opens_new_round(state: ShowState, request_id: str) -> bool:
+    singer_id = state.requests[request_id].singer_id
+    others_owed = _others_owed(state, singer_id)
     return starts_new_round(state.round_used, singer_id, request_id in state.manual_order, others_owed)
 
 

@@ -46,12 +46,34 @@ class ShowOpened:
 
 @dataclass(frozen=True, slots=True)
 class SingerJoined:
-    """A singer entered the rotation (first request, or added by the KJ); join order is rotation order."""
+    """A singer entered the rotation (first request, or added by the KJ); join order is rotation order.
+
+    ``person_id`` is the person behind the singer (absent from streams written before people existed):
+    whichever of their identities asks later finds this singer.
+    """
 
     singer_id: str
     name: str
     platform: str | None
     user_id: str | None
+    occurred_at: datetime
+    person_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SingersLinked:
+    """Identities that were separate singers turned out to be one person (they linked their accounts):
+    from now on ``singer_id`` is that person's only singer.
+
+    The ``merged`` singers leave the rotation; their songs join ``singer_id``'s list in the order they
+    were requested; if any of them had their turn this round, ``singer_id`` has had it. ``next_up`` is
+    the next-up lock after linking: released when it would have let the person sing twice this round.
+    """
+
+    singer_id: str
+    person_id: str
+    merged: tuple[str, ...]
+    next_up: str | None
     occurred_at: datetime
 
 
@@ -239,6 +261,7 @@ Event = (
     | SingerJoined
     | SingerRenamed
     | SingerForgotten
+    | SingersLinked
     | SongRequested
     | RequestWithdrawn
     | PerformanceStarted
@@ -261,6 +284,7 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     SingerJoined,
     SingerRenamed,
     SingerForgotten,
+    SingersLinked,
     SongRequested,
     RequestWithdrawn,
     PerformanceStarted,
@@ -279,12 +303,13 @@ EVENT_TYPES: tuple[type[Event], ...] = (
 )
 
 # Events after which what someone was told about their turn may no longer hold: a KJ action or its
-# undo, a song taken back, a turn sat out, new settings (ETAs), the end of the show.
+# undo, a song taken back, a turn sat out, two singers becoming one, new settings (ETAs), the end of the show.
 DISRUPTIVE: tuple[type[Event], ...] = (
     KjActionTaken,
     KjActionReverted,
     RequestWithdrawn,
     SingerSkipped,
+    SingersLinked,
     ShowSettingsChanged,
     ShowClosed,
 )
@@ -292,7 +317,9 @@ DISRUPTIVE: tuple[type[Event], ...] = (
 
 def anonymized(event: Event, forgotten: SingerForgotten) -> Event:
     """``event`` as it reads once ``forgotten``'s singer is forgotten: their joining and renames carry the
-    anonymous name and identity; every other event is returned as it is (none other names a person)."""
+    anonymous name and identity, and their joining no person; every other event is returned as it is (none
+    other names a person: a ``SingersLinked`` names only an opaque person id, which reaches only accounts of
+    theirs that were not forgotten)."""
     if isinstance(event, SingerJoined) and event.singer_id == forgotten.singer_id:
         return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at)
     if isinstance(event, SingerRenamed) and event.singer_id == forgotten.singer_id:

@@ -241,7 +241,7 @@ class RotationService:
     async def my_requests(self, show_id: str, singer: SingerRef) -> tuple[OwnRequest, ...]:
         """The singer's pending requests with their positions; empty if they have not joined."""
         state = await self.state(show_id)
-        singer_id = state.singer_keys.get(singer.key)
+        singer_id = state.singer_of(singer)
         if singer_id is None:
             return ()
         return singer_requests(state, singer_id, self._clock.now())

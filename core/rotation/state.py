@@ -32,17 +32,21 @@ from core.rotation.events import (
     SingerRenamed,
     SingerResumed,
     SingerSkipped,
+    SingersLinked,
     SongRequested,
     UndoPoint,
 )
 from core.rotation.settings import ShowSettings
-from core.rotation.values import ShowSummary, SongRef
+from core.rotation.values import PERSON, ShowSummary, SingerRef, SongRef
 
 RequestStatus = Literal["pending", "performing", "done", "withdrawn"]
 
 
 class Singer(NamedTuple):
-    """A singer of the show; ``position`` is their 0-based place in rotation (join) order."""
+    """A singer of the show; ``position`` is their 0-based place in rotation (join) order.
+
+    ``person_id`` is the person behind them, when known (see ``SingerRef``).
+    """
 
     singer_id: str
     name: str
@@ -50,6 +54,7 @@ class Singer(NamedTuple):
     user_id: str | None
     position: int
     paused: bool = False
+    person_id: str | None = None
 
 
 class Request(NamedTuple):
@@ -114,6 +119,8 @@ class ShowState:
     manual_order: tuple[str, ...] = ()
     history: list[HistoryEntry] = field(default_factory=list)
     undo_stack: list[UndoEntry] = field(default_factory=list)
+    # Singers who became part of another one (``SingersLinked``): merged id -> the singer they are now.
+    merged_into: dict[str, str] = field(default_factory=dict)
     # ``policies.upcoming`` of this very state, once asked: the reminders' planner and the caller's
     # queue view both need it after a command. Any change to the state clears it.
     upcoming_memo: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
@@ -129,6 +136,32 @@ class ShowState:
             raise ValueError("a show is listed only once opened")
         return ShowSummary(self.show_id, self.name, self.code, self.opened_at, self.closed, self.version,
                            self.settings)
+
+    def singer_of(self, singer: SingerRef) -> str | None:
+        """The id of ``singer``'s singer in this show, or None if they have not joined.
+
+        Found by their person first, then by their identity: an identity key belongs to the singer who
+        last joined with it, unless that singer is another person's (the identity was unlinked since,
+        and it is a singer of its own from its next request). A walk-in with a person is found by the
+        person alone, so two walk-ins of one name are two singers.
+        """
+        keys = self.singer_keys
+        person_key = singer.person_key
+        if person_key is not None:
+            found = keys.get(person_key)
+            if found is not None or singer.platform is None:
+                return found
+        found = keys.get(singer.key)
+        if found is None or singer.person_id is None:
+            return found
+        other = self.singers[found].person_id
+        return found if other is None or other == singer.person_id else None
+
+    def now_known_as(self, singer_id: str) -> str:
+        """The singer ``singer_id`` is now: itself, or the singer it was linked into (``SingersLinked``)."""
+        while singer_id in self.merged_into:
+            singer_id = self.merged_into[singer_id]
+        return singer_id
 
     def pending_of(self, singer_id: str) -> list[str]:
         """The singer's pending request ids in their personal order."""
@@ -162,6 +195,7 @@ def evolve(state: ShowState, event: Event) -> ShowState:
         own_order=dict(state.own_order),
         history=list(state.history),
         undo_stack=list(state.undo_stack),
+        merged_into=dict(state.merged_into),
     )
     _apply(new, event)
     return new
@@ -175,7 +209,7 @@ def _set_status(state: ShowState, request_id: str, status: RequestStatus) -> Non
 
 def _set_paused(state: ShowState, singer_id: str, paused: bool) -> None:
     s = state.singers[singer_id]
-    state.singers[singer_id] = Singer(s.singer_id, s.name, s.platform, s.user_id, s.position, paused)
+    state.singers[singer_id] = Singer(s.singer_id, s.name, s.platform, s.user_id, s.position, paused, s.person_id)
 
 
 def _apply(state: ShowState, event: Event) -> None:
@@ -196,27 +230,57 @@ def _show_opened(state: ShowState, event: ShowOpened) -> None:
 
 def _singer_joined(state: ShowState, event: SingerJoined) -> None:
     state.singers[event.singer_id] = Singer(
-        event.singer_id, event.name, event.platform, event.user_id, len(state.rotation)
+        event.singer_id, event.name, event.platform, event.user_id, len(state.rotation), False, event.person_id
     )
     state.rotation.append(event.singer_id)
-    if event.platform is None:
-        state.singer_keys[(None, event.name.strip().casefold())] = event.singer_id
-    else:
+    if event.person_id is not None:
+        state.singer_keys[(PERSON, event.person_id)] = event.singer_id
+    if event.platform is not None:
         state.singer_keys[(event.platform, event.user_id or "")] = event.singer_id
+    elif event.person_id is None:
+        # A walk-in without a person (the admin API, older streams) is known by name.
+        state.singer_keys[(None, event.name.strip().casefold())] = event.singer_id
 
 
 def _singer_renamed(state: ShowState, event: SingerRenamed) -> None:
     s = state.singers[event.singer_id]
-    state.singers[event.singer_id] = Singer(s.singer_id, event.name, s.platform, s.user_id, s.position, s.paused)
+    state.singers[event.singer_id] = Singer(s.singer_id, event.name, s.platform, s.user_id, s.position, s.paused,
+                                            s.person_id)
 
 
 def _singer_forgotten(state: ShowState, event: SingerForgotten) -> None:
     s = state.singers[event.singer_id]
     for key in [k for k, singer_id in state.singer_keys.items() if singer_id == event.singer_id]:
         del state.singer_keys[key]
+    # Forgotten means no person either: nothing links the anonymous singer to anyone.
     state.singers[event.singer_id] = Singer(s.singer_id, event.name, event.platform, event.user_id, s.position,
                                             s.paused)
     state.singer_keys[(event.platform, event.user_id)] = event.singer_id
+
+
+def _singers_linked(state: ShowState, event: SingersLinked) -> None:
+    kept = event.singer_id
+    merged = set(event.merged)
+    s = state.singers[kept]
+    state.singers[kept] = Singer(s.singer_id, s.name, s.platform, s.user_id, s.position, s.paused, event.person_id)
+    for key, singer_id in list(state.singer_keys.items()):
+        if singer_id in merged:
+            state.singer_keys[key] = kept
+    state.singer_keys[(PERSON, event.person_id)] = kept
+    requests = state.requests
+    own = list(state.own_order.get(kept, ()))
+    for singer_id in event.merged:
+        for request_id in state.own_order.pop(singer_id, ()):
+            r = requests[request_id]
+            requests[request_id] = Request(r.request_id, kept, r.song, r.order, r.requested_at, r.status)
+            own.append(request_id)
+        state.merged_into[singer_id] = kept
+    # One list in the order the songs were asked for, as if one singer had asked for them all.
+    state.own_order[kept] = tuple(sorted(own, key=lambda request_id: requests[request_id].order))
+    state.rotation = [singer_id for singer_id in state.rotation if singer_id not in merged]
+    if state.round_used & merged:
+        state.round_used = (state.round_used - merged) | {kept}
+    state.next_up = event.next_up
 
 
 def _song_requested(state: ShowState, event: SongRequested) -> None:
@@ -321,14 +385,15 @@ def _kj_action_reverted(state: ShowState, event: KjActionReverted) -> None:
     state.now = point.now_request_id
     state.now_started_at = point.now_started_at
     state.round_no = point.round_no
-    state.round_used = frozenset(point.round_used)
+    # Singers linked since the action are one singer now: their turns count as that singer's.
+    state.round_used = frozenset(state.now_known_as(s) for s in point.round_used)
     state.next_up = point.next_up_request_id
     state.manual_order = point.manual_order
     del state.history[point.history_length :]
     for request_id, status in point.request_statuses:
         _set_status(state, request_id, cast(RequestStatus, status))
     for singer_id, paused in point.paused:
-        _set_paused(state, singer_id, paused)
+        _set_paused(state, state.now_known_as(singer_id), paused)
 
 
 def _use_turn(state: ShowState, singer_id: str, new_round: bool) -> None:
@@ -344,6 +409,7 @@ _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     SingerJoined: _singer_joined,
     SingerRenamed: _singer_renamed,
     SingerForgotten: _singer_forgotten,
+    SingersLinked: _singers_linked,
     SongRequested: _song_requested,
     RequestWithdrawn: _request_withdrawn,
     PerformanceStarted: _performance_started,

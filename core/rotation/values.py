@@ -27,16 +27,26 @@ class SongRef:
             object.__setattr__(self, "duration", None)
 
 
+# The namespace of person keys in a show's ``singer_keys``: ``(PERSON, person_id)``. No chat platform is
+# called this, so a person key never equals an identity key.
+PERSON = "person"
+
+
 @dataclass(frozen=True, slots=True)
 class SingerRef:
-    """Who is asking: a chat user ``(platform, user_id)`` or a walk-in known only by ``name``.
+    """Who is asking: a chat user ``(platform, user_id)`` or a walk-in known only by ``name``, and the
+    person they are (``person_id``), when the caller knows one.
 
-    Walk-ins (added by the KJ) have ``platform`` and ``user_id`` set to None.
+    Walk-ins (added by the KJ) have ``platform`` and ``user_id`` set to None. A person may have several
+    identities (a Telegram and a Slack user, say); the rotation finds their singer by the person first,
+    so whichever identity asks, it is the same singer. Refs without a person (the admin API, streams
+    written before people existed) are found by identity alone, as always.
     """
 
     platform: str | None
     user_id: str | None
     name: str
+    person_id: str | None = None
 
     @property
     def key(self) -> tuple[str | None, str]:
@@ -44,6 +54,11 @@ class SingerRef:
         if self.platform is None:
             return (None, self.name.strip().casefold())
         return (self.platform, self.user_id or "")
+
+    @property
+    def person_key(self) -> tuple[str, str] | None:
+        """``(PERSON, person_id)``, or None for a ref without a person."""
+        return (PERSON, self.person_id) if self.person_id is not None else None
 
 
 @dataclass(frozen=True, slots=True)

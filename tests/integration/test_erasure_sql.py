@@ -106,7 +106,10 @@ async def test_once_forgotten_a_person_who_writes_again_is_known_afresh(containe
     await chat.say(ANN, Room("telegram", ANN.user_id, True), "/mute")
     async with container.engine.connect() as conn:
         rows = (await conn.execute(chat_people.select().where(chat_people.c.user_id == ANN.user_id))).all()
-    assert [(r.name, r.muted) for r in rows] == [("Annabel Quux", True)]
+    assert [r.name for r in rows] == ["Annabel Quux"]
+    # A new person, muted as she asked just now; the stage name she had is gone with the old one.
+    person = await container.people.store.find("telegram", ANN.user_id)
+    assert person is not None and person.muted and person.name is None
 
 
 async def test_another_instance_that_still_thinks_it_knows_them_stores_them_again(container: Container) -> None:

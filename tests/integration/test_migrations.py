@@ -18,8 +18,9 @@ from core.rotation import Event, ShowSettings, event_to_dict
 from core.rotation.events import ShowOpened, ShowSettingsChanged
 from storage import migrate
 from storage.db import create_engine
+from storage.people import SqlPeopleStore
 from storage.shows import SqlShowStore
-from storage.tables import UtcDateTime, metadata, notices, show_events
+from storage.tables import UtcDateTime, chat_people, metadata, notices, show_events
 from tests.conftest import run_outside_transactions
 
 NOW = datetime(2026, 11, 28, 20, 0, tzinfo=UTC)
@@ -102,5 +103,28 @@ async def test_shows_open_before_the_idle_timer_existed_get_one(empty_url: str) 
                                               notices.c.revision))).all()
         idle = ("00000000-0000-0000-0000-00000000e100:-:idle:0", "idle", "pending", NOW, 0)
         assert [tuple(r) for r in rows] == [idle], "the open show gets its timer, the closed one none"
+    finally:
+        await engine.dispose()
+
+
+async def test_stage_names_and_muting_move_from_the_account_to_its_person(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        await migrate.upgrade(engine, "0008")
+        async with engine.begin() as conn:
+            await conn.execute(insert(chat_people), [
+                {"platform": "telegram", "user_id": "1", "name": "Ann", "is_bot": False, "stage_name": "Queen Ann",
+                 "muted": False},
+                {"platform": "slack", "user_id": "U2", "name": "Bob", "is_bot": False, "stage_name": None,
+                 "muted": True},
+                {"platform": "telegram", "user_id": "3", "name": "Cat", "is_bot": False, "stage_name": None,
+                 "muted": False},
+            ])
+        await migrate.upgrade(engine)
+        people = SqlPeopleStore(engine)
+        ann, bob = await people.find("telegram", "1"), await people.find("slack", "U2")
+        assert ann is not None and ann.name == "Queen Ann" and not ann.muted
+        assert bob is not None and bob.name is None and bob.muted
+        assert await people.find("telegram", "3") is None, "nothing to move: a person when next seen"
     finally:
         await engine.dispose()

@@ -24,9 +24,11 @@ from core.chat import (
     Room,
     Said,
 )
+from core.people import LoggedSongHistory, People
 from core.privacy import PeopleEraser
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.fakes import InMemorySongStore
+from tests.unit.people_fakes import InMemoryPeopleStore, InMemoryShowsOfPeople
 from tests.unit.privacy_fakes import InMemoryErasure
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
@@ -205,7 +207,14 @@ class Night:
         aliases = itertools.count(1)
         self.eraser = PeopleEraser(self.rotation, self.erasure, lambda: f"alias{next(aliases)}")
         self.tokens = itertools.count(1)
+        self.people_store = InMemoryPeopleStore()
+        person_ids = itertools.count(1)
+        self.link_codes = (f"K7QX{n:04d}".translate(str.maketrans("0125", "3467")) for n in itertools.count(1))
+        self.people = People(self.people_store, self.rotation, self.clock, new_id=lambda: f"person-{next(person_ids)}",
+                             new_code=lambda: next(self.link_codes))
+        self.song_history = LoggedSongHistory(self.rotation, InMemoryShowsOfPeople(self.store))
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
+                           people=self.people, song_history=self.song_history,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
                            confirmations=confirmations, kjs=self.kjs, opening=opening,
                            forgetter=self.eraser if forgetting else None)
@@ -219,14 +228,17 @@ class Night:
 
     @staticmethod
     def person(who: str) -> Person:
-        return Person(PLATFORM, f"u-{who}", who.capitalize(), who)
+        """``ann`` on the test platform; ``ann@slack`` is Ann's account on another platform."""
+        name, _, platform = who.partition("@")
+        return Person(platform or PLATFORM, f"u-{name}", name.capitalize(), name)
 
     @staticmethod
     def room(where: str) -> Room:
         return Room(PLATFORM, f"dm-{where}" if where == "dm" else where, where == "dm")
 
     def _room_for(self, who: str, where: str) -> Room:
-        return Room(PLATFORM, f"dm-{who}", True) if where == "dm" else Room(PLATFORM, where, False)
+        platform = self.person(who).platform
+        return Room(platform, f"dm-{who}", True) if where == "dm" else Room(platform, where, False)
 
     async def send(self, who: str, where: str, text: str, update_key: str | None = None) -> list[Reply]:
         key = update_key or f"u{next(self.updates)}"

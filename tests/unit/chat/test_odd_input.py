@@ -94,7 +94,8 @@ async def test_an_unexpected_failure_is_apologised_for_and_logged_not_shown(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     night = await Night().start()
-    bot = ChatBot(night.rotation, night.search, night.feed, cast(ChatDirectory, BrokenDirectory()), night.clock)
+    bot = ChatBot(night.rotation, night.search, night.feed, cast(ChatDirectory, BrokenDirectory()), night.clock,
+                  people=night.people)
     with caplog.at_level(logging.ERROR):
         replies = await bot.handle(Said(night.person("ann"), night.room("dm"), "/queue", "u1"))
     assert [r.text for r in replies] == ["Sorry, something went wrong on our side. Please try again."]

@@ -166,7 +166,8 @@ class ReminderNight(Night):
         super().__init__(store=notices.shows, notices=plan_notices, confirmations=notices)
         self.notices = notices
         self.ticker = ReminderTicker(notices, self.rotation, self.directory, self.clock,
-                                     direct_platforms=direct_platforms, new_token=lambda: f"rem{next(self.tokens)}")
+                                     direct_platforms=direct_platforms, new_token=lambda: f"rem{next(self.tokens)}",
+                                     people=self.people_store)
 
     async def tick(self, seconds: float = 0) -> list[tuple[str, str]]:
         """Move the clock, run the ticker until nothing is due, and return (user id, text) of what it queued."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from core.rotation import EventCodecError, ShowSettings, event_from_dict, event_to_dict, fold
-from core.rotation.events import EVENT_TYPES, KjActionTaken, ShowOpened, SongRequested, UndoPoint
+from core.rotation.events import EVENT_TYPES, KjActionTaken, ShowOpened, SingerJoined, SongRequested, UndoPoint
 
 from .harness import Show, singer
 
@@ -37,6 +37,10 @@ def busy_show() -> Show:
     show.do(RenameSinger("rename", singer("B"), "Bea"))
 
     show.request("B", "B2")
+    # A and B turn out to be one person with two accounts (see core.people).
+    from core.rotation import LinkSingers
+
+    show.do(LinkSingers("link", "person-1", (("telegram", "A"), ("telegram", "B"))))
     show.do(ChangeShowSettings("s", ShowSettings(max_pending=5)))
     show.do(CloseShow("close"))
     # Someone asks to be forgotten after the night (see core.privacy).
@@ -58,6 +62,15 @@ def test_replaying_decoded_events_gives_the_same_state() -> None:
     show = busy_show()
     decoded = [event_from_dict(*event_to_dict(e)) for e in show.events]
     assert fold(decoded) == show.state
+
+
+def test_a_singer_stored_before_people_existed_still_decodes_without_a_person() -> None:
+    payload = {"singer_id": "s1", "name": "Ann", "platform": "telegram", "user_id": "42",
+               "occurred_at": "2026-03-14T21:05:07Z"}
+    joined = event_from_dict("SingerJoined", payload)
+    assert isinstance(joined, SingerJoined) and joined.person_id is None
+    state = fold([ShowOpened("id", "n", "CODE", ShowSettings(), AT, AT), joined])
+    assert state.singer_keys == {("telegram", "42"): "s1"}
 
 
 def test_datetimes_are_iso_strings_ending_in_z() -> None:
