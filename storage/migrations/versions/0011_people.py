@@ -18,7 +18,7 @@ from alembic import op
 from storage.tables import UtcDateTime
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
