@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from core.chat import ChatEvent, Pressed, Reply
+from core.chat import ChatEvent, Person, Pressed, Reply
 from core.delivery.limits import PRESS_ANSWER_MAX
 from core.delivery.ports import OutboxItem, Outgoing
 
@@ -66,7 +66,8 @@ def with_press_answer(event: ChatEvent, outgoing: Sequence[Outgoing], context: M
             rows[index] = Outgoing(row.key, row.platform, row.reply, answered)
             return rows
     platform = event.room.platform
-    empty = Reply(event.room, event.person, "", ephemeral=True)
+    # Whom it answers, by id only: it says nothing, and it must not keep a name a /forgetme just erased.
+    empty = Reply(event.room, Person(event.person.platform, event.person.user_id, ""), "", ephemeral=True)
     return [Outgoing(f"{platform}:{event.update_key}:press", platform, empty, answered), *rows]
 
 

@@ -37,6 +37,12 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 REMINDER_BUTTONS = ["On my way", "Skip me this round", "Cancel my song"]
 
 
+def answered(tg: FakeTelegram, press: dict[str, Any]) -> str:
+    """The text the bot answered ``press`` (a pushed callback update) with, "" while it has not."""
+    query = press["callback_query"]["id"]
+    return next((a.get("text") or "" for a in tg.callback_answers if a["callback_query_id"] == query), "")
+
+
 def service(db_url: str, tg: FakeTelegram, slack: FakeSlack | None = None, *, extra_songs: int = 0) -> Any:
     async def seed(container: Container) -> None:
         if await container.songs.count() == 0:
@@ -237,8 +243,10 @@ async def test_on_my_way_is_answered_and_keeps_the_kj_prompt_away(
 
         # Waiting is answered too and changes nothing.
         prompt = message_with(tg, side["id"], "Dan hasn't answered")
-        tg.push_callback(side, kay, prompt["message_id"], keyboard(prompt)["Wait"])
-        await eventually(said(tg, side["id"], "OK, Dan keeps their place."))
+        waited = tg.push_callback(side, kay, prompt["message_id"], keyboard(prompt)["Wait"])
+        # Only the KJ needs to hear it: the press's own answer, not a message to the room.
+        await eventually(lambda: answered(tg, waited).startswith("OK, Dan keeps their place."), "Kay's toast")
+    assert not any("keeps their place" in t for t in texts(tg, side["id"]))
     assert tg.rate_violations() == []
 
 
@@ -257,11 +265,13 @@ async def test_a_singer_without_a_private_chat_is_mentioned_in_the_group(db_url:
         called = message_with(tg, bar["id"], "@eve_sings You're next")
         assert list(keyboard(called)) == REMINDER_BUTTONS
         # Her button works from the group, and only for her.
-        tg.push_callback(bar, kay, called["message_id"], keyboard(called)["On my way"])
-        await eventually(said(tg, bar["id"], "That button belongs to someone else"))
-        tg.push_callback(bar, eve, called["message_id"], keyboard(called)["On my way"])
-        await eventually(said(tg, bar["id"], "Great, see you at the stage!"))
+        # The answers are for the presser alone: each press's own answer (a toast), no group message.
+        by_kay = tg.push_callback(bar, kay, called["message_id"], keyboard(called)["On my way"])
+        await eventually(lambda: answered(tg, by_kay).startswith("That button belongs to someone else"))
+        by_eve = tg.push_callback(bar, eve, called["message_id"], keyboard(called)["On my way"])
+        await eventually(lambda: answered(tg, by_eve) == "Great, see you at the stage!")
         await eventually(said(tg, ann["id"], "You're up now"))
+    assert not any("someone else" in t or "see you at the stage" in t for t in texts(tg, bar["id"]))
     assert 6 not in tg.sent_messages_by_chat, "nothing was sent to a private chat Eve never opened"
     assert tg.rate_violations() == []
 

@@ -76,6 +76,7 @@ def test_a_press_without_a_toast_gets_an_empty_answer_beside_its_replies() -> No
         rows = outgoing_for(pressed(), replies, PRESS_CONTEXT)
         assert [answers_press(row) for row in rows] == ["q-1"] + [None] * len(replies), why
         assert rows[0].key == "telegram:7:press" and rows[0].reply.text == "", why
+        assert rows[0].reply.to_person == Person("telegram", "1", ""), "by id only: no name to erase later"
         assert [row.reply for row in rows[1:]] == replies, why
 
 
