@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api.auth import ADMIN_COOKIE, AdminDep, client_of, is_admin_token, retry_after
+from api.auth import ADMIN_COOKIE, AdminDep, client_of, https_request, is_admin_token, retry_after
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
 from api.pages.qr import qr_svg, telegram_link
 from api.pages.render import Markup, json_script, render
@@ -194,8 +194,7 @@ async def kj_login(code: str, request: Request, services: ServicesDep) -> Respon
         access.guard.failed(client)
         return _login(state, "That token is not right. Try again.", 401)
     response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
-    https = (access.secure_cookies or request.url.scheme == "https"
-             or request.headers.get("x-forwarded-proto", "") == "https")
+    https = https_request(request, access)
     # The cookie holds only the session's random id; the token itself never leaves the form.
     response.set_cookie(ADMIN_COOKIE, await access.sessions.start(), max_age=access.session_seconds, path="/",
                         httponly=True, samesite="strict", secure=https)
@@ -222,5 +221,6 @@ async def kj_singers(code: str, rotation: RotationDep) -> JSONResponse:
     if state is None:
         return JSONResponse({"error": {"code": "not-found", "message": "Show not found"}}, status_code=404)
     singers = sorted(state.singers.values(), key=lambda s: s.position)
-    items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused} for s in singers]
+    items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused, "blocked": s.singer_id in state.blocked}
+             for s in singers]
     return JSONResponse({"items": items}, headers=_NO_STORE)

@@ -25,6 +25,7 @@ from core.rotation.events import (
     ShowClosed,
     ShowOpened,
     ShowSettingsChanged,
+    SingerBlocked,
     SingerBumped,
     SingerForgotten,
     SingerJoined,
@@ -32,6 +33,7 @@ from core.rotation.events import (
     SingerRenamed,
     SingerResumed,
     SingerSkipped,
+    SingerUnblocked,
     SongRequested,
     UndoPoint,
 )
@@ -114,6 +116,8 @@ class ShowState:
     manual_order: tuple[str, ...] = ()
     history: list[HistoryEntry] = field(default_factory=list)
     undo_stack: list[UndoEntry] = field(default_factory=list)
+    # Singers the KJ blocked: the show takes no songs from them.
+    blocked: frozenset[str] = frozenset()
     # ``policies.upcoming`` of this very state, once asked: the reminders' planner and the caller's
     # queue view both need it after a command. Any change to the state clears it.
     upcoming_memo: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
@@ -295,6 +299,14 @@ def _singer_resumed(state: ShowState, event: SingerResumed) -> None:
     _set_paused(state, event.singer_id, False)
 
 
+def _singer_blocked(state: ShowState, event: SingerBlocked) -> None:
+    state.blocked = state.blocked | {event.singer_id}
+
+
+def _singer_unblocked(state: ShowState, event: SingerUnblocked) -> None:
+    state.blocked = state.blocked - {event.singer_id}
+
+
 def _manual_order_set(state: ShowState, event: RequestMoved | SingerBumped) -> None:
     # The KJ's explicit order replaces the lock: whatever they put first is next.
     state.manual_order = event.manual_order
@@ -353,6 +365,8 @@ _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     PerformanceVoided: _performance_voided,
     SingerPaused: _singer_paused,
     SingerResumed: _singer_resumed,
+    SingerBlocked: _singer_blocked,
+    SingerUnblocked: _singer_unblocked,
     RequestMoved: _manual_order_set,
     SingerBumped: _manual_order_set,
     ShowSettingsChanged: _settings_changed,
