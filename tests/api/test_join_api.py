@@ -242,7 +242,7 @@ async def test_nasty_requests_are_refused_with_the_envelope_never_a_500(phone: C
         code = show["code"]
         await _join(http, code)
         base = f"/api/v1/join/{code}"
-        attempts = [
+        attempts: list[tuple[str, str, dict[str, Any]]] = [
             ("POST", base, {"content": b"not json", "headers": {"Content-Type": "application/json"}}),
             ("POST", base, {"content": b"\xff\xfe\x00", "headers": {"Content-Type": "application/json"}}),
             ("POST", base, {"json": [1, 2, 3]}),
