@@ -52,6 +52,13 @@ def client_of(request: Request, access: AdminAccess) -> str:
     return str(parsed.ipv4_mapped or parsed) if parsed.version == 6 else str(parsed)
 
 
+def https_request(request: Request, access: AdminAccess) -> bool:
+    """Whether cookies set in answer to ``request`` go over https only: the public address is https, or the
+    request came over https (directly or, by its proxy's word, ``X-Forwarded-Proto``)."""
+    return (access.secure_cookies or request.url.scheme == "https"
+            or request.headers.get("x-forwarded-proto", "") == "https")
+
+
 def retry_after(seconds: float) -> str:
     """The ``Retry-After`` value for a wait: whole seconds, at least one."""
     return str(max(1, math.ceil(seconds)))

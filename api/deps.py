@@ -14,9 +14,10 @@ from typing import Annotated, Protocol
 from fastapi import Depends, Request
 from prometheus_client import CollectorRegistry, Histogram
 
-from core.access import AdminAccess, IdempotencyKeys
+from core.access import AdminAccess, IdempotencyKeys, WebLimits
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
+from core.chat.web import WebSingers
 from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.repeat import Outages
@@ -114,6 +115,26 @@ class ApiServices(Protocol):
         """Which request each Idempotency-Key was first used with."""
         ...
 
+    @property
+    def web(self) -> WebSingers:
+        """Singers in a browser: joining with a name, requesting, cancelling, On my way."""
+        ...
+
+    @property
+    def web_limits(self) -> WebLimits:
+        """How often a web singer (per session and per address) may write."""
+        ...
+
+    @property
+    def web_session_seconds(self) -> int:
+        """How long a web singer's session cookie lasts."""
+        ...
+
+    @property
+    def public_url(self) -> str | None:
+        """The service's public address, when configured (links on the venue screen use it)."""
+        ...
+
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or None when it is."""
         ...
@@ -177,6 +198,10 @@ def _stream_timing(request: Request) -> StreamTiming:
     return timing if isinstance(timing, StreamTiming) else StreamTiming()
 
 
+def _web(request: Request) -> WebSingers:
+    return services(request).web
+
+
 def _telegram_username(request: Request) -> str | None:
     # Known only once the bot has asked Telegram who it is; the composition root sets it then.
     name = getattr(request.app.state, "telegram_username", None)
@@ -193,3 +218,4 @@ EraserDep = Annotated[PeopleEraser, Depends(_eraser)]
 VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]
+WebDep = Annotated[WebSingers, Depends(_web)]

@@ -1,8 +1,10 @@
-"""Who may act as the KJ's admin: a limit on guessing the token, the dashboard's sessions, idempotency keys.
+"""Who may act as the KJ's admin: a limit on guessing the token, the dashboard's sessions, idempotency keys;
+and how often a web singer may write.
 
 The rules live here, free of any framework: ``FailedAttempts`` holds off a client that guessed wrong
-too often; ``AdminSessions`` and ``IdempotencyKeys`` are the ports the SQL stores implement (in the
-database, so every instance of the service sees the same sessions and keys).
+too often; ``WebLimits`` holds off a browser session or an address that writes too often (the same sliding
+window, counting every write); ``AdminSessions`` and ``IdempotencyKeys`` are the ports the SQL stores
+implement (in the database, so every instance of the service sees the same sessions and keys).
 """
 
 from __future__ import annotations
@@ -56,6 +58,10 @@ class FailedAttempts:
         while len(self._failures) > self._max_clients:
             del self._failures[next(iter(self._failures))]
 
+    def counted(self, client: str) -> None:
+        """Count one attempt of ``client`` whatever its outcome (a rate limit counts every write)."""
+        self.failed(client)
+
     def clients(self) -> int:
         """How many clients are remembered (for tests and metrics)."""
         return len(self._failures)
@@ -70,6 +76,26 @@ class FailedAttempts:
             del self._failures[client]
             return None
         return failures
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """How often web singers may write (join, request, cancel, On my way): ``per_session`` counts one
+    browser, ``per_address`` every browser behind one address (a venue's Wi-Fi shares one, so it is wider).
+    Counted per process, like wrong admin tokens."""
+
+    per_session: FailedAttempts
+    per_address: FailedAttempts
+
+    def wait(self, session: str | None, address: str) -> float:
+        """Seconds before this write may be taken; 0.0 when it may go now (it is then counted)."""
+        wait = max(self.per_address.wait(address), self.per_session.wait(session) if session else 0.0)
+        if wait > 0:
+            return wait
+        self.per_address.counted(address)
+        if session:
+            self.per_session.counted(session)
+        return 0.0
 
 
 class AdminSessions(Protocol):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -15,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.access import AdminAccess, FailedAttempts
+from core.access import AdminAccess, FailedAttempts, WebLimits
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.chat import ChatBot, OpeningRules, parse_allowlist
+from core.chat.web import WebSessions, WebSingers
 from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.people import LoggedSongHistory, People
@@ -109,6 +112,19 @@ class Container:
     eraser: PeopleEraser
     access: AdminAccess
     idempotency: SqlIdempotencyKeys
+    # Singers in a browser (the join page): sessions signed with the settings' secret, writes rate-limited.
+    web: WebSingers
+    web_limits: WebLimits
+
+    @property
+    def public_url(self) -> str | None:
+        """The service's public address (``KARAOKE_PUBLIC_URL``), for links that leave the page (the QR code)."""
+        return self.settings.public_url
+
+    @property
+    def web_session_seconds(self) -> int:
+        """How long a web singer's session cookie lasts."""
+        return int(self.settings.web_session_hours * 3600)
 
     @property
     def max_open_shows(self) -> int:
@@ -215,6 +231,9 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             eraser=eraser,
             access=_admin_access(settings, engine, clock),
             idempotency=SqlIdempotencyKeys(engine, clock),
+            web=WebSingers(chat.steps, WebSessions(_web_secret(settings, admin_token),
+                                                   lambda: secrets.token_urlsafe(18)), lambda: uuid.uuid4().hex),
+            web_limits=_web_limits(settings),
         )
         yield container
     finally:
@@ -235,6 +254,22 @@ async def _say_who_may_open(container: Container) -> None:
     logger.info("Only KJs may open shows: %d on KARAOKE_KJ_ALLOWLIST%s; at most %d open shows, %d per person",
                 len(opening.allowlist), " and whoever redeemed a KJ invite" if invites else "",
                 opening.max_open_shows, opening.max_open_per_person)
+
+
+def _web_secret(settings: Settings, admin_token: str) -> bytes:
+    """The key web session cookies are signed with: the configured one, else one derived from the admin token
+    (a one-way derivation: a cookie reveals nothing of the token)."""
+    if settings.web_session_secret is not None and settings.web_session_secret.get_secret_value():
+        return hashlib.sha256(settings.web_session_secret.get_secret_value().encode()).digest()
+    return hmac.new(admin_token.encode(), b"karaoke web sessions v1", hashlib.sha256).digest()
+
+
+def _web_limits(settings: Settings) -> WebLimits:
+    window = settings.web_limit_window_seconds
+    return WebLimits(
+        per_session=FailedAttempts(time.monotonic, limit=settings.web_session_limit, window_seconds=window),
+        per_address=FailedAttempts(time.monotonic, limit=settings.web_address_limit, window_seconds=window),
+    )
 
 
 def _admin_access(settings: Settings, engine: AsyncEngine, clock: SystemClock) -> AdminAccess:

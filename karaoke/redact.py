@@ -34,6 +34,7 @@ def configured_secrets(settings: Settings) -> list[str]:
     found = [secret.get_secret_value() for secret in (
         settings.telegram_token, settings.telegram_webhook_secret, settings.slack_bot_token,
         settings.slack_signing_secret, settings.slack_app_token, settings.admin_token,
+        settings.web_session_secret,
     ) if secret is not None]
     try:
         password = make_url(settings.database_url).password

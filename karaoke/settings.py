@@ -78,6 +78,17 @@ class Settings(BaseSettings):
     max_open_shows: int = Field(default=50, ge=1)
     max_open_shows_per_person: int = Field(default=3, ge=1)
 
+    # Signs the web join page's session cookies; unset, it is derived from the admin token (so every instance
+    # sharing that token reads the same cookies, and a new generated token ends every web session).
+    web_session_secret: SecretStr | None = None
+    # Web singers' writes (join, request, cancel, On my way) per window: per browser, and per address (a venue's
+    # Wi-Fi puts every phone behind one address, so it is much wider).
+    web_session_limit: int = Field(default=20, ge=1)
+    web_address_limit: int = Field(default=300, ge=1)
+    web_limit_window_seconds: float = Field(default=60.0, gt=0)
+    # How long a web singer's session cookie lasts.
+    web_session_hours: float = Field(default=24.0, gt=0)
+
     # Limits before any work (api.limits, api.connections): a larger body is refused unread (413); headers must
     # arrive within the header timeout; a connection silent that long mid-body or between requests is closed;
     # past the cap a new connection is answered 503 at once.

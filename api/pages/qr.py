@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import segno
 
 from api.pages.render import Markup
@@ -10,6 +12,11 @@ from api.pages.render import Markup
 def telegram_link(bot_username: str, code: str) -> str:
     """The deep link that opens the bot and joins the show in one tap."""
     return f"https://t.me/{bot_username.lstrip('@')}?start={code}"
+
+
+def web_join_link(base_url: str, code: str) -> str:
+    """The show's web join page under ``base_url`` (``https://karaoke.example``), for a phone's camera."""
+    return f"{base_url.rstrip('/')}/join/{quote(code)}"
 
 
 def qr_svg(text: str) -> Markup:

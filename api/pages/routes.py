@@ -1,4 +1,5 @@
-"""The page routes: / (the open shows), /display/{code}, /kj/{code} (+ login/logout/singers) and /songbook/{code}.
+"""The page routes: / (the open shows), /display/{code}, /kj/{code} (+ login/logout/singers), /songbook/{code}
+and /join/{code} (singing from a phone's browser).
 
 A page is found by the show's join code, typed any case. The pages read and write through the
 public API; logging in to the KJ dashboard with the admin token starts a server-side session whose
@@ -16,9 +17,9 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api.auth import ADMIN_COOKIE, AdminDep, client_of, is_admin_token, retry_after
+from api.auth import ADMIN_COOKIE, AdminDep, client_of, https_request, is_admin_token, retry_after
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
-from api.pages.qr import qr_svg, telegram_link
+from api.pages.qr import qr_svg, telegram_link, web_join_link
 from api.pages.render import Markup, json_script, render
 from core.rotation import NotFound, QueueView, RotationService, ShowState, ShowSummary, Slot
 
@@ -88,7 +89,7 @@ def _upcoming_rows(view: QueueView) -> Markup:
 def _show_item(show: ShowSummary) -> Markup:
     code = quote(show.code)
     return render("home_show.html", name=show.name, code=show.code, display=f"/display/{code}",
-                  songbook=f"/songbook/{code}", kj=f"/kj/{code}")
+                  join=f"/join/{code}", songbook=f"/songbook/{code}", kj=f"/kj/{code}")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -104,14 +105,37 @@ async def home(rotation: RotationDep) -> HTMLResponse:
     return _page(render("home.html", shows=shows))
 
 
+def _base_url(request: Request, services: ApiServices) -> str:
+    """Where this service is reached from outside: ``KARAOKE_PUBLIC_URL``, else the address this request came to."""
+    if services.public_url:
+        return services.public_url.rstrip("/")
+    base = str(request.base_url).rstrip("/")
+    if services.access.trust_proxy_headers and request.headers.get("x-forwarded-proto", "") == "https":
+        base = "https://" + base.split("://", 1)[-1]
+    return base
+
+
+def _join_qrs(web_link: str, bot: str | None, code: str) -> Markup:
+    """The screen's QR codes: the web join page always; beside it the bot's deep link, named, when there is one."""
+    web = render("display_qr.html", kind="web", qr=qr_svg(web_link), link=web_link.split("://", 1)[-1],
+                 caption="In your browser" if bot else "Scan to sing — no app needed")
+    if not bot:
+        return render("display_qrs.html", count="one", qrs=web)
+    telegram = render("display_qr.html", kind="telegram", qr=qr_svg(telegram_link(bot, code)), link="",
+                      caption=f"Telegram: @{bot.lstrip('@')}")
+    return render("display_qrs.html", count="two", qrs=Markup(telegram + web))
+
+
 @router.get("/display/{code}", response_class=HTMLResponse)
-async def display(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTMLResponse:
-    """The venue screen: now singing, the next five with ETAs, and how to join."""
+async def display(code: str, request: Request, services: ServicesDep, bot: TelegramBotDep) -> HTMLResponse:
+    """The venue screen: now singing, the next five with ETAs, and how to join (QR codes for the web page and,
+    when Telegram is configured, for the bot)."""
+    rotation = services.rotation
     state = await _show(rotation, code)
     if state is None:
         return _not_found(code)
     view = await rotation.queue(state.show_id)
-    link = telegram_link(bot, state.code) if bot else None
+    web_link = web_join_link(_base_url(request, services), state.code)
     now = view.now
     return _page(render(
         "display.html",
@@ -123,7 +147,8 @@ async def display(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTML
         idle_hidden=Markup("hidden") if now else Markup(""),
         now_hidden=Markup("") if now else Markup("hidden"),
         upcoming=_upcoming_rows(view),
-        qr=render("display_qr.html", qr=qr_svg(link)) if link else Markup(""),
+        qrs=_join_qrs(web_link, bot, state.code),
+        layout="two-codes" if bot else "one-code",
         boot=json_script("boot", {"show_id": state.show_id, "queue": _queue_data(view)}),
     ))
 
@@ -139,6 +164,22 @@ async def songbook(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTM
         name=state.name,
         code=state.code,
         telegram=render("songbook_telegram.html", link=telegram_link(bot, state.code)) if bot else Markup(""),
+        boot=json_script("boot", {"show_id": state.show_id, "code": state.code}),
+    ))
+
+
+@router.get("/join/{code}", response_class=HTMLResponse)
+async def join_page(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTMLResponse:
+    """Singing from a phone's browser: a name once, then search, request, my songs live, cancel, On my way."""
+    state = await _show(rotation, code)
+    if state is None:
+        return _not_found(code)
+    return _page(render(
+        "join.html",
+        name=state.name,
+        code=state.code,
+        telegram=render("join_telegram.html", link=telegram_link(bot, state.code), bot=bot.lstrip("@"))
+        if bot else Markup(""),
         boot=json_script("boot", {"show_id": state.show_id, "code": state.code}),
     ))
 
@@ -194,8 +235,7 @@ async def kj_login(code: str, request: Request, services: ServicesDep) -> Respon
         access.guard.failed(client)
         return _login(state, "That token is not right. Try again.", 401)
     response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
-    https = (access.secure_cookies or request.url.scheme == "https"
-             or request.headers.get("x-forwarded-proto", "") == "https")
+    https = https_request(request, access)
     # The cookie holds only the session's random id; the token itself never leaves the form.
     response.set_cookie(ADMIN_COOKIE, await access.sessions.start(), max_age=access.session_seconds, path="/",
                         httponly=True, samesite="strict", secure=https)
@@ -223,5 +263,6 @@ async def kj_singers(code: str, rotation: RotationDep) -> JSONResponse:
         return JSONResponse({"error": {"code": "not-found", "message": "Show not found"}}, status_code=404)
     # Singers linked into another one (one person, two accounts) are that one now.
     singers = [state.singers[singer_id] for singer_id in state.rotation]
-    items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused} for s in singers]
+    items = [{"singer_id": s.singer_id, "name": s.name, "paused": s.paused, "blocked": s.singer_id in state.blocked}
+             for s in singers]
     return JSONResponse({"items": items}, headers=_NO_STORE)

@@ -27,6 +27,7 @@ from core.catalog import TEXT_MAX, CatalogError, checked_text
 from core.rotation import (
     SETTING_BOUNDS,
     AdvanceQueue,
+    BlockSinger,
     BumpSinger,
     ChangeShowSettings,
     CloseShow,
@@ -48,6 +49,7 @@ from core.rotation import (
     SkipSinger,
     Slot,
     SongRef,
+    UnblockSinger,
     Undo,
     VoidPerformance,
     event_to_dict,
@@ -563,6 +565,22 @@ async def bump(
 ) -> QueueOut:
     """Make the singer's next request first in line."""
     return await _run(rotation, show_id, BumpSinger(await key.command_id("bump", show_id), str(singer_id)))
+
+
+@_kj_action("/{show_id}/singers/{singer_id}/block")
+async def block(
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: KeyDep
+) -> QueueOut:
+    """Take no more songs from the singer in this show; their waiting songs leave the queue (not undoable)."""
+    return await _run(rotation, show_id, BlockSinger(await key.command_id("block", show_id), str(singer_id)))
+
+
+@_kj_action("/{show_id}/singers/{singer_id}/unblock")
+async def unblock(
+    show_id: uuid.UUID, singer_id: uuid.UUID, rotation: RotationDep, key: KeyDep
+) -> QueueOut:
+    """Take songs from a blocked singer again (the songs taken out when blocked stay out)."""
+    return await _run(rotation, show_id, UnblockSinger(await key.command_id("unblock", show_id), str(singer_id)))
 
 
 @_kj_action("/{show_id}/requests/{request_id}/move")

@@ -86,6 +86,11 @@ class ChatBot:
         self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep,
                                                     "fav": regulars.pressed_fav, "addfor": walk_ins.pressed})
 
+    @property
+    def steps(self) -> Steps:
+        """The steps every room of the conversation shares (the web way in works through them too)."""
+        return self._steps
+
     async def handle(self, event: ChatEvent) -> list[Reply]:
         """Answer one chat event. Never raises: refusals and failures come back as one friendly line.
 

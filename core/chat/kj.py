@@ -17,6 +17,7 @@ from core.chat.vocabulary import Reply
 from core.rotation import (
     ActionUndone,
     AdvanceQueue,
+    BlockSinger,
     ChangeShowSettings,
     CloseShow,
     InvalidSettings,
@@ -29,6 +30,7 @@ from core.rotation import (
     ShowSettings,
     ShowState,
     Slot,
+    UnblockSinger,
     Undo,
     upcoming,
 )
@@ -61,6 +63,8 @@ class KjCommands:
             CommandSpec("skip", Who.KJ, self.skip),
             CommandSpec("pause", Who.KJ, self.pause),
             CommandSpec("resume", Who.KJ, self.resume),
+            CommandSpec("block", Who.KJ, self.block),
+            CommandSpec("unblock", Who.KJ, self.unblock),
             CommandSpec("remove", Who.KJ, self.remove),
             CommandSpec("move", Who.KJ, self.move),
             CommandSpec("undo", Who.KJ, self.undo),
@@ -157,6 +161,31 @@ class KjCommands:
         cid = command_id(ask.event)
         await steps.rotation.execute(ask.show, PauseSinger(cid, singer_id) if pause else ResumeSinger(cid, singer_id))
         return [steps.announce(ask.event, steps.say("pause.done" if pause else "resume.done", name=singer.name))]
+
+    async def block(self, ask: Asked) -> list[Reply]:
+        """``/block @singer``: the show takes no more songs from them, and their waiting ones leave the queue."""
+        steps = self._steps
+        state = ask.kj_state
+        singer_id = await self._find_singer(ask, state, "block")
+        name = state.singers[singer_id].name
+        if singer_id in state.blocked:
+            raise steps.refuse("block.already", name=name)
+        waiting = len(state.pending_of(singer_id))
+        await steps.rotation.execute(ask.show, BlockSinger(command_id(ask.event), singer_id))
+        taken = "" if not waiting else steps.say("block.taken.one" if waiting == 1 else "block.taken.many",
+                                                 count=waiting)
+        return [steps.announce(ask.event, steps.say("block.done", name=name, taken=taken))]
+
+    async def unblock(self, ask: Asked) -> list[Reply]:
+        """``/unblock @singer``: they may request songs again."""
+        steps = self._steps
+        state = ask.kj_state
+        singer_id = await self._find_singer(ask, state, "unblock")
+        name = state.singers[singer_id].name
+        if singer_id not in state.blocked:
+            raise steps.refuse("block.not_blocked", name=name)
+        await steps.rotation.execute(ask.show, UnblockSinger(command_id(ask.event), singer_id))
+        return [steps.announce(ask.event, steps.say("unblock.done", name=name))]
 
     async def remove(self, ask: Asked) -> list[Reply]:
         """``/remove n``: song n of /queue leaves the queue."""

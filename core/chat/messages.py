@@ -45,6 +45,7 @@ EN: Final[Mapping[str, str]] = {
                              "first!",
     "refusal.duplicate-song": "That song is already in tonight's queue. How about another one?",
     "refusal.show-closed": "This show is closed. Thanks for singing!",
+    "refusal.blocked": "The KJ isn't taking songs from you tonight.",
     "refusal.not-found": "That isn't in the queue any more. Check /queue and try again.",
     "refusal.conflict": "The queue changed meanwhile. Check /queue and try again.",
     "refusal.nothing-to-undo": "There's nothing left to undo.",
@@ -60,8 +61,9 @@ EN: Final[Mapping[str, str]] = {
                    "know about you",
     "help.open": "Running a night? /open [name] starts a show, and you're its KJ.",
     "help.kj": "KJ: /open [name] · /next · /skip (the called singer) · /skip now (the one at the mic) · "
-               "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /kj @user · /settings [key value] · "
-               "/add <name> <song> – sign up someone without a phone · /link for <name> – a code for them · /close",
+               "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /block @singer · /unblock @singer · "
+               "/kj @user · /settings [key value] · /add <name> <song> – sign up someone without a phone · "
+               "/link for <name> – a code for them · /close",
     # --- singers -------------------------------------------------------------------------------
     "start": "Hi! I run karaoke nights. Send /join CODE with the code on the screen, then /request <song>. /help "
              "lists everything.",
@@ -215,6 +217,13 @@ EN: Final[Mapping[str, str]] = {
     "pause.not_paused": "{name} is not paused.",
     "pause.done": "Paused {name}: they keep their place. /resume {name} brings them back.",
     "resume.done": "{name} is back in the rotation.",
+    "block.already": "{name} is already blocked.",
+    "block.not_blocked": "{name} is not blocked.",
+    "block.done": "Blocked {name}: they can't request songs in this show any more{taken}. /unblock {name} lets them "
+                  "again.",
+    "block.taken.one": ", and their waiting song is out of the queue",
+    "block.taken.many": ", and their {count} waiting songs are out of the queue",
+    "unblock.done": "{name} may request songs again.",
     "singer.who": "Who? /{verb} @singer (a stage name, @username or number in /queue).",
     "singer.no_number": "There's no number {number} in /queue.",
     "singer.unknown": "I can't find a singer called {name} in this show.",
@@ -243,6 +252,15 @@ EN: Final[Mapping[str, str]] = {
     "settings.bad_value": "{value} isn't a valid value for {key}.",
     "settings.refused": "{reason}.",
     "settings.done": "Setting changed: {key} is now {value}.",
+    # --- the web join page (its JSON answers' messages) -------------------------------------------
+    "web.no_show": "No open show has the code {code}. Check the screen and try again.",
+    "web.not_joined": "Join the show first: tell us your name.",
+    "web.no_song": "That song is not in the catalog. Search again.",
+    "web.no_request": "You have no such song in this show.",
+    "web.not_waiting": "That song isn't waiting any more.",
+    "web.call_over": "That call is over; your songs show where you are now.",
+    "web.limit.one": "You already have {limit} song waiting — that's the limit. Cancel it or sing first!",
+    "web.limit.many": "You already have {limit} songs waiting — that's the limit. Cancel one or sing first!",
     # --- reminders -----------------------------------------------------------------------------
     "remind.up": "You're up now: {song}! Head to the stage.",
     "remind.next": "You're next: {song}, {wait}. Please make your way to the stage.",

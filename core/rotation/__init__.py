@@ -32,6 +32,7 @@ from core.rotation.codec import (
 )
 from core.rotation.commands import (
     AdvanceQueue,
+    BlockSinger,
     BumpSinger,
     ChangeShowSettings,
     CloseShow,
@@ -47,12 +48,14 @@ from core.rotation.commands import (
     ResumeSinger,
     SkipMyTurn,
     SkipSinger,
+    UnblockSinger,
     Undo,
     VoidPerformance,
     WithdrawRequest,
 )
 from core.rotation.decide import decide
 from core.rotation.errors import (
+    Blocked,
     ConcurrencyConflict,
     Conflict,
     InvalidCommand,
@@ -100,6 +103,8 @@ __all__ = [
     "ActionUndone",
     "AdvanceQueue",
     "AppendResult",
+    "BlockSinger",
+    "Blocked",
     "Bounds",
     "BumpSinger",
     "ChangeShowSettings",
@@ -153,6 +158,7 @@ __all__ = [
     "SongRequestAccepted",
     "StoredEvent",
     "TooBusy",
+    "UnblockSinger",
     "Undo",
     "VoidPerformance",
     "WithdrawRequest",

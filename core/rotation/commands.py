@@ -125,6 +125,23 @@ class ResumeSinger:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockSinger:
+    """KJ: take no more songs from the singer in this show, and take their waiting songs out of the queue
+    (not undoable: ``UnblockSinger`` lets them request again)."""
+
+    command_id: str
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class UnblockSinger:
+    """KJ: take songs from a blocked singer again (not undoable)."""
+
+    command_id: str
+    singer_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class MoveRequest:
     """KJ: put a pending request at ``position`` (1-based) of the upcoming list."""
 
@@ -201,6 +218,8 @@ Command = (
     | VoidPerformance
     | PauseSinger
     | ResumeSinger
+    | BlockSinger
+    | UnblockSinger
     | MoveRequest
     | BumpSinger
     | Undo

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from core.rotation.commands import (
     AdvanceQueue,
+    BlockSinger,
     BumpSinger,
     ChangeShowSettings,
     CloseShow,
@@ -28,11 +29,13 @@ from core.rotation.commands import (
     ResumeSinger,
     SkipMyTurn,
     SkipSinger,
+    UnblockSinger,
     Undo,
     VoidPerformance,
     WithdrawRequest,
 )
 from core.rotation.errors import (
+    Blocked,
     Conflict,
     InvalidCommand,
     LimitReached,
@@ -54,6 +57,7 @@ from core.rotation.events import (
     ShowClosed,
     ShowOpened,
     ShowSettingsChanged,
+    SingerBlocked,
     SingerBumped,
     SingerForgotten,
     SingerJoined,
@@ -62,6 +66,7 @@ from core.rotation.events import (
     SingerResumed,
     SingerSkipped,
     SingersLinked,
+    SingerUnblocked,
     SongRequested,
     UndoPoint,
 )
@@ -111,6 +116,10 @@ def decide(state: ShowState, command: Command, now: datetime) -> list[Event]:
             return _pause(state, command.singer_id, True, now)
         case ResumeSinger():
             return _pause(state, command.singer_id, False, now)
+        case BlockSinger():
+            return _block(state, command.singer_id, True, now)
+        case UnblockSinger():
+            return _block(state, command.singer_id, False, now)
         case MoveRequest():
             return _move(state, command, now)
         case BumpSinger():
@@ -177,6 +186,8 @@ def _request_song(state: ShowState, command: RequestSong, now: datetime) -> list
             raise Conflict("this singer id is already used")
         ref = command.singer
         events.append(SingerJoined(singer_id, ref.name.strip(), ref.platform, ref.user_id, now, ref.person_id))
+    elif singer_id in state.blocked:
+        raise Blocked("the KJ is not taking songs from this singer tonight")
     elif len(state.pending_of(singer_id)) >= state.settings.max_pending:
         limit = state.settings.max_pending
         raise LimitReached(f"you already have {limit} songs waiting", limit)
@@ -388,6 +399,18 @@ def _pause(state: ShowState, singer_id: str, pause: bool, now: datetime) -> list
     if pause:
         return [KjActionTaken("pause", point, now), SingerPaused(singer_id, now)]
     return [KjActionTaken("resume", point, now), SingerResumed(singer_id, now)]
+
+
+def _block(state: ShowState, singer_id: str, block: bool, now: datetime) -> list[Event]:
+    singer = state.singers.get(singer_id)
+    if singer is None:
+        raise NotFound("there is no such singer")
+    if (singer_id in state.blocked) == block:
+        raise Conflict(f"{singer.name} is already {'blocked' if block else 'not blocked'}")
+    if not block:
+        return [SingerUnblocked(singer_id, now)]
+    taken_out: list[Event] = [RequestWithdrawn(r, singer_id, True, now) for r in state.pending_of(singer_id)]
+    return [SingerBlocked(singer_id, now), *taken_out]
 
 
 def _manual_order(state: ShowState, line: list[str], request_id: str, position: int) -> tuple[str, ...]:

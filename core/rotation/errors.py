@@ -48,6 +48,12 @@ class SongAlreadyQueued(RotationError):
     code = "duplicate-song"
 
 
+class Blocked(RotationError):
+    """The KJ blocked the singer in this show: it takes no songs from them."""
+
+    code = "blocked"
+
+
 class ShowIsClosed(RotationError):
     """The show is closed and accepts no more commands."""
 

@@ -190,6 +190,23 @@ class SingerPaused:
 
 
 @dataclass(frozen=True, slots=True)
+class SingerBlocked:
+    """The KJ stopped taking songs from the singer in this show. Their waiting songs leave the queue, each
+    by its own ``RequestWithdrawn`` (``by_kj``) in the same batch; a song at the mic sings on."""
+
+    singer_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SingerUnblocked:
+    """The KJ takes songs from the singer again (the songs taken out when blocked stay out)."""
+
+    singer_id: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class SingerResumed:
     """A paused singer is back in the rotation at their old place."""
 
@@ -271,6 +288,8 @@ Event = (
     | PerformanceVoided
     | SingerPaused
     | SingerResumed
+    | SingerBlocked
+    | SingerUnblocked
     | RequestMoved
     | SingerBumped
     | ShowSettingsChanged
@@ -294,6 +313,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     PerformanceVoided,
     SingerPaused,
     SingerResumed,
+    SingerBlocked,
+    SingerUnblocked,
     RequestMoved,
     SingerBumped,
     ShowSettingsChanged,

@@ -154,10 +154,11 @@ class RotationService:
         return result
 
     async def request_song(
-        self, show_id: str, command_id: str, singer: SingerRef, song: SongRef
+        self, show_id: str, command_id: str, singer: SingerRef, song: SongRef, *, singer_id: str | None = None
     ) -> SongRequestAccepted:
-        """Queue ``song`` for ``singer`` (joining them if new), with fresh request and singer ids."""
-        command = RequestSong(command_id, singer, song, self._ids.new_id(), self._ids.new_id())
+        """Queue ``song`` for ``singer`` (joining them if new), with a fresh request id; a new singer gets
+        ``singer_id`` when given (an id they were told before joining the rotation), else a fresh one."""
+        command = RequestSong(command_id, singer, song, self._ids.new_id(), singer_id or self._ids.new_id())
         result = await self.execute(show_id, command)
         assert isinstance(result, SongRequestAccepted)
         return result

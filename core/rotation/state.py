@@ -25,6 +25,7 @@ from core.rotation.events import (
     ShowClosed,
     ShowOpened,
     ShowSettingsChanged,
+    SingerBlocked,
     SingerBumped,
     SingerForgotten,
     SingerJoined,
@@ -33,6 +34,7 @@ from core.rotation.events import (
     SingerResumed,
     SingerSkipped,
     SingersLinked,
+    SingerUnblocked,
     SongRequested,
     UndoPoint,
 )
@@ -121,6 +123,8 @@ class ShowState:
     undo_stack: list[UndoEntry] = field(default_factory=list)
     # Singers who became part of another one (``SingersLinked``): merged id -> the singer they are now.
     merged_into: dict[str, str] = field(default_factory=dict)
+    # Singers the KJ blocked: the show takes no songs from them.
+    blocked: frozenset[str] = frozenset()
     # ``policies.upcoming`` of this very state, once asked: the reminders' planner and the caller's
     # queue view both need it after a command. Any change to the state clears it.
     upcoming_memo: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
@@ -359,6 +363,14 @@ def _singer_resumed(state: ShowState, event: SingerResumed) -> None:
     _set_paused(state, event.singer_id, False)
 
 
+def _singer_blocked(state: ShowState, event: SingerBlocked) -> None:
+    state.blocked = state.blocked | {event.singer_id}
+
+
+def _singer_unblocked(state: ShowState, event: SingerUnblocked) -> None:
+    state.blocked = state.blocked - {event.singer_id}
+
+
 def _manual_order_set(state: ShowState, event: RequestMoved | SingerBumped) -> None:
     # The KJ's explicit order replaces the lock: whatever they put first is next.
     state.manual_order = event.manual_order
@@ -419,6 +431,8 @@ _APPLY: dict[type[Any], Callable[[ShowState, Any], None]] = {
     PerformanceVoided: _performance_voided,
     SingerPaused: _singer_paused,
     SingerResumed: _singer_resumed,
+    SingerBlocked: _singer_blocked,
+    SingerUnblocked: _singer_unblocked,
     RequestMoved: _manual_order_set,
     SingerBumped: _manual_order_set,
     ShowSettingsChanged: _settings_changed,

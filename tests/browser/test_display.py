@@ -59,7 +59,8 @@ def test_the_screen_shows_who_sings_and_follows_an_advance_within_a_second(
             assert rows.nth(1).locator(".title").text_content() == HOSTILE
             assert re.fullmatch(r"in ~\d+ min", rows.nth(0).locator(".eta").text_content() or "")
             assert page.evaluate("window.__pwned") is None
-            assert page.locator(".qr-box").count() == 0  # no Telegram bot configured: the code alone
+            assert page.locator(".qr-box").count() == 1  # no Telegram bot configured: the web join page's code alone
+            assert page.locator(".qr-web").count() == 1
             page.wait_for_function("document.body.dataset.live === 'yes'", timeout=5000)
             _fits(page)
             page.screenshot(path=str(screenshots / "display.png"))
@@ -116,13 +117,13 @@ def test_the_qr_code_on_the_screen_is_the_telegram_deep_link(
         page = browser.new_page(bypass_csp=True, viewport=FULL_HD)
         try:
             page.goto(f"{url}/display/{night.code}")
-            svg = page.eval_on_selector(".qr-box svg", "e => e.outerHTML")
+            svg = page.eval_on_selector(".qr-telegram svg", "e => e.outerHTML")
             expected = f"https://t.me/KaraokeNightBot?start={night.code}"
             served = svg_modules(svg)
             assert any(served == segno_modules(expected, level) for level in "LMQH"), "QR is not the deep link"
             assert all(served != segno_modules(f"https://t.me/KaraokeNightBot?start={night.code}X", level)
                        for level in "LMQH")
-            box = page.locator(".qr-box svg").bounding_box()
+            box = page.locator(".qr-telegram svg").bounding_box()
             assert box is not None and box["width"] >= 300, "the QR code is too small to scan across a room"
             assert page.text_content("#join-code") == night.code
             _fits(page)

@@ -55,15 +55,24 @@ async def test_user_text_is_escaped_in_the_served_html(client: httpx.AsyncClient
     assert "</script>alert" not in html and "\\u003cscript\\u003e" in html
 
 
-async def test_the_qr_code_is_there_only_with_a_telegram_bot(container: Container, night: dict[str, Any]) -> None:
+def _qr_codes(html: str) -> list[list[list[bool]]]:
+    return [svg_modules(part[:part.index("</svg>") + 6]) for part in ("<svg" + p for p in html.split("<svg")[1:])]
+
+
+async def test_the_screen_always_has_the_web_join_qr_code_and_the_bots_with_telegram(
+    container: Container, night: dict[str, Any]
+) -> None:
     app = create_app(container)
+    web = f"http://test/join/{night['code']}"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as http:
-        assert "<svg" not in (await http.get(f"/display/{night['code']}")).text
+        alone = _qr_codes((await http.get(f"/display/{night['code']}")).text)
         app.state.telegram_username = "@KaraBot"
         html = (await http.get(f"/display/{night['code']}")).text
-    link = f"https://t.me/KaraBot?start={night['code']}"
-    served = svg_modules(html[html.index("<svg"):html.index("</svg>") + 6])
-    assert any(served == segno_modules(link, level) for level in "LMQH")
+    assert len(alone) == 1 and any(alone[0] == segno_modules(web, level) for level in "LMQH")
+    telegram, web_too = _qr_codes(html)
+    assert any(telegram == segno_modules(f"https://t.me/KaraBot?start={night['code']}", level) for level in "LMQH")
+    assert any(web_too == segno_modules(web, level) for level in "LMQH")
+    assert "Telegram: @KaraBot" in html
 
 
 async def test_a_wrong_token_shows_the_form_again_without_a_cookie(

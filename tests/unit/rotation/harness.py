@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from core.rotation import (
     AdvanceQueue,
+    BlockSinger,
     BumpSinger,
     Command,
     Event,
@@ -20,6 +21,7 @@ from core.rotation import (
     SingerRef,
     SkipSinger,
     SongRef,
+    UnblockSinger,
     Undo,
     VoidPerformance,
     WithdrawRequest,
@@ -92,6 +94,12 @@ class Show:
 
     def resume(self, who: str) -> list[Event]:
         return self.do(ResumeSinger(self._command_id(), self.singer_id(who)))
+
+    def block(self, who: str) -> list[Event]:
+        return self.do(BlockSinger(self._command_id(), self.singer_id(who)))
+
+    def unblock(self, who: str) -> list[Event]:
+        return self.do(UnblockSinger(self._command_id(), self.singer_id(who)))
 
     def move(self, title: str, position: int) -> list[Event]:
         return self.do(MoveRequest(self._command_id(), title, position))

@@ -32,6 +32,8 @@ def busy_show() -> Show:
     show.withdraw("D", "D1")
     show.undo()
     show.walk_in("Jo", "J1")
+    show.block("D")
+    show.unblock("D")
     from core.rotation import ChangeShowSettings, CloseShow, RenameSinger
 
     show.do(RenameSinger("rename", singer("B"), "Bea"))

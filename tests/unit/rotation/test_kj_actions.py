@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from core.rotation import Conflict, InvalidCommand, NothingToUndo, history
+from core.rotation import Blocked, BlockSinger, Conflict, InvalidCommand, NotFound, NothingToUndo, history
+from core.rotation.events import RequestWithdrawn, SingerBlocked
 
 from .harness import Show
 
@@ -169,6 +170,49 @@ class TestPause:
         show.pause("B")
         with pytest.raises(Conflict):
             show.pause("B")
+
+
+class TestBlock:
+    def test_a_blocked_singer_loses_their_waiting_songs_and_may_request_no_more(self) -> None:
+        show = four_singers()
+        show.request("B", "B2")
+        events = show.block("B")
+        assert [type(e) for e in events] == [SingerBlocked, RequestWithdrawn, RequestWithdrawn]
+        assert all(e.by_kj for e in events if isinstance(e, RequestWithdrawn))
+        assert show.upcoming() == ["A1", "C1", "D1"]
+        with pytest.raises(Blocked):
+            show.request("B", "B3")
+        assert show.replayed() == show.state
+
+    def test_the_song_at_the_mic_sings_on(self) -> None:
+        show = four_singers()
+        show.advance()
+        show.block("A")
+        assert show.now_singing() == "A1"
+        assert show.upcoming() == ["B1", "C1", "D1"]
+
+    def test_unblocked_they_request_again_in_their_place_but_the_songs_taken_out_stay_out(self) -> None:
+        show = four_singers()
+        show.block("B")
+        show.unblock("B")
+        show.request("B", "B2")
+        assert show.upcoming() == ["A1", "B2", "C1", "D1"]
+
+    def test_blocking_twice_unblocking_the_unblocked_and_an_unknown_singer_are_refused(self) -> None:
+        show = four_singers()
+        show.block("B")
+        with pytest.raises(Conflict):
+            show.block("B")
+        with pytest.raises(Conflict):
+            show.unblock("C")
+        with pytest.raises(NotFound):
+            show.do(BlockSinger("x", "nobody"))
+
+    def test_blocking_is_not_undone_by_undo(self) -> None:
+        show = four_singers()
+        show.block("B")
+        with pytest.raises(NothingToUndo):
+            show.undo()
 
 
 class TestMoveAndBump:

@@ -1,0 +1,214 @@
+"""Singing from a browser, over the same steps as the chat: a web singer is one more identity in the rotation."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime
+
+import pytest
+
+from core.access import FailedAttempts, WebLimits
+from core.chat.web import WebRefusal, WebSession, WebSessions, WebSingers, web_name
+from core.rotation import ChangeShowSettings, ShowSettings
+from tests.unit.chat.fakes import Night
+
+SECRET = b"a web session secret of 32 bytes"
+
+
+class RecordingConfirmations:
+    """``Confirmations`` that remembers each "On my way"."""
+
+    def __init__(self) -> None:
+        self.confirmed: list[tuple[str, str]] = []
+
+    async def confirm(self, show_id: str, request_id: str, now: datetime) -> bool:
+        self.confirmed.append((show_id, request_id))
+        return True
+
+
+def sessions(secret: bytes = SECRET) -> WebSessions:
+    numbers = itertools.count(1)
+    return WebSessions(secret, lambda: f"session-{next(numbers):08d}")
+
+
+async def web_night() -> tuple[Night, WebSingers, RecordingConfirmations]:
+    confirmations = RecordingConfirmations()
+    night = await Night(confirmations=confirmations).start()
+    await night.open("kim", "bar", "Friday Night")
+    commands = itertools.count(1)
+    return night, WebSingers(night.bot.steps, sessions(), lambda: f"c{next(commands)}"), confirmations
+
+
+def song_id(night: Night, title: str) -> str:
+    return next(song.song_id for song in night.feed.songs.values() if song.title == title)
+
+
+async def refused(code: str, action: object) -> WebRefusal:
+    with pytest.raises(WebRefusal) as caught:
+        await action  # type: ignore[misc]
+    assert caught.value.code == code, caught.value.message
+    return caught.value
+
+
+class TestSessions:
+    def test_a_token_reads_back_as_its_session(self) -> None:
+        maker = sessions()
+        session = maker.start("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a")
+        assert maker.read(maker.token(session)) == session
+
+    @pytest.mark.parametrize("forge", [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # another signature
+        lambda t: t.replace("session-00000001", "session-00000002"),  # another session, same signature
+        lambda t: t.replace("0b7e3f52", "0b7e3f53"),  # another show, same signature
+        lambda t: "v2" + t[2:],
+        lambda t: t + ".",
+        lambda t: "",
+        lambda t: "x" * 5000,
+        lambda t: t.replace(".", "\u2024"),
+    ])
+    def test_a_forged_or_altered_token_opens_nothing(self, forge: object) -> None:
+        maker = sessions()
+        token = maker.token(maker.start("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a"))
+        assert maker.read(forge(token)) is None  # type: ignore[operator]
+
+    def test_a_token_signed_with_another_secret_opens_nothing(self) -> None:
+        ours, theirs = sessions(), sessions(b"another secret of thirty-two b..")
+        token = theirs.token(theirs.start("0b7e3f52-4c1a-4d8e-a3b9-5f6e7d8c9b0a"))
+        assert ours.read(token) is None
+
+    def test_a_short_secret_is_refused(self) -> None:
+        with pytest.raises(ValueError):
+            WebSessions(b"short", lambda: "session-00000001")
+
+
+@pytest.mark.parametrize(("typed", "shown"), [
+    ("  Ana   Maria ", "Ana Maria"),
+    ("\u202eanA", "anA"),  # a right-to-left override would turn the screen's line around
+    ("Jo\u200bsé", "José"),
+    ("👩\u200d🎤 Zoë", "👩🎤 Zoë"),
+    ("\u200b\u200b", ""),
+    ("x" * 60, "x" * 40),
+])
+def test_a_typed_name_is_cleaned_as_a_chat_name_is(typed: str, shown: str) -> None:
+    assert web_name(typed) == shown
+
+
+async def test_a_web_singer_joins_requests_sees_their_place_and_shares_the_round_with_chat_singers() -> None:
+    night, web, _ = await web_night()
+    await night.say("ann", "dm", f"/join {night.code}")
+    await night.say("ann", "dm", "/request bohemian rhapsody")
+    await night.say("ann", "dm", "/request waterloo")
+    joined = await web.join(night.code.lower(), " Wanda ", None)
+    assert joined.name == "Wanda"
+    first = await web.request(joined.session, song_id(night, "Zombie"))
+    assert first.singer_id == joined.singer_id  # the id told at joining is the one in the queue
+    assert (first.position, first.eta_seconds) == (2, 354 + ShowSettings().changeover_seconds)
+    # Round robin: Wanda sings before Ann's second song.
+    assert await night.queue_titles() == ["Bohemian Rhapsody", "Zombie", "Waterloo"]
+    me = await web.me(joined.session)
+    assert me.name == "Wanda" and me.code == night.code and not me.blocked and not me.closed
+    assert [(r.song.title, r.position) for r in me.requests] == [("Zombie", 2)]
+    # A chat KJ sees a web singer like any other.
+    assert "2. Wanda — Zombie" in await night.say("kim", "bar", "/queue")
+
+
+async def test_joining_again_from_the_same_browser_keeps_the_singer_and_renames_them() -> None:
+    night, web, _ = await web_night()
+    joined = await web.join(night.code, "Wanda", None)
+    await web.request(joined.session, song_id(night, "Zombie"))
+    again = await web.join(night.code, "Wanda B", joined.session)
+    assert again.session == joined.session and again.singer_id == joined.singer_id
+    assert "1. Wanda B — Zombie" in await night.say("kim", "bar", "/queue")
+    other = await web.join(night.code, "Wanda", WebSession("session-99999999", "some-other-show"))
+    assert other.session.session_id != "session-99999999"
+
+
+async def test_the_show_limits_hold_for_a_web_singer_as_in_chat() -> None:
+    night, web, _ = await web_night()
+    show_id = next(iter(night.store.rows))
+    await night.rotation.execute(show_id, ChangeShowSettings("s", ShowSettings(max_pending=2)))
+    joined = await web.join(night.code, "Wanda", None)
+    await web.request(joined.session, song_id(night, "Zombie"))
+    await refused("duplicate-song", web.request(joined.session, song_id(night, "Zombie")))
+    await web.request(joined.session, song_id(night, "Linger"))
+    limit = await refused("limit-reached", web.request(joined.session, song_id(night, "Dreams")))
+    assert "2 songs waiting" in limit.message
+    await refused("not-found", web.request(joined.session, "no-such-song"))
+    await night.say("kim", "bar", "/close")
+    await refused("show-closed", web.request(joined.session, song_id(night, "Africa")))
+    assert (await web.me(joined.session)).closed
+
+
+async def test_a_web_singer_cancels_their_own_song_and_never_someone_elses() -> None:
+    night, web, _ = await web_night()
+    await night.say("ann", "dm", f"/join {night.code}")
+    await night.say("ann", "dm", "/request bohemian rhapsody")
+    anns = (await web.me((await web.join(night.code, "Spy", None)).session))  # a stranger sees only their own
+    assert anns.requests == ()
+    show_id = next(iter(night.store.rows))
+    ann_request = (await night.rotation.queue(show_id)).upcoming[0].request_id
+    joined = await web.join(night.code, "Wanda", None)
+    mine = await web.request(joined.session, song_id(night, "Zombie"))
+    await refused("not-found", web.withdraw(joined.session, ann_request))
+    await refused("not-found", web.withdraw(joined.session, "no-such-request"))
+    await web.withdraw(joined.session, mine.request_id)
+    assert await night.queue_titles() == ["Bohemian Rhapsody"]
+    await refused("conflict", web.withdraw(joined.session, mine.request_id))
+
+
+async def test_called_up_a_web_singer_says_on_my_way_or_backs_out_giving_the_turn_back() -> None:
+    night, web, confirmations = await web_night()
+    joined = await web.join(night.code, "Wanda", None)
+    mine = await web.request(joined.session, song_id(night, "Zombie"))
+    later = await web.request(joined.session, song_id(night, "Linger"))
+    await refused("conflict", web.on_my_way(joined.session, later.request_id))
+    assert await web.on_my_way(joined.session, mine.request_id)
+    assert confirmations.confirmed == [(joined.show_id, mine.request_id)]
+    await night.say("kim", "bar", "/next")
+    me = await web.me(joined.session)
+    assert me.singing_now is not None and me.singing_now.song.title == "Zombie"
+    await web.withdraw(joined.session, mine.request_id)  # at the mic and backing out
+    assert await night.queue_titles() == ["Linger"]
+
+
+async def test_a_blocked_web_singer_may_not_request_and_sees_it() -> None:
+    night, web, _ = await web_night()
+    joined = await web.join(night.code, "Wanda", None)
+    await web.request(joined.session, song_id(night, "Zombie"))
+    assert "Blocked Wanda" in await night.say("kim", "bar", "/block wanda")
+    await refused("blocked", web.request(joined.session, song_id(night, "Linger")))
+    me = await web.me(joined.session)
+    assert me.blocked and me.requests == ()
+
+
+async def test_a_session_opens_only_its_own_show_and_an_unknown_code_is_not_found() -> None:
+    night, web, _ = await web_night()
+    joined = await web.join(night.code, "Wanda", None)
+    token = web.sessions.token(joined.session)
+    assert await web.session_for(night.code.lower(), token) == joined.session
+    await refused("not-joined", web.session_for(night.code, None))
+    await refused("not-joined", web.session_for(night.code, token[:-2] + "xx"))
+    await refused("not-found", web.session_for("ZZZZ9", token))
+    await refused("not-found", web.join("ZZZZ9", "Wanda", None))
+    await night.open("kim", "dm", "Saturday")
+    await refused("not-joined", web.session_for(night.code, token))
+
+
+async def test_an_erased_web_singer_must_join_again() -> None:
+    night, web, _ = await web_night()
+    joined = await web.join(night.code, "Wanda", None)
+    night.directory.people.clear()
+    await refused("not-joined", web.me(joined.session))
+
+
+def test_web_limits_hold_off_a_busy_session_and_a_busy_address_separately() -> None:
+    now = [0.0]
+    limits = WebLimits(per_session=FailedAttempts(lambda: now[0], limit=2, window_seconds=60),
+                       per_address=FailedAttempts(lambda: now[0], limit=3, window_seconds=60))
+    assert limits.wait("s1", "10.0.0.1") == 0 and limits.wait("s1", "10.0.0.1") == 0
+    assert limits.wait("s1", "10.0.0.1") == 60  # the session's third write in the minute
+    assert limits.wait("s2", "10.0.0.1") == 0  # another phone on the same Wi-Fi
+    assert limits.wait("s3", "10.0.0.1") == 60  # the address's fourth
+    assert limits.wait(None, "10.0.0.2") == 0
+    now[0] = 61
+    assert limits.wait("s1", "10.0.0.1") == 0
