@@ -264,7 +264,7 @@ async def main() -> None:
     parser.add_argument("--offer-rate", type=float, default=0.0,
                         help="offer the updates at this many per second (default 0: all at once, as a burst)")
     parser.add_argument("--runs", type=int, default=1,
-                        help="run each case this many times on one seeded database (the figures vary on a busy machine)")
+                        help="run each case this many times on one seeded database (figures vary on a busy machine)")
     parser.add_argument("--service-log", type=Path, default=None,
                         help="append the service's output (warnings and errors) to this file instead of dropping it")
     parser.add_argument("--rush", action="store_true",
