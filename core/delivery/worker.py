@@ -40,6 +40,14 @@ MAX_HANDLE_ATTEMPTS = 5
 # A send must start this long before its claim's lease runs out; later ones are given back instead,
 # so another instance never claims a reply that this one is still about to send.
 LEASE_MARGIN = 10.0
+# Sends on their way at once, over all chats. More would not go out sooner: an HTTP client's pool spends
+# time on every queued request each time a connection comes free, so a hundred sends at once cost about
+# twice the CPU per send of eight (benchmarks/bots.py). Eight in flight still carry far more than
+# Telegram's 30 messages a second at its round-trip times.
+SENDS_AT_ONCE = 8
+# Updates in hand at once, over all rooms. Each holds a database connection while it talks to the database;
+# beyond the pool's size they would only queue for one (and make the pool open and close extra ones).
+HANDLED_AT_ONCE = 8
 
 T = TypeVar("T")
 
@@ -131,8 +139,10 @@ class InboxWorker:
         replies_queued: asyncio.Event | None = None,
         poll_seconds: float = 0.5,
         outages: Outages | None = None,
+        handled_at_once: int = HANDLED_AT_ONCE,
     ) -> None:
-        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work.
+        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` as soon as
+        replies are in the outbox. At most ``handled_at_once`` updates are in hand at any moment.
 
         Failures that ``outages`` recognises (the database is down) are logged there, once per outage.
         """
@@ -140,6 +150,7 @@ class InboxWorker:
         self._handler = handler
         self._clock = clock
         self._queued = replies_queued
+        self._handling = asyncio.Semaphore(handled_at_once)
         self._finish: GroupWrite[tuple[int, Sequence[Outgoing]]] = GroupWrite(self._finish_many)
         self._outages: Outages = outages or NoOutages()
         self._loop = Repeat("inbox-worker", self._work, idle_seconds=poll_seconds, wake=arrived, outages=outages)
@@ -153,13 +164,13 @@ class InboxWorker:
         await self._loop.stop()
 
     async def _work(self) -> bool:
-        handled = await self.run_once()
-        if handled and self._queued is not None:
-            self._queued.set()  # their replies are in the outbox now
-        return handled > 0
+        return await self.run_once() > 0
 
     async def _finish_many(self, finished: list[tuple[int, Sequence[Outgoing]]]) -> None:
         await self._inbox.finish_many(finished, self._clock.now())
+        if self._queued is not None and any(replies for _, replies in finished):
+            # Their replies are in the outbox now: the dispatcher need not wait for the rest of the batch.
+            self._queued.set()
 
     async def run_once(self, limit: int = 200) -> int:
         """Handle up to ``limit`` waiting updates; returns how many were handled.
@@ -178,19 +189,28 @@ class InboxWorker:
 
     async def _handle_in_order(self, items: list[InboxItem]) -> None:
         for item in items:
-            try:
-                replies = await self._handler.handle(item.event)
-            except Exception as error:
-                if not self._outages.absorbs(error):
-                    logger.exception("handling update %s failed", item.event.update_key)
-                if item.attempts >= MAX_HANDLE_ATTEMPTS:
-                    await self._inbox.finish(item.item_id, [], self._clock.now())
+            async with self._handling:
+                try:
+                    replies = await self._handler.handle(item.event)
+                except Exception as error:
+                    failed: Exception | None = error
                 else:
-                    delay = timedelta(seconds=2 ** item.attempts)
-                    await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
+                    failed = None
+            if failed is not None:
+                await self._give_back(item, failed)
                 continue
             # Finished together with the other rooms' updates that are done meanwhile: one transaction for all.
+            # Waited for outside the place in hand, so the next update starts while this write is on its way.
             await self._finish((item.item_id, outgoing_for(item.event, replies, item.context)))
+
+    async def _give_back(self, item: InboxItem, error: Exception) -> None:
+        if not self._outages.absorbs(error):
+            logger.exception("handling update %s failed", item.event.update_key, exc_info=error)
+        if item.attempts >= MAX_HANDLE_ATTEMPTS:
+            await self._inbox.finish(item.item_id, [], self._clock.now())
+        else:
+            delay = timedelta(seconds=2 ** item.attempts)
+            await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
 
 
 class Dispatcher:
@@ -210,6 +230,7 @@ class Dispatcher:
         poll_seconds: float = 0.2,
         outages: Outages | None = None,
         coalescing: bool = True,
+        sends_at_once: int = SENDS_AT_ONCE,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
@@ -217,7 +238,8 @@ class Dispatcher:
         ``queued`` (set when this process queued messages) wakes the loop before its next look; failures
         that ``outages`` recognises (the database is down) are logged there, once per outage. With
         ``coalescing``, short answers waiting together for one group room go out as one message through
-        senders that can do that (``TogetherSender``); without, every reply is a message of its own.
+        senders that can do that (``TogetherSender``); without, every reply is a message of its own. At
+        most ``sends_at_once`` sends are on their way at any moment.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -229,6 +251,7 @@ class Dispatcher:
         self._turn = turn
         self._delivered: GroupWrite[Sequence[int]] = GroupWrite(self._delivered_many)
         self._coalescing = coalescing
+        self._sending = asyncio.Semaphore(sends_at_once)
         # Replies whose coalesced message was refused for good: each is tried again on its own, so
         # one unsendable line cannot sink the others (kept while this process lives).
         self._alone: set[str] = set()
@@ -301,10 +324,14 @@ class Dispatcher:
         for index, message in enumerate(messages):
             first = message[0]
             while True:
+                # A place among the sends on their way first, then the rate limit's slot: a chat waiting
+                # for its slot holds no place, and nothing is awaited between checking the slot and taking it.
+                await self._sending.acquire()
                 now_mono = self._monotonic()
                 wait = limiter.wait(sender.platform, first.chat, first.group, now_mono)
                 if now_mono + wait > deadline:
                     # Its turn comes after our lease: give it and the rest of this chat back, untried.
+                    self._sending.release()
                     at = self._clock.now() + timedelta(seconds=wait)
                     for later in messages[index:]:
                         for item in later:
@@ -312,15 +339,16 @@ class Dispatcher:
                     return
                 if wait <= 0:
                     break
+                self._sending.release()
                 # Look again after the wait: sends to other chats may have taken the slot meanwhile.
                 await self._sleeper.sleep(wait)
-            # No await between the check and this: the slot is ours.
             limiter.begin(sender.platform, first.chat, first.group)
             try:
                 outcome = await self._send(sender, message)
             finally:
                 # The request reached the platform no later than its answer: counted at the answer.
                 limiter.finish(sender.platform, first.chat, first.group, self._monotonic())
+                self._sending.release()
             await self._settle(message, outcome)
 
     @staticmethod
