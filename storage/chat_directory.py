@@ -19,8 +19,9 @@ class SqlChatDirectory:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-        # Single-statement reads need no transaction; autocommit saves their BEGIN and ROLLBACK round trips.
-        self._reads = engine.execution_options(isolation_level="AUTOCOMMIT")
+        # A single statement needs no transaction around it: autocommit saves the BEGIN and the COMMIT (or
+        # ROLLBACK) round trips of every read and of every write here, each of which is one statement.
+        self._single = engine.execution_options(isolation_level="AUTOCOMMIT")
         # People as this process last wrote them: every update names its sender, and rewriting an
         # unchanged row would cost a commit per update. Bounded; a stale entry only costs a write.
         self._known: dict[tuple[str, str], Person] = {}
@@ -34,11 +35,11 @@ class SqlChatDirectory:
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-        async with self._engine.begin() as conn:
+        async with self._single.connect() as conn:
             await conn.execute(statement)
 
     async def _one(self, query: Any) -> Any:
-        async with self._reads.connect() as conn:
+        async with self._single.connect() as conn:
             return (await conn.execute(query)).first()
 
     async def bind_room(self, room: Room, show_id: str) -> None:
@@ -53,13 +54,14 @@ class SqlChatDirectory:
     async def remember_person(self, person: Person) -> None:
         if self._known.get(person.key) == person:
             return
-        await self._upsert(
-            chat_people,
-            {"platform": person.platform, "user_id": person.user_id, "name": person.name,
-             "username": person.username, "username_key": person.username.casefold() if person.username else None,
-             "is_bot": person.is_bot},
-            ("platform", "user_id"), ("name", "username", "username_key", "is_bot"),
-        )
+        await self._upsert_person(person)
+
+    async def _upsert_person(self, person: Person, **also: Any) -> None:
+        """Store ``person``'s details (and the columns in ``also``) in one statement, row new or not."""
+        details = {"name": person.name, "username": person.username,
+                   "username_key": person.username.casefold() if person.username else None, "is_bot": person.is_bot}
+        await self._upsert(chat_people, {"platform": person.platform, "user_id": person.user_id, **details, **also},
+                           ("platform", "user_id"), (*details, *also))
         if len(self._known) > 50_000:
             self._known.clear()
         self._known[person.key] = person
@@ -72,14 +74,12 @@ class SqlChatDirectory:
     async def _set_person_field(self, person: Person, **values: Any) -> None:
         await self.remember_person(person)
         where = (chat_people.c.platform == person.platform, chat_people.c.user_id == person.user_id)
-        async with self._engine.begin() as conn:
+        async with self._single.connect() as conn:
             if (await conn.execute(update(chat_people).where(*where).values(**values))).rowcount:
                 return
         # Erased meanwhile (by another instance, whose cache this one does not share): store them again.
         self.forget_cached(*person.key)
-        await self.remember_person(person)
-        async with self._engine.begin() as conn:
-            await conn.execute(update(chat_people).where(*where).values(**values))
+        await self._upsert_person(person, **values)
 
     async def _person_field(self, person: Person, column: Any) -> Any:
         row = await self._one(select(column).where(
@@ -110,8 +110,13 @@ class SqlChatDirectory:
 
     async def remember_private_room(self, person: Person, room: Room) -> None:
         if self._private.get(person.key) == room.room_id:
+            await self.remember_person(person)
             return
-        await self._set_person_field(person, private_room=room.room_id)
+        if self._known.get(person.key) == person:
+            await self._set_person_field(person, private_room=room.room_id)
+        else:
+            # Someone new (or renamed) writing in private, as every singer's first message is: one statement.
+            await self._upsert_person(person, private_room=room.room_id)
         if len(self._private) > 50_000:
             self._private.clear()
         self._private[person.key] = room.room_id

@@ -101,9 +101,11 @@ class ChatBot:
         event = _with_clean_names(event)
         steps = self._steps
         try:
-            await steps.directory.remember_person(event.person)
             if event.room.private:
+                # The person with their private room: a newcomer's first message is one write, not two.
                 await steps.directory.remember_private_room(event.person, event.room)
+            else:
+                await steps.directory.remember_person(event.person)
             if isinstance(event, Pressed):
                 return await self._presses.handle(event)
             return await self._said(event)

@@ -95,7 +95,8 @@ class ChatDirectory(Protocol):
         ...
 
     async def remember_private_room(self, person: Person, room: Room) -> None:
-        """``room`` is ``person``'s private chat with the bot, where reminders can reach them."""
+        """``room`` is ``person``'s private chat with the bot, where reminders can reach them; ``person`` is
+        remembered with it, as ``remember_person`` does."""
         ...
 
     async def set_muted(self, person: Person, muted: bool) -> None:

@@ -7,7 +7,7 @@ from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Found, Steps, command_id, number, song_ref
 from core.chat.vocabulary import Reply, Said
-from core.rotation import RenameSinger
+from core.rotation import RenameSinger, queue_view
 
 JOIN_CODE_MAX = 16
 
@@ -101,8 +101,8 @@ class SingerCommands:
     async def queue(self, ask: Asked) -> list[Reply]:
         """``/queue``: who sings now and who comes next, with waits."""
         steps = self._steps
-        await steps.open_state(ask.show)
-        view = await steps.rotation.queue(ask.show)
+        # One read of the show: the view of the state that was checked to be open.
+        view = queue_view(await steps.open_state(ask.show), steps.clock.now())
         if view.now is None and not view.upcoming:
             return [steps.tell(ask.event, steps.say("queue.empty"))]
         lines = []

@@ -53,6 +53,14 @@ MAX_HANDLE_ATTEMPTS = 5
 # A send must start this long before its claim's lease runs out; later ones are given back instead,
 # so another instance never claims a reply that this one is still about to send.
 LEASE_MARGIN = 10.0
+# Sends on their way at once, over all chats. More would not go out sooner: an HTTP client's pool spends
+# time on every queued request each time a connection comes free, so a hundred sends at once cost about
+# twice the CPU per send of eight (benchmarks/bots.py). Eight in flight still carry far more than
+# Telegram's 30 messages a second at its round-trip times.
+SENDS_AT_ONCE = 8
+# Updates in hand at once, over all rooms. Each holds a database connection while it talks to the database;
+# beyond the pool's size they would only queue for one (and make the pool open and close extra ones).
+HANDLED_AT_ONCE = 8
 
 T = TypeVar("T")
 
@@ -151,8 +159,10 @@ class InboxWorker:
         poll_seconds: float = 0.5,
         outages: Outages | None = None,
         toasts: bool = True,
+        handled_at_once: int = HANDLED_AT_ONCE,
     ) -> None:
-        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` after work.
+        """Work ``inbox`` with ``handler``; ``arrived`` wakes the loop, which sets ``replies_queued`` as soon as
+        replies are in the outbox. At most ``handled_at_once`` updates are in hand at any moment.
 
         Failures that ``outages`` recognises (the database is down) are logged there, once per outage. With
         ``toasts``, a press's reply only the presser needs is said as the press's answer (``outgoing_for``).
@@ -162,6 +172,7 @@ class InboxWorker:
         self._handler = handler
         self._clock = clock
         self._queued = replies_queued
+        self._handling = asyncio.Semaphore(handled_at_once)
         self._finish: GroupWrite[tuple[int, Sequence[Outgoing]]] = GroupWrite(self._finish_many)
         self._outages: Outages = outages or NoOutages()
         self._loop = Repeat("inbox-worker", self._work, idle_seconds=poll_seconds, wake=arrived, outages=outages)
@@ -175,13 +186,13 @@ class InboxWorker:
         await self._loop.stop()
 
     async def _work(self) -> bool:
-        handled = await self.run_once()
-        if handled and self._queued is not None:
-            self._queued.set()  # their replies are in the outbox now
-        return handled > 0
+        return await self.run_once() > 0
 
     async def _finish_many(self, finished: list[tuple[int, Sequence[Outgoing]]]) -> None:
         await self._inbox.finish_many(finished, self._clock.now())
+        if self._queued is not None and any(replies for _, replies in finished):
+            # Their replies are in the outbox now: the dispatcher need not wait for the rest of the batch.
+            self._queued.set()
 
     async def run_once(self, limit: int = 200) -> int:
         """Handle up to ``limit`` waiting updates; returns how many were handled.
@@ -200,21 +211,29 @@ class InboxWorker:
 
     async def _handle_in_order(self, items: list[InboxItem]) -> None:
         for item in items:
-            try:
-                replies = await self._handler.handle(item.event)
-            except Exception as error:
-                if not self._outages.absorbs(error):
-                    logger.exception("handling update %s failed", item.event.update_key)
-                if item.attempts >= MAX_HANDLE_ATTEMPTS:
-                    # No reply, but a press still gets its (empty) answer, should it not be too late.
-                    await self._inbox.finish(item.item_id, outgoing_for(item.event, [], item.context),
-                                             self._clock.now())
+            async with self._handling:
+                try:
+                    replies = await self._handler.handle(item.event)
+                except Exception as error:
+                    failed: Exception | None = error
                 else:
-                    delay = timedelta(seconds=2 ** item.attempts)
-                    await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
+                    failed = None
+            if failed is not None:
+                await self._give_back(item, failed)
                 continue
             # Finished together with the other rooms' updates that are done meanwhile: one transaction for all.
+            # Waited for outside the place in hand, so the next update starts while this write is on its way.
             await self._finish((item.item_id, outgoing_for(item.event, replies, item.context, toasts=self._toasts)))
+
+    async def _give_back(self, item: InboxItem, error: Exception) -> None:
+        if not self._outages.absorbs(error):
+            logger.exception("handling update %s failed", item.event.update_key, exc_info=error)
+        if item.attempts >= MAX_HANDLE_ATTEMPTS:
+            # No reply, but a press still gets its (empty) answer, should it not be too late.
+            await self._inbox.finish(item.item_id, outgoing_for(item.event, [], item.context), self._clock.now())
+        else:
+            delay = timedelta(seconds=2 ** item.attempts)
+            await self._inbox.release(item.item_id, repr(error)[:400], self._clock.now() + delay)
 
 
 class Dispatcher:
@@ -236,6 +255,7 @@ class Dispatcher:
         coalescing: bool = True,
         free_channels: bool = True,
         private_chats: PrivateChats | None = None,
+        sends_at_once: int = SENDS_AT_ONCE,
     ) -> None:
         """Deliver ``outbox`` rows through ``senders`` (by platform name), claiming them for ``lease_seconds``.
 
@@ -249,6 +269,7 @@ class Dispatcher:
         counted against nor held up by the platform's rate limits; without, every reply goes the limited way.
         With ``private_chats``, an answer only its asker needs goes to their private chat instead of waiting
         for a busy group's slot, when they opened one (see ``_send_in_order``).
+        At most ``sends_at_once`` sends are on their way at any moment.
         """
         self._outbox = outbox
         self._senders = dict(senders)
@@ -268,6 +289,7 @@ class Dispatcher:
         # rebuilt from the outbox's history per claim instead, since other instances send too.
         self._budgets = ChannelBudgets()
         self._private_chats = private_chats
+        self._sending = asyncio.Semaphore(sends_at_once)
         # Replies whose coalesced message was refused for good: each is tried again on its own, so
         # one unsendable line cannot sink the others (kept while this process lives).
         self._alone: set[str] = set()
@@ -406,10 +428,14 @@ class Dispatcher:
                     index += 1
                     continue
             while True:
+                # A place among the sends on their way first, then the rate limit's slot: a chat waiting
+                # for its slot holds no place, and nothing is awaited between checking the slot and taking it.
+                await self._sending.acquire()
                 now_mono = self._monotonic()
                 wait = limiter.wait(sender.platform, first.chat, first.group, now_mono)
                 if wait > 0 and not offered:
                     # The group is busy: whoever can be answered privately is, from here to the end.
+                    self._sending.release()
                     offered = True
                     messages[index:] = await self._answer_privately(sender, limiter, messages[index:], deadline,
                                                                     aside)
@@ -419,6 +445,7 @@ class Dispatcher:
                     continue
                 if now_mono + wait > deadline:
                     # Its turn comes after our lease: give it and the rest of this chat back, untried.
+                    self._sending.release()
                     at = self._clock.now() + timedelta(seconds=wait)
                     for later in messages[index:]:
                         for item in later:
@@ -426,6 +453,7 @@ class Dispatcher:
                     return
                 if wait <= 0:
                     break
+                self._sending.release()
                 # Look again after the wait: sends to other chats may have taken the slot meanwhile.
                 await self._sleeper.sleep(wait)
             message = messages[index]
@@ -436,6 +464,7 @@ class Dispatcher:
             finally:
                 # The request reached the platform no later than its answer: counted at the answer.
                 limiter.finish(sender.platform, first.chat, first.group, self._monotonic())
+                self._sending.release()
             await self._settle(message, outcome)
             index += 1
 
@@ -481,7 +510,8 @@ class Dispatcher:
         channel = sender.free_channel(item, self._clock.now())
         if channel is None or not self._budgets.take(channel.key, channel.budget, channel.cost, self._monotonic()):
             return None
-        outcome = await sender.send_free(item, channel)
+        async with self._sending:
+            outcome = await sender.send_free(item, channel)
         if isinstance(outcome, ChannelClosed):
             # Nothing went through: the channel is gone for every reply that would use it; this one goes limited.
             logger.info("reply %s: its free channel is closed (%s); sending it within the rate limits",

@@ -100,6 +100,23 @@ class _Stream:
         return RecordedCommand(command_id, first, last)
 
 
+class _Reading:
+    """The loads of one show's new events in this process, taken one at a time and numbered.
+
+    A read that finds a load under way waits for its turn; if a load that began after the read was asked
+    for has finished meanwhile, that load saw everything the read's own would have, so the read answers
+    from it. Many readers of a busy show thus share a few loads, none of them staler than its own.
+    """
+
+    __slots__ = ("finished", "started", "turn", "users")
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Lock()
+        self.started = 0
+        self.finished = 0  # the number of the last load that succeeded
+        self.users = 0
+
+
 class RotationService:
     """Executes rotation commands and answers queries for many shows over a ``ShowStore``.
 
@@ -135,6 +152,7 @@ class RotationService:
         self._plan_notices = notices
         self._streams: OrderedDict[str, _Stream] = OrderedDict()
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._reading: dict[str, _Reading] = {}
 
     async def open_show(
         self, command_id: str, name: str, settings: ShowSettings | None = None
@@ -269,6 +287,29 @@ class RotationService:
         self._streams.pop(show_id, None)
 
     async def _refresh(self, show_id: str) -> _Stream:
+        """The show's stream with every event stored before this call (read with other readers' when they
+        ask meanwhile)."""
+        reading = self._reading.get(show_id)
+        if reading is None:
+            reading = self._reading[show_id] = _Reading()
+        reading.users += 1
+        asked = reading.started
+        try:
+            async with reading.turn:
+                cached = self._streams.get(show_id)
+                if reading.finished > asked and cached is not None:
+                    return cached  # loaded by a read that began after this one was asked for
+                reading.started += 1
+                number = reading.started
+                stream = await self._load(show_id)
+                reading.finished = number
+                return stream
+        finally:
+            reading.users -= 1
+            if reading.users == 0:
+                del self._reading[show_id]
+
+    async def _load(self, show_id: str) -> _Stream:
         stream = self._streams.get(show_id)
         if stream is None:
             stream = _Stream()

@@ -49,6 +49,22 @@ async def test_people_are_found_by_username_per_platform_ignoring_case(directory
     assert await directory.find_person("tg", "ANNB") == ANN_RENAMED
 
 
+async def test_a_private_room_is_remembered_with_its_person_new_or_renamed(directory: ChatDirectory) -> None:
+    ann_room, bob_room = Room("tg", "1", True), Room("tg", "2", True)
+    await directory.remember_private_room(ANN, ann_room)
+    assert await directory.find_person("tg", "annsings") == ANN
+    reach = await directory.reach("tg", "1")
+    assert reach is not None and reach.person == ANN and reach.private_room == ann_room
+    await directory.set_current_show(ANN, "s1")
+    await directory.remember_private_room(ANN_RENAMED, ann_room)
+    assert await directory.find_person("tg", "annb") == ANN_RENAMED
+    assert await directory.current_show(ANN) == "s1", "what else was remembered of them stays"
+    await directory.remember_person(BOB)
+    await directory.remember_private_room(BOB, bob_room)
+    reach = await directory.reach("tg", "2")
+    assert reach is not None and reach.person == BOB and reach.private_room == bob_room
+
+
 async def test_stage_names_are_remembered(directory: ChatDirectory) -> None:
     assert await directory.stage_name(ANN) is None
     await directory.set_stage_name(ANN, "Queen Ann")

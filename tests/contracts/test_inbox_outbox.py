@@ -90,6 +90,19 @@ async def test_finishing_many_marks_them_all_handled_and_queues_every_reply_once
     assert [q.key for q in queued] == [f"telegram:u{n}:{k}" for n in range(3) for k in range(2)]
 
 
+async def test_updates_whose_replies_were_all_queued_before_are_still_marked_handled(
+        inbox: Inbox, outbox: Outbox) -> None:
+    # Another instance handled them after this one's lease ran out and queued the same replies first.
+    await inbox.put_many([(said(f"u{n}"), {}) for n in range(3)])
+    items = await inbox.claim(10, NOW)
+    finished = [(i.item_id, [Outgoing(f"telegram:{i.event.update_key}:0", "telegram", Reply(None, ANN, "ok"))])
+                for i in items]
+    await queue(outbox, [reply for _, replies in finished for reply in replies])
+    await inbox.finish_many(finished, NOW)
+    assert await inbox.claim(10, NOW + timedelta(hours=1)) == []
+    assert [q.key for q in await outbox.claim("telegram", 10, NOW)] == [f"telegram:u{n}:0" for n in range(3)]
+
+
 async def test_sent_failed_and_retried_replies(outbox: Outbox) -> None:
     await queue(outbox, [Outgoing(f"k{n}", "telegram", Reply(GROUP, ANN, f"m{n}")) for n in range(3)])
     await queue(outbox, [Outgoing("k0", "telegram", Reply(GROUP, ANN, "again"))])  # a key is queued once

@@ -147,7 +147,10 @@ class FakeTelegram(LoopbackServer):
     """A Telegram Bot API stand-in on 127.0.0.1:<port 0>; see the module docstring."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, bot_username: str = "karaoke_test_bot",
-                 bot_first_name: str = "Karaoke Bot", enforce_rate_limits: bool = False) -> None:
+                 bot_first_name: str = "Karaoke Bot", enforce_rate_limits: bool = False,
+                 first_update_id: int = 700_000_001) -> None:
+        """``first_update_id``: where update ids start (a later stand-in on the same database starts beyond
+        an earlier one's, or the service takes its updates for repeats)."""
         super().__init__()
         self.token = token
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456789
@@ -166,7 +169,7 @@ class FakeTelegram(LoopbackServer):
         self.last_offset: int | None = None  # the most recent getUpdates offset the client sent
         self.dropped_updates: list[dict[str, Any]] = []  # dropped by drop_pending_updates
         self._state = _State()
-        self._update_ids = itertools.count(700_000_001)
+        self._update_ids = itertools.count(first_update_id)
         self._callback_ids = itertools.count(4_200_000_000_000_001)
         self._next_message_id: dict[int | str, int] = {}
         self._chats: dict[int | str, dict[str, Any]] = {}

@@ -195,10 +195,111 @@ async def test_updates_of_many_rooms_handled_at_once_are_finished_in_a_few_write
 async def test_sends_to_many_chats_are_marked_delivered_in_a_few_writes_not_one_each() -> None:
     seconds, clock = Seconds(), FakeClock()
     outbox = outbox_of([item(n, chat=f"private:{n}") for n in range(30)], clock)
-    dispatcher = Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds)
+    dispatcher = Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds, sends_at_once=30)
     assert await dispatcher.run_once() == 30
     assert sorted(outbox.delivered_ids) == list(range(30))
     assert len(outbox.delivered_batches) <= 3
+
+
+class Overlap:
+    """Counts how many calls are inside a stretch at once, and the most there ever were."""
+
+    def __init__(self) -> None:
+        self.now = 0
+        self.most = 0
+
+    async def inside(self) -> None:
+        self.now += 1
+        self.most = max(self.most, self.now)
+        for _ in range(3):
+            await asyncio.sleep(0)  # a real send or database call waits on the network; others go meanwhile
+        self.now -= 1
+
+
+class OverlapSender(ScriptedSender):
+    def __init__(self) -> None:
+        super().__init__({})
+        self.overlap = Overlap()
+
+    async def send(self, item: OutboxItem) -> SendOutcome:
+        self.sent.append((item.item_id, 0.0))
+        await self.overlap.inside()
+        return Delivered()
+
+
+async def test_no_more_sends_are_on_their_way_at_once_than_allowed_and_every_reply_still_goes() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    outbox = outbox_of([item(n, chat=f"private:{n % 20}") for n in range(60)], clock)
+    sender = OverlapSender()
+    assert await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, sends_at_once=4).run_once() == 60
+    assert sender.overlap.most == 4
+    assert sorted(outbox.delivered_ids) == list(range(60))
+    by_chat = [[i for i, _ in sender.sent if i % 20 == chat] for chat in range(20)]
+    assert by_chat == [[chat, chat + 20, chat + 40] for chat in range(20)], "each chat's replies in order"
+
+
+class WaitingSeconds(Seconds):
+    """``Seconds`` whose sleep lets the other tasks run meanwhile, as a real one does."""
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds)
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+
+async def test_a_chat_waiting_for_its_rate_limit_slot_holds_no_place_among_the_sends() -> None:
+    # One place only, and the group sent a message a moment ago: its next one waits for its slot, and the
+    # private replies claimed with it go meanwhile instead of waiting behind it.
+    seconds, clock = WaitingSeconds(), FakeClock()
+    sender = ScriptedSender({})
+    sender.clock = seconds
+    outbox = outbox_of([item(1), item(3, chat="private:7"), item(4, chat="private:8")], clock)
+    outbox.seed_sent("telegram", "room:-100", True, clock.now() - timedelta(seconds=0.25))
+    await Dispatcher(outbox, {"telegram": sender}, clock, seconds, seconds, sends_at_once=1).run_once()
+    assert [i for i, _ in sender.sent] == [3, 4, 1]
+    assert sorted(outbox.delivered_ids) == [1, 3, 4]
+
+
+class OverlapBot:
+    def __init__(self) -> None:
+        self.overlap = Overlap()
+        self.handled: list[str] = []
+
+    async def handle(self, event: ChatEvent) -> list[Reply]:
+        assert isinstance(event, Said)
+        await self.overlap.inside()
+        self.handled.append(event.update_key)
+        return [Reply(event.room, event.person, f"you said {event.text}")]
+
+
+async def test_no_more_updates_are_in_hand_at_once_than_allowed_and_each_room_keeps_its_order() -> None:
+    rooms = [Room("telegram", str(n), private=True) for n in range(10)]
+    clock = FakeClock()
+    items = [InboxItem(n, Said(ANN, rooms[n % 10], "hi", f"u{n}")) for n in range(30)]
+    inbox = inbox_of(items, clock)
+    bot = OverlapBot()
+    assert await InboxWorker(inbox, bot, clock, handled_at_once=3).run_once() == 30
+    assert bot.overlap.most == 3
+    assert sorted(inbox.finished) == list(range(30))
+    for room in range(10):
+        assert [k for k in bot.handled if int(k[1:]) % 10 == room] == [f"u{room}", f"u{room + 10}", f"u{room + 20}"]
+
+
+async def test_the_dispatcher_is_woken_as_soon_as_the_first_replies_are_written_not_after_the_whole_batch() -> None:
+    rooms = [Room("telegram", str(n), private=True) for n in range(6)]
+    clock = FakeClock()
+    inbox = inbox_of([InboxItem(n, Said(ANN, room, "hi", f"u{n}")) for n, room in enumerate(rooms)], clock)
+    queued = asyncio.Event()
+    woken_with: list[int] = []
+
+    async def watch() -> None:
+        await queued.wait()
+        woken_with.append(len(inbox.finished))
+
+    watcher = asyncio.create_task(watch())
+    await InboxWorker(inbox, OverlapBot(), clock, replies_queued=queued, handled_at_once=1).run_once()
+    await watcher
+    assert woken_with and 0 < woken_with[0] < 6
 
 
 async def test_with_the_limits_lifted_the_send_history_is_not_read() -> None:

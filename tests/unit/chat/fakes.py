@@ -99,6 +99,7 @@ class InMemoryChatDirectory:
         return self.stage_names.get(person.key)
 
     async def remember_private_room(self, person: Person, room: Room) -> None:
+        self.people[person.key] = person
         self.private_rooms[person.key] = room
 
     async def set_muted(self, person: Person, muted: bool) -> None:

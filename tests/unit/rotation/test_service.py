@@ -232,3 +232,24 @@ async def test_concurrent_reads_of_a_show_never_count_its_new_events_twice() -> 
     assert len((await service.state(show)).requests) == 2
     await service.request_song(show, "req-3", SingerRef("telegram", "3", "Cy"), song(3))
     assert (await service.state(show)).version == len(store.rows[show])
+
+
+async def test_readers_of_a_busy_show_share_loads_and_none_answers_from_one_begun_before_it_asked() -> None:
+    store = GatedStore()
+    service, _ = service_over(store)
+    show = (await service.open_show("open", "Night")).show_id
+    writer, _ = service_over(store, ids="other")
+    await writer.state(show)  # its copy is cached: its request below reads nothing first
+    store.gate.clear()
+    early = asyncio.create_task(service.queue(show))
+    await asyncio.sleep(0.01)  # its load has read the stream and waits at the gate
+    await writer.request_song(show, "req-1", alice(), song(1))  # another instance, after that load began
+    loads_before = store.loads
+    later = [asyncio.create_task(service.queue(show)) for _ in range(4)]
+    await asyncio.sleep(0.01)
+    store.gate.set()
+    first, *rest = await asyncio.gather(early, *later)
+    assert first.upcoming == (), "the early reader asked before the song was requested"
+    assert all([slot.song.song_id for slot in view.upcoming] == ["song-1"] for view in rest), \
+        "every later reader sees what was stored before it asked"
+    assert store.loads - loads_before == 1, "the four later readers shared one load"
