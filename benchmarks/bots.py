@@ -57,6 +57,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -534,6 +535,33 @@ async def main() -> None:
           "received)")
 
 
+# One rush scenario: (database url, groups, the switch under test, service log) -> its figures.
+RushRun = Callable[[str, int, bool, Path | None], Awaitable[dict[str, Any]]]
+
+
+async def each_rush_database(args: argparse.Namespace, groups: str, run: RushRun) -> list[tuple[str, int, bool, Any]]:
+    """(database, groups, switch, result) of ``run(url, groups, switch, log)`` for each database and number of
+    groups in ``groups``, with the switch on and off, each on a fresh database seeded with the rush catalog."""
+    rows: list[tuple[str, int, bool, Any]] = []
+    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
+        for count in [int(g) for g in groups.split(",")]:
+            for switch in (True, False):
+                with tempfile.TemporaryDirectory() as tmp:
+                    catalog = rush_catalog(Path(tmp))
+                    if db == "sqlite":
+                        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
+                        await migrated(url)
+                        await seed_catalog(url, catalog)
+                        rows.append((db, count, switch, await run(url, count, switch, args.service_log)))
+                        continue
+                    async with scratch_postgres(args.pg) as pg_url:
+                        if pg_url:
+                            await migrated(pg_url)
+                            await seed_catalog(pg_url, catalog)
+                            rows.append((db, count, switch, await run(pg_url, count, switch, args.service_log)))
+    return rows
+
+
 async def rush_main(args: argparse.Namespace) -> None:
     if args.platform == "slack":
         await slack_rush_main(args)
@@ -542,24 +570,7 @@ async def rush_main(args: argparse.Namespace) -> None:
     if args.free:
         await rush_free_main(args)
         return
-    rows = []
-    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
-        for groups in [int(g) for g in args.groups.split(",")]:
-            for coalescing in (True, False):
-                with tempfile.TemporaryDirectory() as tmp:
-                    catalog = rush_catalog(Path(tmp))
-                    if db == "sqlite":
-                        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                        await migrated(url)
-                        await seed_catalog(url, catalog)
-                        rows.append((db, groups, coalescing, await rush(url, groups, coalescing, args.service_log)))
-                        continue
-                    async with scratch_postgres(args.pg) as pg_url:
-                        if pg_url:
-                            await migrated(pg_url)
-                            await seed_catalog(pg_url, catalog)
-                            rows.append((db, groups, coalescing,
-                                         await rush(pg_url, groups, coalescing, args.service_log)))
+    rows = await each_rush_database(args, args.groups, rush)
     print(f"\nroom rush: {len(RUSH_SONGS)} singers per group send /request within 1 s, Telegram's limits kept")
     header = ("database", "groups", "replies", "singers", "answered", "messages", "p50 s", "p99 s", "max s", "breaches")
     print("{:<11} {:>6} {:<10} {:>8} {:>9} {:>9} {:>7} {:>7} {:>7} {:>9}".format(*header))
@@ -571,24 +582,7 @@ async def rush_main(args: argparse.Namespace) -> None:
 
 
 async def slack_rush_main(args: argparse.Namespace) -> None:
-    rows = []
-    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
-        for channels in [int(g) for g in (args.groups or "1").split(",")]:
-            for free in (True, False):
-                with tempfile.TemporaryDirectory() as tmp:
-                    catalog = rush_catalog(Path(tmp))
-                    if db == "sqlite":
-                        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                        await migrated(url)
-                        await seed_catalog(url, catalog)
-                        rows.append((db, channels, free, await slack_rush(url, channels, free, args.service_log)))
-                        continue
-                    async with scratch_postgres(args.pg) as pg_url:
-                        if pg_url:
-                            await migrated(pg_url)
-                            await seed_catalog(pg_url, catalog)
-                            rows.append((db, channels, free,
-                                         await slack_rush(pg_url, channels, free, args.service_log)))
+    rows = await each_rush_database(args, args.groups or "1", slack_rush)
     print(f"\nSlack rush: {len(RUSH_SONGS)} singers per channel send /karaoke request within 1 s, Slack's limits kept")
     header = ("database", "channels", "answers", "singers", "answered", "by url", "by api", "p50 s", "p99 s",
               "max s", "ack max s", "breaches")
@@ -602,23 +596,7 @@ async def slack_rush_main(args: argparse.Namespace) -> None:
 
 
 async def rush_free_main(args: argparse.Namespace) -> None:
-    rows = []
-    for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
-        for groups in [int(g) for g in args.groups.split(",")]:
-            for free in (True, False):
-                with tempfile.TemporaryDirectory() as tmp:
-                    catalog = rush_catalog(Path(tmp))
-                    if db == "sqlite":
-                        url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-                        await migrated(url)
-                        await seed_catalog(url, catalog)
-                        rows.append((db, groups, free, await rush_free(url, groups, free, args.service_log)))
-                        continue
-                    async with scratch_postgres(args.pg) as pg_url:
-                        if pg_url:
-                            await migrated(pg_url)
-                            await seed_catalog(pg_url, catalog)
-                            rows.append((db, groups, free, await rush_free(pg_url, groups, free, args.service_log)))
+    rows = await each_rush_database(args, args.groups, rush_free)
     print(f"\nfree channels in a rush: {len(RUSH_SONGS)} singers per group ({STARTED} started the bot) send /search "
           "in the group within 1 s, then press a stale button within 1 s; Telegram's limits kept")
     header = ("database", "groups", "channels", "singers", "answered", "private", "search p50", "search p99",

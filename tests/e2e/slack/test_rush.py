@@ -17,9 +17,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.catalog import SongDraft
-from karaoke.bootstrap import Container
 from tests.conftest import ADMIN_TOKEN, settings_for
+from tests.e2e.rush import SINGERS, WORDS, seed
 from tests.e2e.waiting import eventually
 from tests.live_server import live_service
 from tests.standins import FakeSlack
@@ -28,20 +27,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 CHANNEL: dict[str, Any] = {"channel_id": "C0RUSH", "channel_name": "rush"}
 KJ: dict[str, Any] = {"user_id": "U0KJ", "user_name": "kay"}
-WORDS = ["Avalanche", "Butterfly", "Cathedral", "Dandelion", "Earthquake", "Firefly", "Glacier", "Harbour",
-         "Iceberg", "Jasmine", "Kaleidoscope", "Lighthouse", "Marigold", "Nightingale", "Orchard", "Pelican",
-         "Quicksand", "Raindrop", "Sunflower", "Thunderbolt", "Umbrella", "Volcano", "Waterfall", "Xylophone",
-         "Yesterday Morning", "Zeppelin", "Anchor", "Blizzard", "Cinnamon", "Driftwood", "Emerald", "Flamingo",
-         "Gondola", "Hurricane", "Ivory", "Juniper", "Kingfisher", "Lantern", "Mandolin", "Nebula"]
-SINGERS = 40
-
-
-async def seed(container: Container) -> None:
-    if await container.songs.count() == 0:
-        for n, title in enumerate(WORDS):
-            await container.catalog.add_song(SongDraft(title=title, artist=f"The Band {n}", duration=180))
-
-
 def song_of(n: int) -> str:
     return f"{WORDS[n]} — The Band {n}"
 

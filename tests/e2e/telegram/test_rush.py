@@ -18,12 +18,11 @@ from telegram import Bot
 
 from bots.telegram import TelegramSender
 from bots.telegram.render import MAX_TEXT, measure, render_together
-from core.catalog import SongDraft
 from core.chat import Person, Reply, Room
 from core.delivery import Delivered, OutboxItem
 from core.delivery.coalesce import coalesce
-from karaoke.bootstrap import Container
 from tests.conftest import settings_for
+from tests.e2e.rush import SINGERS, WORDS, seed
 from tests.e2e.waiting import eventually
 from tests.live_server import live_service
 from tests.standins import FakeTelegram
@@ -31,20 +30,6 @@ from tests.standins import FakeTelegram
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 GROUP_ID = -1001777
-WORDS = ["Avalanche", "Butterfly", "Cathedral", "Dandelion", "Earthquake", "Firefly", "Glacier", "Harbour",
-         "Iceberg", "Jasmine", "Kaleidoscope", "Lighthouse", "Marigold", "Nightingale", "Orchard", "Pelican",
-         "Quicksand", "Raindrop", "Sunflower", "Thunderbolt", "Umbrella", "Volcano", "Waterfall", "Xylophone",
-         "Yesterday Morning", "Zeppelin", "Anchor", "Blizzard", "Cinnamon", "Driftwood", "Emerald", "Flamingo",
-         "Gondola", "Hurricane", "Ivory", "Juniper", "Kingfisher", "Lantern", "Mandolin", "Nebula"]
-SINGERS = 40
-
-
-async def seed(container: Container) -> None:
-    if await container.songs.count() == 0:
-        for n, title in enumerate(WORDS):
-            await container.catalog.add_song(SongDraft(title=title, artist=f"The Band {n}", duration=180))
-
-
 def lines_of(tg: FakeTelegram) -> list[tuple[str, list[dict[str, Any]], dict[str, Any]]]:
     """Every line the group received: (text, the mentions on it, the message it was in)."""
     found = []
