@@ -52,7 +52,7 @@ def test_a_web_singer_joins_searches_requests_sees_their_place_and_cancels(
             assert page.text_content("#results li .song-title") == "Africa"
             page.click("#results li:first-child button")
             page.wait_for_selector("#mine li", timeout=WAIT)
-            assert (page.text_content("#status") or "").startswith("Queued Africa. You're 2nd, in ~")
+            assert page.text_content("#status") == "Queued Africa. Your place is under My songs, kept up to date."
             assert page.text_content("#mine li .song-title") == "Africa"
             assert (page.text_content("#mine li .where") or "").startswith("2nd in line, in ~")
             assert night.upcoming_singers() == ["Ben", "Wanda 🎤"]  # one rotation with the chat's singers

@@ -185,9 +185,8 @@
                                                      body: JSON.stringify({song_id: song.song_id})});
       if (!response.ok) { tell(await problem(response)); button.disabled = false; return; }
       var queued = await response.json();
-      tell("Queued " + song.title + ". " + (queued.position === null ? "You're on hold; the KJ will bring you back."
-        : queued.position === 1 ? "You're next, " + wait(queued.eta_seconds) + "."
-        : "You're " + ordinal(queued.position) + ", " + wait(queued.eta_seconds) + "."));
+      // The place itself lives under "My songs", kept true over the show's stream; this line would go stale.
+      tell("Queued " + song.title + ". Your place is under My songs, kept up to date.");
       button.textContent = "Queued";
       await refresh();
     } catch (e) {
