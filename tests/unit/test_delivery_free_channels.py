@@ -24,24 +24,10 @@ from core.delivery import (
 from core.delivery.limits import SLACK
 from core.delivery.worker import Dispatcher
 from tests.unit.fakes import FakeClock, InMemoryOutbox
+from tests.unit.test_delivery import Seconds
 
 CHANNEL = Room("slack", "C0BAR", private=False)
 BUDGET = Window(5, 1800.0)
-
-
-class Seconds:
-    """A monotonic clock and a sleeper that share one fake time line."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class FreeSender:
