@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -57,7 +58,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from asyncio.subprocess import Process
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +104,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextlib.asynccontextmanager
+async def service_process(env: dict[str, str], log: Path | None) -> AsyncIterator[tuple[int, Process]]:
+    """``karaoke serve`` in a process of its own on a free port, with ``env``, its output appended to ``log`` (or
+    dropped); (port, process) while it runs, ended afterwards."""
+    port = free_port()
+    output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
+        stdout=output, stderr=output, cwd=REPO,
+    )
+    try:
+        yield port, server
+    finally:
+        server.terminate()
+        await server.wait()
+        if log is not None:
+            output.close()
+
+
 async def night(url: str, singers: int, rate_limits: bool, log: Path | None = None,
                 offer_rate: float = 0.0, run: int = 0) -> dict[str, Any]:
     # Each run on one database offers updates of its own: an update id seen before is taken for a repeat.
@@ -113,13 +134,7 @@ async def night(url: str, singers: int, rate_limits: bool, log: Path | None = No
             # The outbox poll as shipped (0.2 s): replies are sent when the dispatcher is woken, not found by polling.
             "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
         }
-        port = free_port()
-        output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
-            stdout=output, stderr=output, cwd=REPO,
-        )
-        try:
+        async with service_process(env, log) as (port, server):
             # A KJ and a bar of their own per run on one database: a person may run only a few open shows
             # at once, and a room one.
             kj, bar = tg.user(1 + run, "Kay", "kj"), tg.group(-100 - run, "Bar")
@@ -153,11 +168,6 @@ async def night(url: str, singers: int, rate_limits: bool, log: Path | None = No
             elapsed = time.monotonic() - started
             # The service's CPU per update: unlike the rates, it hardly moves with what else the machine runs.
             cpu = cpu_seconds(server.pid) - cpu_before
-        finally:
-            server.terminate()
-            await server.wait()
-            if log is not None:
-                output.close()
         latencies = []
         replies_by_chat = {chat: [c.time for c in tg.calls_to("sendMessage") if c.params.get("chat_id") == chat]
                            for chat in expected}
@@ -205,14 +215,8 @@ async def rush(url: str, groups: int, coalescing: bool, log: Path | None = None)
             "KARAOKE_COALESCE_REPLIES": str(coalescing).lower(), "KARAOKE_OUTBOX_POLL_SECONDS": "0.05",
             "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
         }
-        port = free_port()
-        output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
-            stdout=output, stderr=output, cwd=REPO,
-        )
         pushed: list[tuple[int, str, float]] = []  # (group, song, sent at)
-        try:
+        async with service_process(env, log) as (port, _):
             await wait_ready(port)
             rooms = [-2000 - g for g in range(groups)]
             for g, room in enumerate(rooms):
@@ -235,11 +239,6 @@ async def rush(url: str, groups: int, coalescing: bool, log: Path | None = None)
 
             while time.monotonic() < deadline and unanswered():
                 await asyncio.sleep(0.05)
-        finally:
-            server.terminate()
-            await server.wait()
-            if log is not None:
-                output.close()
         latencies = []
         for room, song, at in pushed:
             arrivals = [c.time for c in tg.calls_to("sendMessage")
@@ -267,18 +266,12 @@ async def slack_rush(url: str, channels: int, free_channels: bool, log: Path | N
             "KARAOKE_RATE_LIMITS": "true", "KARAOKE_FREE_CHANNELS": str(free_channels).lower(),
             "KARAOKE_OUTBOX_POLL_SECONDS": "0.05", "KARAOKE_LOG_LEVEL": "WARNING",
         }
-        port = free_port()
-        output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
-            stdout=output, stderr=output, cwd=REPO,
-        )
-        events = f"http://127.0.0.1:{port}/slack/events"
         rooms = [f"C0RUSH{g}" for g in range(channels)]
         # (channel, user, song, response_url, sent at)
         pushed: list[tuple[str, str, str, str, float]] = []
         acks: list[float] = []
-        try:
+        async with service_process(env, log) as (port, _):
+            events = f"http://127.0.0.1:{port}/slack/events"
             await wait_ready(port)
             for g, room in enumerate(rooms):
                 opening = await slack.deliver(events, "command", text="open Rush", user_id=f"U0KJ{g}",
@@ -308,11 +301,6 @@ async def slack_rush(url: str, channels: int, free_channels: bool, log: Path | N
                     _slack_answered(slack, room, response_url, user, song) is None
                     for room, user, song, response_url, _ in pushed):
                 await asyncio.sleep(0.05)
-        finally:
-            server.terminate()
-            await server.wait()
-            if log is not None:
-                output.close()
         latencies = []
         for room, user, song, response_url, at in pushed:
             arrived = _slack_answered(slack, room, response_url, user, song)
@@ -361,15 +349,9 @@ async def rush_free(url: str, groups: int, free: bool, log: Path | None = None) 
             "KARAOKE_FREE_CHANNELS": str(free).lower(), "KARAOKE_OUTBOX_POLL_SECONDS": "0.05",
             "KARAOKE_LOG_LEVEL": "WARNING", "PTB_TIMEDELTA": "1",
         }
-        port = free_port()
-        output: Any = log.open("a") if log is not None else asyncio.subprocess.DEVNULL
-        server = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "karaoke.cli", "serve", "--port", str(port), env=env,
-            stdout=output, stderr=output, cwd=REPO,
-        )
         searched: list[tuple[int, int, str, float]] = []  # (group, singer id, song, sent at)
         pressed: list[tuple[int, int, str, float]] = []  # (group, singer id, query id, pressed at)
-        try:
+        async with service_process(env, log) as (port, _):
             await wait_ready(port)
             rooms = [-3000 - g for g in range(groups)]
             singers = [(room, tg.user(5000 + g * 100 + n, f"Singer {g}-{n}"), n)
@@ -421,11 +403,6 @@ async def rush_free(url: str, groups: int, free: bool, log: Path | None = None) 
             deadline = time.monotonic() + 400
             while time.monotonic() < deadline and any(heard(*p[:3]) is None for p in pressed):
                 await asyncio.sleep(0.05)
-        finally:
-            server.terminate()
-            await server.wait()
-            if log is not None:
-                output.close()
 
         def arrival(room: int, who: int, song: str) -> float | None:
             for call in tg.calls_to("sendMessage"):
