@@ -53,6 +53,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
 import statistics
 import sys
@@ -123,8 +124,25 @@ async def service_process(env: dict[str, str], log: Path | None) -> AsyncIterato
             output.close()
 
 
+async def sampling(pid: int, profile: Path | None) -> Process | None:
+    """py-spy sampling ``pid`` without pausing it (raw stacks to ``profile``), when a profile is asked for."""
+    if profile is None:
+        return None
+    spy = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(pid), "--nonblocking", "-r", "500",
+        "-f", "raw", "-o", str(profile), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    await asyncio.sleep(0.5)  # attached before the first update is offered
+    return spy
+
+
+async def sampled(spy: Process | None) -> None:
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled and ends
+        await spy.wait()
+
+
 async def night(url: str, singers: int, rate_limits: bool, log: Path | None = None,
-                offer_rate: float = 0.0, run: int = 0) -> dict[str, Any]:
+                offer_rate: float = 0.0, run: int = 0, profile: Path | None = None) -> dict[str, Any]:
     # Each run on one database offers updates of its own: an update id seen before is taken for a repeat.
     async with FakeTelegram(first_update_id=700_000_001 + run * 1_000_000) as tg:
         # The service runs as its own process, as in production, so it shares no GIL with the stand-in.
@@ -147,6 +165,7 @@ async def night(url: str, singers: int, rate_limits: bool, log: Path | None = No
             titles = ["bohemian rhapsody", "sweet caroline", "dancing queen", "zombie", "wonderwall", "hallelujah"]
             people = [tg.user(1000 + n, f"Singer {n}", f"singer{n}") for n in range(singers)]
             pushed: list[tuple[int, float]] = []
+            sampler = await sampling(server.pid, profile)
             cpu_before = cpu_seconds(server.pid)
             started = time.monotonic()
             for round_ in range(3):
@@ -168,6 +187,7 @@ async def night(url: str, singers: int, rate_limits: bool, log: Path | None = No
             elapsed = time.monotonic() - started
             # The service's CPU per update: unlike the rates, it hardly moves with what else the machine runs.
             cpu = cpu_seconds(server.pid) - cpu_before
+            await sampled(sampler)
         latencies = []
         replies_by_chat = {chat: [c.time for c in tg.calls_to("sendMessage") if c.params.get("chat_id") == chat]
                            for chat in expected}
@@ -473,13 +493,16 @@ async def main() -> None:
                         help="with --rush: the platform whose rush to run (default telegram)")
     parser.add_argument("--free", action="store_true",
                         help="with --rush: /search and button presses instead, with and without the free channels")
+    parser.add_argument("--profile", type=Path, default=None,
+                        help="sample the service with py-spy (pip install py-spy) while it works, raw stacks to this "
+                             "file (the last run's)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     os.environ.setdefault("PTB_TIMEDELTA", "1")
     if args.rush:
         await rush_main(args)
         return
-    options: dict[str, Any] = {"log": args.service_log, "offer_rate": args.offer_rate}
+    options: dict[str, Any] = {"log": args.service_log, "offer_rate": args.offer_rate, "profile": args.profile}
     rows = []
     for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
         for limits in {"both": (True, False), "telegram": (True,), "lifted": (False,)}[args.limits]:

@@ -16,7 +16,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CTE, Select, bindparam, func, select, text, update
+from sqlalchemy import CTE, Integer, Select, any_, bindparam, func, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -86,16 +86,18 @@ class SqlInbox(_Store):
             })
         stored: set[tuple[str, str]] = set()
         async with self._write() as conn:
+            statement = (
+                self._dialect.insert(inbox)
+                .on_conflict_do_nothing(index_elements=["platform", "update_key"])
+                .returning(inbox.c.platform, inbox.c.update_key)
+            )
+            if self._postgres:
+                # Other instances' workers wake at commit; only rows really stored announce.
+                statement = statement.returning(func.pg_notify(pg_channel(INBOX), inbox.c.platform))
             for chunk in _chunks(list(rows.values())):
-                statement = (
-                    self._dialect.insert(inbox).values(chunk)
-                    .on_conflict_do_nothing(index_elements=["platform", "update_key"])
-                    .returning(inbox.c.platform, inbox.c.update_key)
-                )
-                if self._postgres:
-                    # Other instances' workers wake at commit; only rows really stored announce.
-                    statement = statement.returning(func.pg_notify(pg_channel(INBOX), inbox.c.platform))
-                stored.update((r.platform, r.update_key) for r in await conn.execute(statement))
+                # The rows as parameter sets (one multi-row statement per chunk, "insertmanyvalues"), so the
+                # statement is compiled once per process: rows written into .values() are never cached.
+                stored.update((r.platform, r.update_key) for r in await conn.execute(statement, chunk))
         if stored:
             self.arrived.set()
         flags = []
@@ -127,11 +129,15 @@ class SqlInbox(_Store):
     async def finish_many(self, finished: Sequence[tuple[int, Sequence[Outgoing]]], now: datetime) -> None:
         if not finished:
             return
-        handled = update(inbox).where(inbox.c.item_id.in_([item_id for item_id, _ in finished])).values(handled_at=now)
+        ids = [item_id for item_id, _ in finished]
+        handled = update(inbox).where(inbox.c.item_id.in_(ids)).values(handled_at=now)
         replies = [reply for _, replies in finished for reply in replies]
         if self._postgres and len({reply.key for reply in replies}) <= _ROWS_PER_STATEMENT:
             # One statement, atomic by itself: the updates marked handled in a CTE of the replies' insert.
             # A round trip instead of four (BEGIN, insert, update, COMMIT) for every batch the worker finishes.
+            # The ids as one array parameter: an IN list would expand, which rows given as parameter sets forbid.
+            handled = (update(inbox).where(inbox.c.item_id == any_(literal(ids, postgresql.ARRAY(Integer))))
+                       .values(handled_at=now))
             async with self._single.connect() as conn:
                 if replies:
                     await _enqueue(conn, self._dialect, replies, now, also=handled.cte("handled"))
@@ -171,14 +177,23 @@ async def _enqueue(conn: AsyncConnection, dialect: Any, replies: Sequence[Outgoi
                    also: CTE | None = None) -> None:
     """Queue ``replies`` (a repeated key once); ``also``, a data-modifying CTE, rides on the first insert."""
     for chunk in _chunks(_outbox_rows(replies, now)):
-        statement = dialect.insert(outbox).values(chunk).on_conflict_do_nothing(index_elements=["key"])
+        statement = dialect.insert(outbox).values(_OUTBOX_VALUES).on_conflict_do_nothing(index_elements=["key"])
         if also is not None:
             statement, also = statement.add_cte(also), None
         if dialect is postgresql:
             # The instance holding the platform's sending turn wakes at commit, whichever queued it;
             # rows already queued (a repeated key) announce nothing.
             statement = statement.returning(func.pg_notify(pg_channel(OUTBOX), outbox.c.platform))
-        await conn.execute(statement)
+        # The rows as parameter sets, not written into .values(): one multi-row statement all the same, compiled
+        # once per process instead of once per batch (rows written into a statement are never cached).
+        await conn.execute(statement, [{f"row_{name}": value for name, value in row.items()} for row in chunk])
+
+
+# The outbox columns as parameters named apart from every column: a statement's CTE updating another table
+# (the inbox's "handled") would otherwise take same-named parameters for values to set.
+_OUTBOX_VALUES = {name: bindparam(f"row_{name}", type_=outbox.c[name].type)
+                  for name in ("key", "platform", "chat", "is_group", "reply", "context", "created_at", "available_at",
+                               "attempts")}
 
 
 def _chunks(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:

@@ -39,6 +39,22 @@ class SqlPeopleStore:
         return PersonRecord(row.person_id, row.name, bool(row.muted), tuple(Identity(*r) for r in found))
 
     @staticmethod
+    async def _record_of_identity(conn: AsyncConnection, platform: str, user_id: str) -> PersonRecord | None:
+        """The person behind an identity, with all their identities, in one round trip (every update asks)."""
+        mine, theirs = person_identities.alias("mine"), person_identities.alias("theirs")
+        rows = (await conn.execute(
+            select(people.c.person_id, people.c.name, people.c.muted, theirs.c.platform, theirs.c.user_id)
+            .select_from(mine.join(people, people.c.person_id == mine.c.person_id)
+                         .join(theirs, theirs.c.person_id == people.c.person_id))
+            .where(mine.c.platform == platform, mine.c.user_id == user_id)
+            .order_by(theirs.c.platform, theirs.c.user_id))).all()
+        if not rows:
+            return None
+        first = rows[0]
+        return PersonRecord(first.person_id, first.name, bool(first.muted),
+                            tuple(Identity(r.platform, r.user_id) for r in rows))
+
+    @staticmethod
     async def _person_id(conn: AsyncConnection, platform: str, user_id: str) -> str | None:
         found = (await conn.execute(select(person_identities.c.person_id).where(
             person_identities.c.platform == platform, person_identities.c.user_id == user_id))).scalar()
@@ -61,11 +77,9 @@ class SqlPeopleStore:
 
     async def person_of(self, platform: str, user_id: str, new_person_id: str) -> PersonRecord:
         async with self._reads.connect() as conn:
-            person_id = await self._person_id(conn, platform, user_id)
-            if person_id is not None:
-                record = await self._record(conn, person_id)
-                if record is not None:
-                    return record
+            record = await self._record_of_identity(conn, platform, user_id)
+        if record is not None:
+            return record
         async with self._engine.begin() as conn:
             person_id = await self._ensure(conn, platform, user_id, new_person_id)
             record = await self._record(conn, person_id)
@@ -74,8 +88,7 @@ class SqlPeopleStore:
 
     async def find(self, platform: str, user_id: str) -> PersonRecord | None:
         async with self._reads.connect() as conn:
-            person_id = await self._person_id(conn, platform, user_id)
-            return await self._record(conn, person_id) if person_id is not None else None
+            return await self._record_of_identity(conn, platform, user_id)
 
     async def get(self, person_id: str) -> PersonRecord | None:
         async with self._reads.connect() as conn:
