@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # private chat if they opened one. Off: every answer is a message through the limited API, as before
     # (the rush benchmarks' baseline).
     free_channels: bool = True
+    # The event loop `serve` runs on: uvloop (with uvicorn[standard]) or asyncio's own (the pipeline
+    # benchmark's baseline; also a fallback should uvloop misbehave somewhere).
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
     # Writes are announced to every instance (PostgreSQL LISTEN/NOTIFY; in-process on SQLite); live
     # streams, the search index and the inbox worker look for what they missed only this often.
     safety_net_seconds: float = Field(default=15.0, gt=0)
