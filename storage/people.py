@@ -60,8 +60,11 @@ class SqlPeopleStore:
             person_identities.c.platform == platform, person_identities.c.user_id == user_id))).scalar()
         return str(found) if found is not None else None
 
-    async def _ensure(self, conn: AsyncConnection, platform: str, user_id: str, new_person_id: str) -> str:
-        found = await self._person_id(conn, platform, user_id)
+    async def _ensure(self, conn: AsyncConnection, platform: str, user_id: str, new_person_id: str, *,
+                      looked: bool = False) -> str:
+        """The identity's person, made as ``new_person_id`` if it has none. ``looked``: the caller has just found
+        none, so the insert is tried at once (a concurrent writer is caught by the conflict all the same)."""
+        found = None if looked else await self._person_id(conn, platform, user_id)
         if found is not None:
             return found
         await conn.execute(insert(people).values(person_id=new_person_id, name=None, muted=False))
@@ -81,7 +84,10 @@ class SqlPeopleStore:
         if record is not None:
             return record
         async with self._engine.begin() as conn:
-            person_id = await self._ensure(conn, platform, user_id, new_person_id)
+            person_id = await self._ensure(conn, platform, user_id, new_person_id, looked=True)
+            if person_id == new_person_id:
+                # Made just now: no name yet, not muted, this one identity. Nothing to read back.
+                return PersonRecord(person_id, None, False, (Identity(platform, user_id),))
             record = await self._record(conn, person_id)
         assert record is not None
         return record
