@@ -14,6 +14,7 @@ that left is a singer of its own from its next request.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,9 +29,11 @@ from core.people.linking import (
 )
 from core.people.model import LinkOutcome, PastSong, PersonRecord
 from core.people.ports import PeopleStore, ShowsOfPeople
-from core.rotation import Conflict, LinkSingers, NotFound, RotationService, SingerRef
+from core.rotation import Conflict, LinkSingers, NotFound, RotationService, ShowState, SingerRef
 
 SHOWS_PAGE = 50
+# Walk-ins added by one command are one person however often the command is repeated.
+_WALK_IN_NAMESPACE = uuid.UUID("3c5e9b7a-1f2d-4e6b-8a9c-0d1e2f3a4b5c")
 # /again looks at this many of the person's latest shows.
 SHOWS_SCANNED = 30
 
@@ -92,6 +95,19 @@ class People:
     async def add_walk_in(self, person_id: str, name: str) -> PersonRecord:
         """A new person without identities (the same one again for a repeated ``person_id``)."""
         return await self.store.add_walk_in(person_id, name)
+
+    async def walk_in(self, state: ShowState, name: str, command_id: str) -> SingerRef:
+        """Whom a KJ means by ``name`` in the show (chat ``/add``, the dashboard, the admin API): the singer of
+        the show who goes by it (a walk-in added before, or a singer with a phone), else a new walk-in person
+        of that name. The new person's id derives from the show and ``command_id``, so a repeated command makes
+        one person."""
+        folded = name.strip().casefold()
+        for singer_id in state.rotation:
+            singer = state.singers[singer_id]
+            if singer.name.strip().casefold() == folded:
+                return SingerRef(singer.platform, singer.user_id, singer.name, singer.person_id)
+        person = await self.add_walk_in(str(uuid.uuid5(_WALK_IN_NAMESPACE, f"{state.show_id}:{command_id}")), name.strip())
+        return self.walk_in_singer(person, name.strip())
 
     async def link_code(self, person_id: str) -> str:
         """A fresh one-time code another identity sends to become ``person_id`` too; valid ``LINK_LIFETIME``."""
