@@ -133,8 +133,8 @@ EN: Final[Mapping[str, str]] = {
     "platform.and": "{first} and {last}",
     "link.private": "Link codes are for your eyes only: send /link to me in a private chat.",
     "link.code": "Your link code: {code} (valid {minutes} minutes, once). Send /link {code} to me from your other "
-                 "account, on Telegram or Slack, and you'll be one singer there too: one turn a round, one list of "
-                 "songs.",
+                 "account on Telegram or Slack (or type it on the show's web page), and you'll be one singer there "
+                 "too: one turn a round, one list of songs.",
     "link.done": "Linked: you're one person on {accounts} now — one singer, one turn a round.",
     "link.done.named": "Linked: you're {name} on {accounts} now — one singer, one turn a round.",
     "link.done.show.none": " In {show} you're one singer now.",
@@ -261,6 +261,13 @@ EN: Final[Mapping[str, str]] = {
     "web.call_over": "That call is over; your songs show where you are now.",
     "web.limit.one": "You already have {limit} song waiting — that's the limit. Cancel it or sing first!",
     "web.limit.many": "You already have {limit} songs waiting — that's the limit. Cancel one or sing first!",
+    "web.rejoin_limited": "New joins from this network are slowed down tonight. Try again in {wait}, or join on "
+                          "mobile data.",
+    "web.not_favourite": "That song isn't one of your favourites.",
+    "web.link.done": "Linked: you're one singer with your {accounts} account now — one turn a round, one list of "
+                     "songs, your favourites and earlier songs together.",
+    "web.link.done.person": "Linked: you're {name} now — one singer, one turn a round, one list of songs.",
+    "web.link.self": "This page is already linked to that account.",
     # --- reminders -----------------------------------------------------------------------------
     "remind.up": "You're up now: {song}! Head to the stage.",
     "remind.next": "You're next: {song}, {wait}. Please make your way to the stage.",

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from core.clock import Clock
 from core.people.linking import (
+    LINK_ADDRESS,
+    LINK_ADDRESS_ATTEMPTS,
     LINK_ATTEMPT_WINDOW,
     LINK_ATTEMPTS,
     LINK_LIFETIME,
@@ -106,7 +108,8 @@ class People:
             singer = state.singers[singer_id]
             if singer.name.strip().casefold() == folded:
                 return SingerRef(singer.platform, singer.user_id, singer.name, singer.person_id)
-        person = await self.add_walk_in(str(uuid.uuid5(_WALK_IN_NAMESPACE, f"{state.show_id}:{command_id}")), name.strip())
+        person_id = str(uuid.uuid5(_WALK_IN_NAMESPACE, f"{state.show_id}:{command_id}"))
+        person = await self.add_walk_in(person_id, name.strip())
         return self.walk_in_singer(person, name.strip())
 
     async def link_code(self, person_id: str) -> str:
@@ -116,15 +119,21 @@ class People:
         await self.store.add_link_code(hash_link_code(code), person_id, now, now + LINK_LIFETIME)
         return code
 
-    async def link(self, platform: str, user_id: str, typed: str, command_id: str) -> LinkReport:
+    async def link(self, platform: str, user_id: str, typed: str, command_id: str, *,
+                   address: str | None = None) -> LinkReport:
         """The identity sends ``typed``: if it is a live code, its person joins the code's person, and in
         every open show where they were separate singers they become one.
 
         Each identity may try ``LINK_ATTEMPTS`` codes within ``LINK_ATTEMPT_WINDOW``; past that the code is
-        not looked at (LIMITED), so guessing codes gets nowhere.
+        not looked at (LIMITED), so guessing codes gets nowhere. Where identities are free to make (a web
+        page), ``address`` names where the attempt came from (a keyed hash, never the address itself): each
+        may try ``LINK_ADDRESS_ATTEMPTS`` codes in the window, however many identities it makes.
         """
         now = self._clock.now()
         if await self.store.count_link_attempt(platform, user_id, now, LINK_ATTEMPT_WINDOW) > self._attempts:
+            return LinkReport(LinkOutcome.LIMITED)
+        if address is not None and await self.store.count_link_attempt(
+                LINK_ADDRESS, address, now, LINK_ATTEMPT_WINDOW) > LINK_ADDRESS_ATTEMPTS:
             return LinkReport(LinkOutcome.LIMITED)
         code = normalize_link_code(typed)
         if code is None:

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from core.catalog import Song
@@ -126,6 +126,23 @@ class InMemoryChatDirectory:
 
     async def get_choice(self, token: str) -> Choice | None:
         return self.choices.get(token)
+
+
+class InMemoryWebJoins:
+    """``WebJoins`` in memory: each session's show, address key and slot."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str, datetime, int | None]] = {}
+
+    async def record(self, session_id: str, show_id: str, address_key: str, at: datetime, slot: int | None) -> bool:
+        if slot is not None and any((s, a, n) == (show_id, address_key, slot) for s, a, _, n in self.rows.values()):
+            return False
+        self.rows[session_id] = (show_id, address_key, at, slot)
+        return True
+
+    async def joined_from(self, show_id: str, address_key: str, session_ids: Collection[str]) -> bool:
+        return any(self.rows.get(session_id, ("", "", NOW, None))[:2] == (show_id, address_key)
+                   for session_id in session_ids)
 
 
 class InMemoryKjRegistry:
