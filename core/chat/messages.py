@@ -117,11 +117,16 @@ EN: Final[Mapping[str, str]] = {
     "forget.confirm": "Forget you? I'd remove your name, stage name and chat ids from every show and all my "
                       "records. The nights you sang stay in the shows' history as “A singer”, with nothing "
                       "that points to you.",
+    "forget.confirm.linked": "Forget this account? I'd remove its name and chat ids from every show and all my "
+                             "records. You're linked to {accounts}: that stays you — your songs, your place in "
+                             "line, your name and favourites.",
     "forget.songs.one": " Your song still waiting is taken out of the queue too.",
     "forget.songs.many": " Your {count} songs still waiting are taken out of the queue too.",
     "forget.yes": "Yes, forget me",
     "forget.no": "No, keep me",
     "forget.done": "Done: I've forgotten you. If you write to me again, I'll only know what you tell me then.",
+    "forget.done.linked": "Done: I've forgotten this account. If you write to me from it again, I'll only know what "
+                          "you tell me then; {accounts} goes on as you.",
     "forget.kept": "OK, nothing was forgotten.",
     "forget.unknown": "I had nothing about you left to forget.",
     "forget.unavailable": "I can't forget people here. Please ask the KJ or the venue.",

@@ -140,10 +140,11 @@ async def test_regulars_and_links_refuse_odd_input_and_strangers_never_with_a_50
         await _join(http, code, "Eve")
         assert_envelope(await http.put(f"/api/v1/join/{code}/favourites/{uuid.uuid4()}"), 404, "not-found")
         assert_envelope(await http.put(f"/api/v1/join/{code}/favourites/not-a-song"), 400, "validation-error")
-        for body in ({}, {"link_code": ""}, {"link_code": "A" * 65}, {"link_code": 12345678},
-                     {"link_code": "K7QX3334", "extra": 1}, [], "K7QX3334"):
-            answer = await http.post(f"/api/v1/join/{code}/link", json=body)
-            assert answer.status_code == 400 and answer.json()["error"]["code"] == "validation-error", body
+        bodies: list[object] = [{}, {"link_code": ""}, {"link_code": "A" * 65}, {"link_code": 12345678},
+                                {"link_code": "K7QX3334", "extra": 1}, [], "K7QX3334"]
+        for odd in bodies:
+            answer = await http.post(f"/api/v1/join/{code}/link", json=odd)
+            assert answer.status_code == 400 and answer.json()["error"]["code"] == "validation-error", odd
         for typed in ("not a code", "ＫＳＸ７ＱＸ３３", "\u202eK7QX3334", "🎤" * 8):
             assert_envelope(await http.post(f"/api/v1/join/{code}/link", json={"link_code": typed}), 400,
                             "link-code-unknown")

@@ -87,7 +87,7 @@ async def test_odd_singers_are_400_and_unknown_shows_and_songs_404_never_500(
     show = await _night(client, admin)
     for singer in ({"name": "Ann", "platform": "telegram"}, {"name": "   "}, {"name": "a\u0000b"},
                    {"name": "x" * 201}, {"name": "Ann", "user_id": "5"}):
-        answer = await _ask(client, admin, show, singer, "Africa")  # type: ignore[arg-type]
+        answer = await _ask(client, admin, show, singer, "Africa")
         assert answer.status_code == 400, (singer, answer.status_code)
     missing = await client.post("/api/v1/shows/00000000-0000-4000-8000-000000000000/requests", headers=admin,
                                 json={"singer": {"name": "Ann"}, "song_id": show["songs"]["Africa"]})

@@ -221,11 +221,11 @@ class Night:
         self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
         self.kjs = InMemoryKjRegistry(self.directory, self.store)
-        self.erasure = InMemoryErasure(self.store)
+        self.people_store = InMemoryPeopleStore()
+        self.erasure = InMemoryErasure(self.store, self.people_store, self._display_name)
         aliases = itertools.count(1)
         self.eraser = PeopleEraser(self.rotation, self.erasure, lambda: f"alias{next(aliases)}")
         self.tokens = itertools.count(1)
-        self.people_store = InMemoryPeopleStore()
         person_ids = itertools.count(1)
         self.link_codes = (f"K7QX{n:04d}".translate(str.maketrans("0125", "3467")) for n in itertools.count(1))
         self.people = People(self.people_store, self.rotation, self.clock, new_id=lambda: f"person-{next(person_ids)}",
@@ -239,6 +239,10 @@ class Night:
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""
+
+    def _display_name(self, platform: str, user_id: str) -> str | None:
+        person = self.directory.people.get((platform, user_id))
+        return person.name if person is not None else None
 
     async def start(self) -> Night:
         await self.search.build()

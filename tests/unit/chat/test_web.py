@@ -145,7 +145,8 @@ async def test_a_web_singer_cancels_their_own_song_and_never_someone_elses() -> 
     night, web, _ = await web_night()
     await night.say("ann", "dm", f"/join {night.code}")
     await night.say("ann", "dm", "/request bohemian rhapsody")
-    anns = (await web.me((await web.join(night.code, "Spy", None, address=PHONE)).session))  # a stranger sees only their own
+    spy = await web.join(night.code, "Spy", None, address=PHONE)
+    anns = await web.me(spy.session)  # a stranger sees only their own
     assert anns.requests == ()
     show_id = next(iter(night.store.rows))
     ann_request = (await night.rotation.queue(show_id)).upcoming[0].request_id
@@ -254,7 +255,8 @@ async def test_a_web_singer_keeps_favourites_and_a_linked_account_brings_its_ear
     assert [s.title for s in await web.favourites(joined.session)] == ["Dancing Queen"]
     await refused("link-code-used", web.link(joined.session, code, address=PHONE))
     again = (await night.say("ann@telegram", "dm", "/link")).split("code: ")[1][:8]
-    assert (await web.link(joined.session, again, address=PHONE)).message == "This page is already linked to that account."
+    linked_again = await web.link(joined.session, again, address=PHONE)
+    assert linked_again.message == "This page is already linked to that account."
 
 
 async def test_linked_from_the_page_a_web_and_a_chat_singer_in_one_show_are_one_singer_once_a_round() -> None:
