@@ -197,3 +197,33 @@ async def test_after_a_block_a_cleared_cookie_joins_again_only_once_in_a_while_f
         await container.rotation.execute(show["show_id"], CloseShow("close"))
         swept = await container.retention.sweep()
         assert swept.get("web joins", 0) >= 4
+
+
+async def test_linked_from_the_page_a_web_and_a_telegram_singer_in_one_show_sing_once_a_round(
+        phone: Client, container: Container) -> None:
+    async with phone() as http:
+        songs = await _songs(http)
+        show = await _show(http, "Friday")
+        code, url = show["code"], f"/api/v1/shows/{show['show_id']}"
+        ann = {"name": "Ann", "platform": "telegram", "user_id": "555000"}
+        await http.post(f"{url}/requests", headers=ADMIN, json={"singer": ann, "song_id": songs["Africa"]})
+        await http.post(f"{url}/requests", headers=ADMIN, json={"singer": {"name": "Bob"}, "song_id": songs["Zombie"]})
+        await _join(http, code, "Ann on the web")
+        await http.post(f"/api/v1/join/{code}/requests", json={"song_id": songs["Waterloo"]})
+        queue = (await http.get(f"{url}/queue")).json()["upcoming"]
+        assert [s["singer"]["name"] for s in queue] == ["Ann", "Bob", "Ann on the web"]  # two Anns, twice a round
+
+        person = await container.people.person("telegram", "555000")
+        linked = await http.post(f"/api/v1/join/{code}/link",
+                                 json={"link_code": await container.people.link_code(person.person_id)})
+        assert linked.status_code == 200, linked.text
+        queue = (await http.get(f"{url}/queue")).json()["upcoming"]
+        assert [(s["singer"]["name"], s["song"]["title"]) for s in queue] == [
+            ("Ann", "Africa"), ("Bob", "Zombie"), ("Ann", "Waterloo")]
+        assert len({s["singer"]["singer_id"] for s in queue if s["singer"]["name"] == "Ann"}) == 1
+        me = (await http.get(f"/api/v1/join/{code}/me")).json()
+        assert [(r["song"]["title"], r["position"]) for r in me["requests"]] == [("Africa", 1), ("Waterloo", 3)]
+        # One singer, one turn a round: her next song from the page waits behind Bob's next one.
+        await http.post(f"{url}/requests", headers=ADMIN, json={"singer": {"name": "Bob"}, "song_id": songs["Dreams"]})
+        queue = (await http.get(f"{url}/queue")).json()["upcoming"]
+        assert [s["singer"]["name"] for s in queue] == ["Ann", "Bob", "Ann", "Bob"]
