@@ -18,6 +18,7 @@ from core.access import AdminAccess, IdempotencyKeys, WebLimits
 from core.catalog import CatalogService
 from core.catalog.search import CatalogSearch
 from core.chat.web import WebSingers
+from core.people import People
 from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.repeat import Outages
@@ -78,6 +79,11 @@ class ApiServices(Protocol):
 
     def opening_turn(self) -> AbstractAsyncContextManager[None]:
         """Held while counting open shows and opening one, so concurrent openings respect the cap."""
+        ...
+
+    @property
+    def people(self) -> People:
+        """The people behind accounts: where an account or a walk-in's name becomes a singer."""
         ...
 
     @property
@@ -185,6 +191,10 @@ def _max_open_shows(request: Request) -> int:
     return services(request).max_open_shows
 
 
+def _people(request: Request) -> People:
+    return services(request).people
+
+
 def _eraser(request: Request) -> PeopleEraser:
     return services(request).eraser
 
@@ -214,6 +224,7 @@ SearchDep = Annotated[CatalogSearch, Depends(_search)]
 RotationDep = Annotated[RotationService, Depends(_rotation)]
 NoticeLogDep = Annotated[NoticeLog, Depends(_notice_log)]
 MaxOpenShowsDep = Annotated[int, Depends(_max_open_shows)]
+PeopleDep = Annotated[People, Depends(_people)]
 EraserDep = Annotated[PeopleEraser, Depends(_eraser)]
 VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]

@@ -48,6 +48,7 @@ from storage.retention import SqlRetention
 from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
+from storage.web_joins import SqlWebJoins
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +233,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             access=_admin_access(settings, engine, clock),
             idempotency=SqlIdempotencyKeys(engine, clock),
             web=WebSingers(chat.steps, WebSessions(_web_secret(settings, admin_token),
-                                                   lambda: secrets.token_urlsafe(18)), lambda: uuid.uuid4().hex),
+                                                   lambda: secrets.token_urlsafe(18)), lambda: uuid.uuid4().hex,
+                           joins=SqlWebJoins(engine), rejoin_seconds=settings.web_rejoin_seconds),
             web_limits=_web_limits(settings),
         )
         yield container

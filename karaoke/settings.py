@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     web_limit_window_seconds: float = Field(default=60.0, gt=0)
     # How long a web singer's session cookie lasts.
     web_session_hours: float = Field(default=24.0, gt=0)
+    # While the KJ has blocked a singer of a show who joined from an address, new web sessions from that address
+    # join it one per this many seconds (a cleared cookie is a new person; a venue's Wi-Fi is one address).
+    web_rejoin_seconds: int = Field(default=60, ge=1, le=3600)
 
     # Limits before any work (api.limits, api.connections): a larger body is refused unread (413); headers must
     # arrive within the header timeout; a connection silent that long mid-body or between requests is closed;

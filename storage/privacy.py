@@ -8,15 +8,16 @@ an anonymous singer, by the rules of ``core.privacy.erase_person``).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Text, cast, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from core.privacy import erase_person, erased_command_id, names_to_scan
+from core.privacy import ANONYMOUS_NAME, erase_person, erased_command_id, names_to_scan
+from core.rotation import fold
 from core.rotation.codec import event_from_dict, event_to_dict
-from core.rotation.events import SingerJoined, SingerRenamed, SongRequested
+from core.rotation.events import SingerForgotten, SingerJoined, SingerRenamed, SongRequested
 from storage.tables import (
     chat_choices,
     chat_kjs,
@@ -32,6 +33,7 @@ from storage.tables import (
     people,
     person_identities,
     show_events,
+    web_joins,
 )
 
 _IDS_PER_STATEMENT = 500
@@ -43,13 +45,41 @@ class SqlErasure:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
-    async def shows_of(self, platform: str, user_id: str) -> list[str]:
+    async def shows_of(self, platform: str, user_id: str, person_id: str | None = None) -> list[str]:
         async with self._engine.connect() as conn:
-            return await _shows_of(conn, platform, user_id)
+            return await _shows_of(conn, platform, user_id, person_id)
 
-    async def forget(self, platform: str, user_id: str, alias: str) -> Mapping[str, int]:
+    async def person_going(self, platform: str, user_id: str) -> str | None:
+        async with self._engine.connect() as conn:
+            return await _person_going(conn, platform, user_id)
+
+    async def staying(self, platform: str, user_id: str, person_ids: Collection[str]) -> Mapping[str, str]:
+        wanted = sorted(person_ids)
+        if not wanted:
+            return {}
+        async with self._engine.connect() as conn:
+            named = {row.person_id: row.name for row in await conn.execute(
+                select(people.c.person_id, people.c.name).where(people.c.person_id.in_(wanted)))}
+            others = (await conn.execute(
+                select(person_identities.c.person_id, chat_people.c.name)
+                .select_from(person_identities.outerjoin(chat_people, (
+                    chat_people.c.platform == person_identities.c.platform)
+                    & (chat_people.c.user_id == person_identities.c.user_id)))
+                .where(person_identities.c.person_id.in_(wanted),
+                       ~((person_identities.c.platform == platform) & (person_identities.c.user_id == user_id)))
+                .order_by(person_identities.c.platform, person_identities.c.user_id))).all()
+        kept: dict[str, str] = {}
+        for row in others:
+            if row.person_id in named and row.person_id not in kept:
+                kept[row.person_id] = named[row.person_id] or row.name or ANONYMOUS_NAME
+        return kept
+
+    async def forget(self, platform: str, user_id: str, alias: str,
+                     staying: Mapping[str, str] | None = None) -> Mapping[str, int]:
+        staying = staying or {}
         counts = dict.fromkeys(
-            ("people", "identities", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox"), 0)
+            ("people", "identities", "kj roles", "kj invites", "choices", "events", "notices", "inbox", "outbox",
+             "web joins"), 0)
         async with self._engine.begin() as conn:
             person = (await conn.execute(select(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))).first()
@@ -59,11 +89,13 @@ class SqlErasure:
                 names += [person.name, person.username, person.stage_name]
                 if person.private_room:
                     rooms.append(f"private:{person.private_room}")
+            going = await _person_going(conn, platform, user_id)
             counts["identities"] = await _forget_identity(conn, platform, user_id, names)
 
             requests: list[tuple[str, str]] = []
-            for show_id in await _shows_of(conn, platform, user_id):
-                changed, singer_names, their_requests = await _erase_in_show(conn, show_id, platform, user_id, alias)
+            for show_id in await _shows_of(conn, platform, user_id, going):
+                changed, singer_names, their_requests = await _erase_in_show(conn, show_id, platform, user_id, alias,
+                                                                              staying)
                 counts["events"] += changed
                 names += singer_names
                 requests += [(show_id, r) for r in their_requests]
@@ -80,13 +112,16 @@ class SqlErasure:
                 kj_invites.c.platform == platform, kj_invites.c.user_id == user_id).values(platform=None, user_id=None))
             counts["choices"] = await _deleted(conn, delete(chat_choices).where(
                 chat_choices.c.platform == platform, chat_choices.c.user_id == user_id))
+            if platform == "web":
+                counts["web joins"] = await _deleted(conn, delete(web_joins).where(web_joins.c.session_id == user_id))
             for start in range(0, len(requests), _IDS_PER_STATEMENT):
                 chunk = requests[start:start + _IDS_PER_STATEMENT]
                 counts["notices"] += await _deleted(conn, delete(notices).where(or_(*(
                     (notices.c.show_id == show_id) & (notices.c.request_id == request_id)
                     for show_id, request_id in chunk))))
 
-            scan = names_to_scan(names)
+            # The name a person who stays is shown by is theirs, not this account's: it is not scanned for.
+            scan = [name for name in names_to_scan(names) if name not in set(staying.values())]
             # Their own updates, and (once handled) anyone's update that names them.
             counts["inbox"] = await _deleted(conn, delete(inbox).where(or_(
                 (inbox.c.platform == platform) & (inbox.c.event[("person", "user_id")].as_string() == user_id),
@@ -126,27 +161,48 @@ async def _forget_identity(conn: AsyncConnection, platform: str, user_id: str, n
     return removed
 
 
-async def _shows_of(conn: AsyncConnection, platform: str, user_id: str) -> list[str]:
-    rows = await conn.execute(select(show_events.c.show_id).where(
-        show_events.c.type == "SingerJoined",
-        show_events.c.payload["platform"].as_string() == platform,
-        show_events.c.payload["user_id"].as_string() == user_id,
-    ).distinct())
+async def _person_going(conn: AsyncConnection, platform: str, user_id: str) -> str | None:
+    """The account's person when it is their last account."""
+    person_id = (await conn.execute(select(person_identities.c.person_id).where(
+        person_identities.c.platform == platform, person_identities.c.user_id == user_id))).scalar()
+    if person_id is None:
+        return None
+    others = (await conn.execute(select(person_identities.c.user_id).where(
+        person_identities.c.person_id == person_id,
+        ~((person_identities.c.platform == platform) & (person_identities.c.user_id == user_id))).limit(1))).first()
+    return None if others is not None else str(person_id)
+
+
+async def _shows_of(conn: AsyncConnection, platform: str, user_id: str, person_id: str | None = None) -> list[str]:
+    payload = show_events.c.payload
+    theirs = [(show_events.c.type == "SingerJoined") & (payload["platform"].as_string() == platform)
+              & (payload["user_id"].as_string() == user_id)]
+    if person_id is not None:
+        theirs.append(show_events.c.type.in_(("SingerJoined", "SingersLinked", "SingerForgotten"))
+                      & (payload["person_id"].as_string() == person_id))
+    rows = await conn.execute(select(show_events.c.show_id).where(or_(*theirs)).distinct())
     return sorted(str(row.show_id) for row in rows)
 
 
-async def _erase_in_show(conn: AsyncConnection, show_id: str, platform: str, user_id: str,
-                         alias: str) -> tuple[int, list[str], list[str]]:
+async def _erase_in_show(conn: AsyncConnection, show_id: str, platform: str, user_id: str, alias: str,
+                         staying: Mapping[str, str]) -> tuple[int, list[str], list[str]]:
     """Rewrite the show's events naming the person; their names (to scan for) and their request ids."""
     rows = (await conn.execute(
         select(show_events.c.seq, show_events.c.type, show_events.c.payload)
         .where(show_events.c.show_id == show_id).order_by(show_events.c.seq))).all()
     events = [(row.seq, event_from_dict(row.type, row.payload)) for row in rows]
-    changed = erase_person(events, platform, user_id, alias)
+    changed = erase_person(events, platform, user_id, alias, staying)
+    # The account's singers, and those this erasure's forgetting named (a person going with the account).
     singers = {e.singer_id for _, e in events
-               if isinstance(e, SingerJoined) and e.platform == platform and e.user_id == user_id}
-    names = [e.name for _, e in events if isinstance(e, SingerJoined | SingerRenamed) and e.singer_id in singers]
-    requests = [e.request_id for _, e in events if isinstance(e, SongRequested) and e.singer_id in singers]
+               if (isinstance(e, SingerJoined) and e.platform == platform and e.user_id == user_id)
+               or (isinstance(e, SingerForgotten) and e.user_id == alias)}
+    names = [e.name for _, e in events
+             if isinstance(e, SingerJoined | SingerRenamed | SingerForgotten) and e.singer_id in singers]
+    # Songs now of a person who stays (the account's own singer, or the one it was linked into) are still
+    # theirs: the reminders about them stay.
+    state = fold(event for _, event in events)
+    requests = [e.request_id for _, e in events if isinstance(e, SongRequested) and e.singer_id in singers
+                and state.singers[state.requests[e.request_id].singer_id].person_id not in staying]
     for seq, event in changed:
         await conn.execute(update(show_events).where(show_events.c.show_id == show_id, show_events.c.seq == seq)
                            .values(payload=event_to_dict(event)[1]))

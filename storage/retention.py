@@ -20,6 +20,7 @@ from storage.tables import (
     notices,
     outbox,
     shows,
+    web_joins,
 )
 
 # Any fixed number: instances sweeping at once on PostgreSQL take turns on this transaction-level lock.
@@ -36,7 +37,7 @@ class SqlRetention:
 
     async def sweep(self, cutoff: datetime) -> Mapping[str, int]:
         counts = dict.fromkeys(("notices", "choices", "kj roles", "room bindings", "inbox", "outbox",
-                                 "idempotency keys", "dashboard sessions"), 0)
+                                 "idempotency keys", "dashboard sessions", "web joins"), 0)
         async with self._engine.begin() as conn:
             # Another instance sweeping right now does the same work: leave it to that one. (SQLite has
             # one writer; a second sweep there waits its turn and then finds nothing.)
@@ -66,6 +67,15 @@ class SqlRetention:
                 idempotency_keys.c.show_id.is_(None), idempotency_keys.c.created_at < cutoff))
             counts["dashboard sessions"] = await _deleted(conn, delete(admin_sessions).where(
                 admin_sessions.c.expires_at < cutoff))
+            # Where web singers joined from matters only while their show is open: gone once it closed, or
+            # with the delivery records at the latest.
+            joined = [str(row.show_id) for row in await conn.execute(select(web_joins.c.show_id).distinct())]
+            for chunk in _chunks(joined):
+                over = [str(row.show_id) for row in await conn.execute(
+                    select(shows.c.show_id).where(shows.c.show_id.in_(chunk), shows.c.status == "closed"))]
+                if over:
+                    counts["web joins"] += await _deleted(conn, delete(web_joins).where(web_joins.c.show_id.in_(over)))
+            counts["web joins"] += await _deleted(conn, delete(web_joins).where(web_joins.c.joined_at < cutoff))
         return counts
 
 

@@ -198,6 +198,20 @@ link_attempts = Table(
     Index(None, "attempted_at"),
 )
 
+web_joins = Table(
+    "web_joins",
+    metadata,
+    # Where each web session joined its show from: a keyed hash of the address (never the address). While the
+    # KJ has blocked a singer who joined a show from an address, new sessions from it take numbered slots.
+    Column("session_id", String(64), primary_key=True),
+    Column("show_id", String(64), nullable=False),
+    Column("address_key", String(64), nullable=False),
+    Column("joined_at", UtcDateTime, nullable=False),
+    Column("slot", Integer, nullable=True),
+    Index(None, "show_id", "address_key"),
+    UniqueConstraint("show_id", "address_key", "slot", name="uq_web_joins_show_id_address_key_slot"),
+)
+
 favourites = Table(
     "favourites",
     metadata,

@@ -1,4 +1,6 @@
-"""The web way in: a browser joins a show by its code with a name, then requests, cancels and says "On my way".
+"""The web way in: a browser joins a show by its code with a name, then requests, cancels and says "On my way";
+sees the songs it sang on earlier nights and its favourites (and marks them), and links itself to a chat account
+with a ``/link`` code from the bot.
 
 Routes translate HTTP to ``core.chat.web.WebSingers`` and its answers back to JSON; every rule (the show's
 limits, whose song is whose, which session belongs to which show) lives there. The session is a signed,
@@ -14,21 +16,24 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.security import APIKeyCookie
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.auth import client_of, https_request, retry_after
 from api.deps import ServicesDep, WebDep
 from api.errors import ERROR_RESPONSES, ApiError, ErrorEnvelope
-from api.schemas import name_field
+from api.schemas import UtcTimestamp, name_field
 from core.catalog import CatalogError, checked_text
 from core.chat.web import WebRefusal, WebSession
+from core.people import PastSong
 from core.rotation import OwnRequest, SongRef
 
 WEB_COOKIE = "karaoke_singer"
 COOKIE_PATH = "/api/v1/join"
 WEB_NAME_MAX = 40
 
-_STATUS = {"not-joined": 401, "not-found": 404, "blocked": 403, "busy": 503}
+_STATUS = {"not-joined": 401, "not-found": 404, "blocked": 403, "busy": 503, "too-many-joins": 429,
+           "too-many-attempts": 429, "link-code-unknown": 400}
+LINK_CODE_MAX = 64
 
 _session_cookie = APIKeyCookie(
     name=WEB_COOKIE, auto_error=False,
@@ -59,7 +64,8 @@ SESSION_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def _refused(refusal: WebRefusal) -> ApiError:
-    return ApiError(_STATUS.get(refusal.code, 409), refusal.code, refusal.message)
+    headers = {"Retry-After": retry_after(refusal.retry_after)} if refusal.retry_after is not None else None
+    return ApiError(_STATUS.get(refusal.code, 409), refusal.code, refusal.message, headers=headers)
 
 
 async def _same_site(request: Request) -> None:
@@ -165,6 +171,41 @@ class OnMyWayOut(BaseModel):
     on_my_way: bool
 
 
+class PastSongOut(BaseModel):
+    song: SongOut
+    sung_at: UtcTimestamp
+
+    @classmethod
+    def of(cls, past: PastSong) -> PastSongOut:
+        return cls(song=SongOut.of(past.song), sung_at=past.sung_at)
+
+
+class AgainOut(BaseModel):
+    items: list[PastSongOut]
+
+
+class FavouritesOut(BaseModel):
+    items: list[SongOut]
+
+
+class FavouriteOut(BaseModel):
+    song: SongOut
+    added: bool
+
+
+class LinkBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    link_code: str = Field(min_length=1, max_length=LINK_CODE_MAX,
+                           description="The code `/link` answered in a private chat with the bot (any case, spaces "
+                                       "and dashes ignored)")
+
+
+class LinkedOut(BaseModel):
+    name: str
+    accounts: list[str]
+    message: str
+
+
 # ---- routes ------------------------------------------------------------------------------------
 
 
@@ -177,10 +218,14 @@ async def join(
     services: ServicesDep,
 ) -> JoinedOut:
     """Join the open show with this code as ``name``; answers the singer's id and sets the session cookie.
-    Joining again from the same browser keeps the singer and changes their name."""
+    Joining again from the same browser keeps the singer and changes their name.
+
+    429 ``too-many-joins`` (with ``Retry-After``): while the KJ has blocked a singer of this show who joined
+    from this address, new browsers from it join one a minute."""
     web = services.web
     try:
-        joined = await web.join(code, body.name, web.sessions.read(request.cookies.get(WEB_COOKIE)))
+        joined = await web.join(code, body.name, web.sessions.read(request.cookies.get(WEB_COOKIE)),
+                                address=client_of(request, services.access))
     except WebRefusal as refusal:
         raise _refused(refusal) from None
     response.set_cookie(WEB_COOKIE, web.sessions.token(joined.session), max_age=services.web_session_seconds,
@@ -240,3 +285,64 @@ async def on_my_way(request_id: uuid.UUID, session: SessionDep, web: WebDep) -> 
     except WebRefusal as refusal:
         raise _refused(refusal) from None
     return OnMyWayOut(request_id=str(request_id), on_my_way=True)
+
+
+@router.get("/{code}/again", response_model=AgainOut, responses=SESSION_RESPONSES)
+async def again(session: SessionDep, web: WebDep, response: Response) -> AgainOut:
+    """The songs this browser's person sang on earlier nights (the latest first; their linked accounts'
+    too), each to be requested again with `POST /join/{code}/requests`."""
+    try:
+        past = await web.again(session)
+    except WebRefusal as refusal:
+        raise _refused(refusal) from None
+    response.headers["Cache-Control"] = "no-store"
+    return AgainOut(items=[PastSongOut.of(p) for p in past])
+
+
+@router.get("/{code}/favourites", response_model=FavouritesOut, responses=SESSION_RESPONSES)
+async def favourites(session: SessionDep, web: WebDep, response: Response) -> FavouritesOut:
+    """This browser's person's favourites, the most recently marked first (kept with `/fav` in chat too)."""
+    try:
+        songs = await web.favourites(session)
+    except WebRefusal as refusal:
+        raise _refused(refusal) from None
+    response.headers["Cache-Control"] = "no-store"
+    return FavouritesOut(items=[SongOut.of(song) for song in songs])
+
+
+@router.put("/{code}/favourites/{song_id}", response_model=FavouriteOut, dependencies=WRITES,
+            responses=SESSION_RESPONSES)
+async def mark_favourite(song_id: uuid.UUID, session: SessionDep, web: WebDep) -> FavouriteOut:
+    """Keep a catalog song among the favourites (``added`` is false when it already was one); 404 for a song
+    not in the catalog."""
+    try:
+        song, added = await web.mark_favourite(session, str(song_id))
+    except WebRefusal as refusal:
+        raise _refused(refusal) from None
+    return FavouriteOut(song=SongOut.of(song), added=added)
+
+
+@router.delete("/{code}/favourites/{song_id}", status_code=204, dependencies=WRITES, responses=SESSION_RESPONSES)
+async def unmark_favourite(song_id: uuid.UUID, session: SessionDep, web: WebDep) -> Response:
+    """The song is no favourite any more; 404 when it was not one."""
+    try:
+        await web.unmark_favourite(session, str(song_id))
+    except WebRefusal as refusal:
+        raise _refused(refusal) from None
+    return Response(status_code=204)
+
+
+@router.post("/{code}/link", response_model=LinkedOut, dependencies=WRITES, responses={
+    **SESSION_RESPONSES,
+    400: {"model": ErrorEnvelope, "description": "`link-code-unknown`: not a code the bot gave out"},
+})
+async def link(body: LinkBody, session: SessionDep, request: Request, services: ServicesDep) -> LinkedOut:
+    """Make this browser and a chat account one person with the code `/link` gave there (one-time, 10 minutes):
+    one singer in every open show, one turn a round, favourites and earlier songs together. 409
+    ``link-code-used`` or ``link-code-expired``; 429 ``too-many-attempts`` after 5 tries from this browser (or
+    30 from this address) in 10 minutes."""
+    try:
+        linked = await services.web.link(session, body.link_code, address=client_of(request, services.access))
+    except WebRefusal as refusal:
+        raise _refused(refusal) from None
+    return LinkedOut(name=linked.name, accounts=list(linked.accounts), message=linked.message)

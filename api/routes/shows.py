@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from api.auth import AdminDep
-from api.deps import CatalogDep, MaxOpenShowsDep, RotationDep, ServicesDep
+from api.deps import CatalogDep, MaxOpenShowsDep, PeopleDep, RotationDep, ServicesDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
 from api.schemas import WHOLE, PageNumber, UtcTimestamp, name_field, name_text
 from core.access import IdempotencyKeys
@@ -467,18 +467,24 @@ async def request_song(
     body: RequestCreate,
     rotation: RotationDep,
     catalog: CatalogDep,
+    people: PeopleDep,
     key: KeyDep,
 ) -> RequestOut:
-    """Queue a song for a singer (a chat user by platform and user_id, or a walk-in by name)."""
-    singer = body.singer.ref()
-    if await rotation.version(str(show_id)) is None:
-        raise not_found("Show")
+    """Queue a song for a singer, found as the chat finds them: a chat account by platform and user_id is its
+    person (linked accounts are one singer); a name alone is whom the KJ means, as with chat's ``/add``: the
+    show's singer who goes by that name, else a new walk-in."""
+    given = body.singer.ref()
+    state = await _state(rotation, show_id)
     song = await catalog.get_song(str(body.song_id))
     if song is None:
         raise not_found("Song")
     ref = SongRef(song_id=song.song_id, title=song.title, artist=song.artist, duration=song.duration)
     try:
         command_id = await key.command_id("request", show_id)
+        if given.platform is not None and given.user_id is not None:
+            singer = await people.singer(given.platform, given.user_id, given.name)
+        else:
+            singer = await people.walk_in(state, given.name, command_id)
         accepted = await rotation.request_song(str(show_id), command_id, singer, ref)
     except RotationError as error:
         raise rotation_error(error) from None

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from core.chat.buttons import ButtonOption
 from core.chat.directory import Choice
+from core.chat.linking import accounts_text
 from core.chat.ports import Forgetter
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Steps
@@ -34,7 +35,8 @@ class Forgetting:
         if self._forgetter is None:
             raise steps.refuse("forget.unavailable")
         waiting = await self._forgetter.waiting_songs(*event.person.key)
-        text = steps.say("forget.confirm")
+        others = await self._other_accounts(event.person.platform, event.person.user_id)
+        text = steps.say("forget.confirm.linked", accounts=others) if others else steps.say("forget.confirm")
         if waiting:
             text += steps.say("forget.songs.one" if waiting == 1 else "forget.songs.many", count=waiting)
         show_id = await steps.show_id(event) or ""
@@ -47,10 +49,23 @@ class Forgetting:
         steps = self._steps
         if self._forgetter is None:
             raise steps.refuse("forget.unavailable")
+        others = await self._other_accounts(event.person.platform, event.person.user_id)
         found = await self._forgetter.forget(*event.person.key)
         nameless = replace(event.person, name="", username=None)
-        text = steps.say("forget.done" if found is not None else "forget.unknown")
+        if found is None:
+            text = steps.say("forget.unknown")
+        else:
+            text = steps.say("forget.done.linked", accounts=others) if others else steps.say("forget.done")
         return [Reply(event.room, nameless, text, ephemeral=not event.room.private)]
+
+    async def _other_accounts(self, platform: str, user_id: str) -> str:
+        """The person's other kinds of account, said ("Slack"), or "" when this is their only one."""
+        steps = self._steps
+        person = await steps.people.store.find(platform, user_id)
+        if person is None:
+            return ""
+        others = tuple(i for i in person.identities if (i.platform, i.user_id) != (platform, user_id))
+        return accounts_text(steps.say, replace(person, identities=others)) if others else ""
 
     async def keep(self, event: Pressed, choice: Choice) -> list[Reply]:
         """"No, keep me": nothing changes."""

@@ -8,6 +8,7 @@ Codes are said only in private chats: whoever holds one can become that person.
 
 from __future__ import annotations
 
+from core.chat.messages import Messages
 from core.chat.parsing import STAGE_NAME_MAX
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Steps, command_id
@@ -84,7 +85,7 @@ class Linking:
         if report.outcome is not LinkOutcome.DONE or report.person is None:
             return [steps.tell(ask.event, steps.say(_OUTCOMES[report.outcome], minutes=_minutes()))]
         # Without a name of its own the person is shown by each account's platform name, which may differ.
-        accounts = self._accounts(report.person)
+        accounts = accounts_text(steps.say, report.person)
         if report.person.name:
             text = steps.say("link.done.named", name=report.person.name, accounts=accounts)
         else:
@@ -102,12 +103,12 @@ class Linking:
             raise steps.refuse("unlink.alone")
         return [steps.tell(ask.event, steps.say("unlink.done"))]
 
-    def _accounts(self, person: PersonRecord) -> str:
-        say = self._steps.say
-        names = list(dict.fromkeys(say(_PLATFORMS.get(i.platform, "platform.other")) for i in person.identities))
-        if len(names) < 2:
-            return "".join(names)
-        return say("platform.and", first=", ".join(names[:-1]), last=names[-1])
+def accounts_text(say: Messages, person: PersonRecord) -> str:
+    """The person's kinds of account, said in a sentence: "Telegram and the web page"."""
+    names = list(dict.fromkeys(say(_PLATFORMS.get(i.platform, "platform.other")) for i in person.identities))
+    if len(names) < 2:
+        return "".join(names)
+    return say("platform.and", first=", ".join(names[:-1]), last=names[-1])
 
 
 def _minutes() -> int:

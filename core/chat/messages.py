@@ -117,11 +117,16 @@ EN: Final[Mapping[str, str]] = {
     "forget.confirm": "Forget you? I'd remove your name, stage name and chat ids from every show and all my "
                       "records. The nights you sang stay in the shows' history as “A singer”, with nothing "
                       "that points to you.",
+    "forget.confirm.linked": "Forget this account? I'd remove its name and chat ids from every show and all my "
+                             "records. You're linked to {accounts}: that stays you — your songs, your place in "
+                             "line, your name and favourites.",
     "forget.songs.one": " Your song still waiting is taken out of the queue too.",
     "forget.songs.many": " Your {count} songs still waiting are taken out of the queue too.",
     "forget.yes": "Yes, forget me",
     "forget.no": "No, keep me",
     "forget.done": "Done: I've forgotten you. If you write to me again, I'll only know what you tell me then.",
+    "forget.done.linked": "Done: I've forgotten this account. If you write to me from it again, I'll only know what "
+                          "you tell me then; {accounts} goes on as you.",
     "forget.kept": "OK, nothing was forgotten.",
     "forget.unknown": "I had nothing about you left to forget.",
     "forget.unavailable": "I can't forget people here. Please ask the KJ or the venue.",
@@ -133,8 +138,8 @@ EN: Final[Mapping[str, str]] = {
     "platform.and": "{first} and {last}",
     "link.private": "Link codes are for your eyes only: send /link to me in a private chat.",
     "link.code": "Your link code: {code} (valid {minutes} minutes, once). Send /link {code} to me from your other "
-                 "account, on Telegram or Slack, and you'll be one singer there too: one turn a round, one list of "
-                 "songs.",
+                 "account on Telegram or Slack (or type it on the show's web page), and you'll be one singer there "
+                 "too: one turn a round, one list of songs.",
     "link.done": "Linked: you're one person on {accounts} now — one singer, one turn a round.",
     "link.done.named": "Linked: you're {name} on {accounts} now — one singer, one turn a round.",
     "link.done.show.none": " In {show} you're one singer now.",
@@ -261,6 +266,13 @@ EN: Final[Mapping[str, str]] = {
     "web.call_over": "That call is over; your songs show where you are now.",
     "web.limit.one": "You already have {limit} song waiting — that's the limit. Cancel it or sing first!",
     "web.limit.many": "You already have {limit} songs waiting — that's the limit. Cancel one or sing first!",
+    "web.rejoin_limited": "New joins from this network are slowed down tonight. Try again in {wait}, or join on "
+                          "mobile data.",
+    "web.not_favourite": "That song isn't one of your favourites.",
+    "web.link.done": "Linked: you're one singer with your {accounts} account now — one turn a round, one list of "
+                     "songs, your favourites and earlier songs together.",
+    "web.link.done.person": "Linked: you're {name} now — one singer, one turn a round, one list of songs.",
+    "web.link.self": "This page is already linked to that account.",
     # --- reminders -----------------------------------------------------------------------------
     "remind.up": "You're up now: {song}! Head to the stage.",
     "remind.next": "You're next: {song}, {wait}. Please make your way to the stage.",

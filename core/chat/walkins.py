@@ -9,8 +9,6 @@ from buttons.
 
 from __future__ import annotations
 
-import uuid
-
 from core.chat.buttons import ButtonOption
 from core.chat.directory import Choice
 from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
@@ -19,8 +17,6 @@ from core.chat.steps import Steps, command_id, song_ref
 from core.chat.vocabulary import ChatEvent, Pressed, Reply
 from core.rotation import ShowState, SingerRef
 
-# Walk-ins made from one update are one person however often the update is handled.
-_WALK_IN_NAMESPACE = uuid.UUID("3c5e9b7a-1f2d-4e6b-8a9c-0d1e2f3a4b5c")
 _QUOTES = {'"': '"', "“": "”", "'": "'", "«": "»"}
 
 
@@ -81,12 +77,5 @@ class WalkIns:
         return await steps.queue_song(event, choice.show_id, songs[0], for_singer=singer)
 
     async def _singer(self, event: ChatEvent, state: ShowState, name: str) -> SingerRef:
-        """The singer of the show who goes by ``name``, else a new walk-in of that name."""
-        folded = name.casefold()
-        for singer_id in state.rotation:
-            singer = state.singers[singer_id]
-            if singer.name.casefold() == folded:
-                return SingerRef(singer.platform, singer.user_id, singer.name, singer.person_id)
-        person_id = str(uuid.uuid5(_WALK_IN_NAMESPACE, command_id(event)))
-        person = await self._steps.people.add_walk_in(person_id, name)
-        return self._steps.people.walk_in_singer(person, name)
+        """The singer of the show who goes by ``name``, else a new walk-in of that name (``People.walk_in``)."""
+        return await self._steps.people.walk_in(state, name, command_id(event))

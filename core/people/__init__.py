@@ -9,6 +9,7 @@
 """
 
 from core.people.linking import (
+    LINK_ADDRESS_ATTEMPTS,
     LINK_ALPHABET,
     LINK_ATTEMPT_WINDOW,
     LINK_ATTEMPTS,
@@ -23,6 +24,7 @@ from core.people.ports import PeopleStore, ShowsOfPeople, SongHistory
 from core.people.service import LinkedShow, LinkReport, LoggedSongHistory, People
 
 __all__ = [
+    "LINK_ADDRESS_ATTEMPTS",
     "LINK_ALPHABET",
     "LINK_ATTEMPTS",
     "LINK_ATTEMPT_WINDOW",

@@ -17,6 +17,10 @@ LINK_LIFETIME = timedelta(minutes=10)
 # Wrong or right, an identity may try this many codes within the window, then waits.
 LINK_ATTEMPTS = 5
 LINK_ATTEMPT_WINDOW = timedelta(minutes=10)
+# Where a new identity costs nothing (a web page: clear the cookie, join again), attempts are counted per
+# address too; several people behind one venue's Wi-Fi may link in the same ten minutes, so it is wider.
+LINK_ADDRESS_ATTEMPTS = 30
+LINK_ADDRESS = "address"
 
 
 def new_link_code(pick: Callable[[str], str] = secrets.choice) -> str:

@@ -14,11 +14,14 @@ that left is a singer of its own from its next request.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from core.clock import Clock
 from core.people.linking import (
+    LINK_ADDRESS,
+    LINK_ADDRESS_ATTEMPTS,
     LINK_ATTEMPT_WINDOW,
     LINK_ATTEMPTS,
     LINK_LIFETIME,
@@ -28,9 +31,11 @@ from core.people.linking import (
 )
 from core.people.model import LinkOutcome, PastSong, PersonRecord
 from core.people.ports import PeopleStore, ShowsOfPeople
-from core.rotation import Conflict, LinkSingers, NotFound, RotationService, SingerRef
+from core.rotation import Conflict, LinkSingers, NotFound, RotationService, ShowState, SingerRef
 
 SHOWS_PAGE = 50
+# Walk-ins added by one command are one person however often the command is repeated.
+_WALK_IN_NAMESPACE = uuid.UUID("3c5e9b7a-1f2d-4e6b-8a9c-0d1e2f3a4b5c")
 # /again looks at this many of the person's latest shows.
 SHOWS_SCANNED = 30
 
@@ -93,6 +98,20 @@ class People:
         """A new person without identities (the same one again for a repeated ``person_id``)."""
         return await self.store.add_walk_in(person_id, name)
 
+    async def walk_in(self, state: ShowState, name: str, command_id: str) -> SingerRef:
+        """Whom a KJ means by ``name`` in the show (chat ``/add``, the dashboard, the admin API): the singer of
+        the show who goes by it (a walk-in added before, or a singer with a phone), else a new walk-in person
+        of that name. The new person's id derives from the show and ``command_id``, so a repeated command makes
+        one person."""
+        folded = name.strip().casefold()
+        for singer_id in state.rotation:
+            singer = state.singers[singer_id]
+            if singer.name.strip().casefold() == folded:
+                return SingerRef(singer.platform, singer.user_id, singer.name, singer.person_id)
+        person_id = str(uuid.uuid5(_WALK_IN_NAMESPACE, f"{state.show_id}:{command_id}"))
+        person = await self.add_walk_in(person_id, name.strip())
+        return self.walk_in_singer(person, name.strip())
+
     async def link_code(self, person_id: str) -> str:
         """A fresh one-time code another identity sends to become ``person_id`` too; valid ``LINK_LIFETIME``."""
         code = self._new_code()
@@ -100,15 +119,21 @@ class People:
         await self.store.add_link_code(hash_link_code(code), person_id, now, now + LINK_LIFETIME)
         return code
 
-    async def link(self, platform: str, user_id: str, typed: str, command_id: str) -> LinkReport:
+    async def link(self, platform: str, user_id: str, typed: str, command_id: str, *,
+                   address: str | None = None) -> LinkReport:
         """The identity sends ``typed``: if it is a live code, its person joins the code's person, and in
         every open show where they were separate singers they become one.
 
         Each identity may try ``LINK_ATTEMPTS`` codes within ``LINK_ATTEMPT_WINDOW``; past that the code is
-        not looked at (LIMITED), so guessing codes gets nowhere.
+        not looked at (LIMITED), so guessing codes gets nowhere. Where identities are free to make (a web
+        page), ``address`` names where the attempt came from (a keyed hash, never the address itself): each
+        may try ``LINK_ADDRESS_ATTEMPTS`` codes in the window, however many identities it makes.
         """
         now = self._clock.now()
         if await self.store.count_link_attempt(platform, user_id, now, LINK_ATTEMPT_WINDOW) > self._attempts:
+            return LinkReport(LinkOutcome.LIMITED)
+        if address is not None and await self.store.count_link_attempt(
+                LINK_ADDRESS, address, now, LINK_ATTEMPT_WINDOW) > LINK_ADDRESS_ATTEMPTS:
             return LinkReport(LinkOutcome.LIMITED)
         code = normalize_link_code(typed)
         if code is None:

@@ -198,12 +198,16 @@ class LinkSingers:
 
 @dataclass(frozen=True, slots=True)
 class ForgetSinger:
-    """The person ``singer`` (by platform and user id) asked to be forgotten: their singer becomes
-    ``anonymous`` (name, platform and an opaque user id). Accepted on closed shows too; not undoable."""
+    """The account ``singer`` (by platform and user id) asked to be forgotten: each singer that joined with it
+    (and, with ``singer.person_id``, a person forgotten with their last account, each singer of that person)
+    becomes ``anonymous`` (name, platform and an opaque user id). A singer whose person is in ``staying``
+    (``(person_id, name)`` pairs: people who keep other accounts) stays that person's, shown by that name;
+    any other is linked to nothing. Accepted on closed shows too; not undoable."""
 
     command_id: str
     singer: SingerRef
     anonymous: SingerRef
+    staying: tuple[tuple[str, str], ...] = ()
 
 
 Command = (

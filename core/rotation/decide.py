@@ -230,13 +230,29 @@ def _link(state: ShowState, command: LinkSingers, now: datetime) -> list[Event]:
 
 
 def _forget(state: ShowState, command: ForgetSinger, now: datetime) -> list[Event]:
-    singer_id = _find_singer(state, command.singer)
+    forgotten = command.singer
     anonymous = command.anonymous
+    # The singers that joined with the account (what the log names them by; a singer it was linked into
+    # joined with another account and keeps it), and, when its person goes with it, every singer of theirs.
+    joined = [singer_id for singer_id, singer in state.singers.items()
+              if (forgotten.platform is not None and (singer.platform, singer.user_id) == forgotten.key)
+              or (forgotten.person_id is not None and singer.person_id == forgotten.person_id)]
+    if not joined:
+        raise NotFound("no singer joined this show with that account")
     if anonymous.platform is None or not anonymous.user_id or not anonymous.name.strip():
         raise InvalidCommand("a forgotten singer needs an anonymous name, platform and id")
     if anonymous.key in state.singer_keys:
         raise Conflict("that anonymous identity is taken")
-    return [SingerForgotten(singer_id, anonymous.name, anonymous.platform, anonymous.user_id, now)]
+    staying = dict(command.staying)
+    events: list[Event] = []
+    for singer_id in joined:
+        person_id = state.singers[singer_id].person_id
+        if person_id is not None and person_id in staying:
+            events.append(SingerForgotten(singer_id, staying[person_id], anonymous.platform, anonymous.user_id, now,
+                                          person_id))
+        else:
+            events.append(SingerForgotten(singer_id, anonymous.name, anonymous.platform, anonymous.user_id, now))
+    return events
 
 
 def _rename(state: ShowState, command: RenameSinger, now: datetime) -> list[Event]:

@@ -88,8 +88,10 @@ class SingerRenamed:
 
 @dataclass(frozen=True, slots=True)
 class SingerForgotten:
-    """The person behind the singer asked to be forgotten: from now on the singer is ``name`` from
-    ``(platform, user_id)``, an anonymous identity linked to nothing.
+    """The account the singer joined with asked to be forgotten: from now on the singer is ``name`` from
+    ``(platform, user_id)``, an anonymous identity. With no ``person_id`` the singer is linked to nothing;
+    with one, the person keeps other accounts (``name`` is how they are shown without the forgotten one),
+    and the singer stays theirs: their songs, their place, their turn, whichever account asks next.
 
     Their earlier events are rewritten to say the same (``anonymized``): the one sanctioned rewrite of
     a log that is otherwise append-only. This event tells every reader of the stream, in every
@@ -101,6 +103,7 @@ class SingerForgotten:
     platform: str
     user_id: str
     occurred_at: datetime
+    person_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,11 +341,17 @@ DISRUPTIVE: tuple[type[Event], ...] = (
 
 def anonymized(event: Event, forgotten: SingerForgotten) -> Event:
     """``event`` as it reads once ``forgotten``'s singer is forgotten: their joining and renames carry the
-    anonymous name and identity, and their joining no person; every other event is returned as it is (none
+    anonymous name and identity, and their joining no person (or the person who stays, with other accounts),
+    and so do earlier forgettings of theirs; every other event is returned as it is (none
     other names a person: a ``SingersLinked`` names only an opaque person id, which reaches only accounts of
     theirs that were not forgotten)."""
     if isinstance(event, SingerJoined) and event.singer_id == forgotten.singer_id:
-        return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at)
+        return SingerJoined(event.singer_id, forgotten.name, forgotten.platform, forgotten.user_id, event.occurred_at,
+                            forgotten.person_id)
     if isinstance(event, SingerRenamed) and event.singer_id == forgotten.singer_id:
         return SingerRenamed(event.singer_id, forgotten.name, event.occurred_at)
+    if isinstance(event, SingerForgotten) and event.singer_id == forgotten.singer_id:
+        # An earlier forgetting (of another account of theirs) named them by the name they kept then.
+        return SingerForgotten(event.singer_id, forgotten.name, event.platform, event.user_id, event.occurred_at,
+                               forgotten.person_id)
     return event

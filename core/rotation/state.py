@@ -254,11 +254,20 @@ def _singer_renamed(state: ShowState, event: SingerRenamed) -> None:
 
 def _singer_forgotten(state: ShowState, event: SingerForgotten) -> None:
     s = state.singers[event.singer_id]
-    for key in [k for k, singer_id in state.singer_keys.items() if singer_id == event.singer_id]:
-        del state.singer_keys[key]
-    # Forgotten means no person either: nothing links the anonymous singer to anyone.
+    # The forgotten account's own key goes, whichever singer holds it now (the one it was linked into, say).
+    if s.platform is not None:
+        state.singer_keys.pop((s.platform, s.user_id or ""), None)
+    if event.person_id is None:
+        # Forgotten with their person: nothing links the anonymous singer to anyone. Their person's key goes
+        # too where a singer of another person holds it (it was linked into them when it was someone else).
+        for key in [k for k, singer_id in state.singer_keys.items() if singer_id == event.singer_id]:
+            del state.singer_keys[key]
+        if s.person_id is not None:
+            holder = state.singer_keys.get((PERSON, s.person_id))
+            if holder is not None and state.singers[holder].person_id != s.person_id:
+                del state.singer_keys[(PERSON, s.person_id)]
     state.singers[event.singer_id] = Singer(s.singer_id, event.name, event.platform, event.user_id, s.position,
-                                            s.paused)
+                                            s.paused, event.person_id)
     state.singer_keys[(event.platform, event.user_id)] = event.singer_id
 
 

@@ -35,6 +35,7 @@ from core.rotation.events import (
     SingerForgotten,
     SingerJoined,
     SingerRenamed,
+    SingersLinked,
     SongRequested,
 )
 from tests.unit.chat.conversation import play
@@ -177,3 +178,94 @@ async def test_a_process_holding_the_show_forgets_them_on_its_next_read() -> Non
     [singer] = (await elsewhere.state(started.show_id)).singers.values()
     assert singer.name == ANONYMOUS_NAME
     assert "Ann" not in repr(await elsewhere.log(started.show_id)), "its copy of the log forgot her too"
+
+
+def _linked_night() -> list[tuple[int, Event]]:
+    """Ann joined from Telegram as person p-ann, sang, and waits with a second song; her Slack account (the
+    same person) joined too and was linked into her singer; Bob waits."""
+    events: list[Event] = [
+        ShowOpened("show", "Friday", "ABCDE", ShowSettings(), T, T),
+        SingerJoined("s-ann", "Annabel", "telegram", "777", T, "p-ann"),
+        SingerJoined("s-ann2", "Ann S", "slack", "U7", T, "p-ann-slack"),
+        SingerJoined("s-bob", "Bob", "telegram", "888", T, "p-bob"),
+        SongRequested("r1", "s-ann", "song1", "Dreams", "Fleetwood Mac", 240, T),
+        SongRequested("r2", "s-ann2", "song2", "Zombie", "The Cranberries", 200, T),
+        SongRequested("r3", "s-bob", "song3", "Africa", "Toto", 200, T),
+        SingersLinked("s-ann", "p-ann", ("s-ann2",), None, T),
+        PerformanceStarted("r1", "s-ann", None, True, T),
+        PerformanceFinished("r1", "s-ann", T),
+    ]
+    return list(enumerate(events, start=1))
+
+
+def test_forgetting_one_account_of_a_person_who_keeps_another_keeps_their_singer_theirs() -> None:
+    events = _linked_night()
+    state = fold(e for _, e in events)
+    anonymous = SingerRef(ERASED_PLATFORM, "a1b2c3", ANONYMOUS_NAME)
+    [forgot] = decide(state, ForgetSinger("f", SingerRef("telegram", "777", "x"), anonymous,
+                                          (("p-ann", "Ann S"),)), T)
+    assert forgot == SingerForgotten("s-ann", "Ann S", ERASED_PLATFORM, "a1b2c3", T, "p-ann")
+    after = evolve(state, forgot)
+    ann = after.singers["s-ann"]
+    assert (ann.name, ann.platform, ann.person_id) == ("Ann S", ERASED_PLATFORM, "p-ann")
+    # Telegram's key is gone; the person and the Slack account still find the same singer, songs and all.
+    assert ("telegram", "777") not in after.singer_keys
+    assert after.singer_of(SingerRef("slack", "U7", "Ann S", "p-ann")) == "s-ann"
+    assert after.pending_of("s-ann") == ["r2"] and after.history == state.history
+    # The rewritten log, with the event, folds to the same state; nothing in it names Telegram's Ann.
+    rewritten = dict(events) | dict(erase_person(events, "telegram", "777", "a1b2c3"))
+    refolded = fold([*(rewritten[s] for s in sorted(rewritten)), forgot])
+    assert refolded.singers == after.singers and refolded.singer_keys == after.singer_keys
+    assert "Annabel" not in repr(rewritten) and "'777'" not in repr(rewritten)
+
+
+def test_forgetting_the_linked_in_account_leaves_the_singer_it_joined_and_no_key_of_it() -> None:
+    events = _linked_night()
+    state = fold(e for _, e in events)
+    anonymous = SingerRef(ERASED_PLATFORM, "zz", ANONYMOUS_NAME)
+    # Slack's own singer was merged into Telegram's: that one is forgotten, the person's singer is untouched.
+    [forgot] = decide(state, ForgetSinger("f", SingerRef("slack", "U7", "x"), anonymous, (("p-ann", "Annabel"),)), T)
+    # It joined as another person, since merged into Ann's: it goes as nobody's.
+    assert forgot == SingerForgotten("s-ann2", ANONYMOUS_NAME, ERASED_PLATFORM, "zz", T)
+    after = evolve(state, forgot)
+    assert ("slack", "U7") not in after.singer_keys and after.singers["s-ann"] == state.singers["s-ann"]
+    assert after.pending_of("s-ann") == ["r2"]
+    rewritten = dict(events) | dict(erase_person(events, "slack", "U7", "zz"))
+    refolded = fold([*(rewritten[s] for s in sorted(rewritten)), forgot])
+    assert refolded.singers == after.singers and refolded.singer_keys == after.singer_keys
+
+
+async def test_forgetme_on_one_of_two_linked_accounts_keeps_the_person_their_songs_and_turn() -> None:
+    night = await Night(forgetting=True).start()
+    await night.open("kim", "bar", "Friday Night")
+    await play(night, [
+        ("ann@telegram", "dm", "/start {code}", ["You're in"]),
+        ("ann@telegram", "dm", "/request bohemian rhapsody", ["Queued Bohemian Rhapsody"]),
+        ("ann@telegram", "dm", "/request zombie", ["Queued Zombie"]),
+        ("ann@telegram", "dm", "/fav waterloo", ["Kept Waterloo"]),
+        ("ann@telegram", "dm", "/link", ["Your link code"]),
+    ])
+    code = night.last[0].text.split("code: ")[1][:8]
+    await play(night, [
+        ("ann@slack", "dm", f"/link {code}", ["Linked"]),
+        ("bob", "dm", "/join {code}", ["You're in"]),
+        ("bob", "dm", "/request africa", ["Queued"]),
+        ("ann@telegram", "dm", "/forgetme", ["Forget this account?", "You're linked to Slack: that stays you"]),
+    ])
+    assert "taken out of the queue" not in night.last[0].text
+    assert "Slack goes on as you" in await night.press("ann@telegram", "dm", "Yes, forget me")
+    # Slack's Ann is the same singer with both songs and her place; her favourites are hers still.
+    await play(night, [
+        ("kim", "bar", "/queue", ["1. Ann — Bohemian Rhapsody", "2. Bob — Africa", "3. Ann — Zombie"]),
+        ("ann@slack", "dm", "/favs", ["Waterloo — ABBA"]),
+        ("ann@slack", "dm", "/join {code}", ["You're in"]),
+        ("ann@slack", "dm", "/mysongs", ["Bohemian Rhapsody", "Zombie"]),
+        ("ann@slack", "dm", "/request dancing queen", ["Queued Dancing Queen — ABBA. You're 4th"]),
+        ("ann@slack", "dm", "/request waterloo", ["You already have 3 songs waiting"]),  # one limit, hers
+    ])
+    person = await night.people_store.find("slack", "u-ann")
+    assert person is not None and [i.platform for i in person.identities] == ["slack"]
+    assert await night.people_store.find("telegram", "u-ann") is None
+    show_id = next(iter(night.store.rows))
+    log = repr(await night.rotation.log(show_id))
+    assert "'telegram', 'u-ann'" not in log and "platform='telegram'" not in log

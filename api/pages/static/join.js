@@ -1,10 +1,13 @@
-// The web way in: join with a name, search, request, see "my songs" live, cancel, say "On my way".
+// The web way in: join with a name, search, request, see "my songs" live, cancel, say "On my way"; sing again
+// what you sang on earlier nights, keep favourites, and link this page to your chat account with a /link code.
 // Everything goes through /api/v1/join/{code}; the session is an HttpOnly cookie this script never sees.
 (function () {
   var boot = JSON.parse(document.getElementById("boot").textContent);
   var api = "/api/v1/join/" + encodeURIComponent(boot.code);
   var $ = function (id) { return document.getElementById(id); };
   var me = null, renaming = false, said = 0, latest = 0, timer = null, alerted = {}, audio = null, onWay = {};
+  // Favourites by song id (the stars), and whether the regulars' lists were loaded for this person yet.
+  var favIds = {}, regularsLoaded = false;
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
@@ -101,6 +104,8 @@
     notice.hidden = !over && !blocked;
     notice.textContent = over ? "This show is over. Thanks for singing!" : blocked ? "The KJ isn't taking songs from you tonight." : "";
     $("finder").hidden = over || blocked;
+    document.body.dataset.canSing = over || blocked ? "no" : "yes";
+    if (!regularsLoaded) { regularsLoaded = true; loadRegulars(); }
     if (said && Date.now() - said > 8000) { said = 0; $("status").textContent = "Type a song or an artist; typos are fine."; }
     renderCalled(data);
     var rows = data.requests.map(function (own) {
@@ -162,6 +167,7 @@
       if (!response.ok) { error.textContent = await problem(response); error.hidden = false; return; }
       error.hidden = true;
       renaming = false;
+      regularsLoaded = false;  // a new browser may be a new person
       await refresh();
       $("q").focus();
     } catch (e) {
@@ -194,22 +200,97 @@
     }
   }
 
-  function renderResults(items) {
-    var rows = items.map(function (song) {
-      var item = el("li");
-      var what = el("div", "what");
-      what.appendChild(el("div", "song-title", song.title));
-      what.appendChild(el("div", "song-artist", song.artist));
-      item.appendChild(what);
-      var sing = el("button", "primary", "Sing this");
-      sing.type = "button";
-      sing.addEventListener("click", function () { request(song, sing); });
-      item.appendChild(sing);
-      return item;
-    });
-    var results = $("results");
-    results.replaceChildren.apply(results, rows);
+  // A song as a row: title and artist, a one-tap "Sing this" and a star (keep or drop it as a favourite).
+  function songItem(song) {
+    var item = el("li");
+    var what = el("div", "what");
+    what.appendChild(el("div", "song-title", song.title));
+    what.appendChild(el("div", "song-artist", song.artist));
+    item.appendChild(what);
+    var star = el("button", "star");
+    star.type = "button";
+    star.dataset.songId = song.song_id;
+    star.dataset.title = song.title;
+    paintStar(star);
+    star.addEventListener("click", function () { toggleFavourite(song, star); });
+    var sing = el("button", "primary sing", "Sing this");
+    sing.type = "button";
+    sing.addEventListener("click", function () { request(song, sing); });
+    item.appendChild(sing);
+    item.appendChild(star);
+    return item;
   }
+
+  function paintStar(star) {
+    var on = !!favIds[star.dataset.songId];
+    star.textContent = on ? "★" : "☆";
+    star.setAttribute("aria-pressed", on ? "true" : "false");
+    star.setAttribute("aria-label", (on ? "Drop from favourites: " : "Keep as a favourite: ") + star.dataset.title);
+    star.title = on ? "One of your favourites (tap to drop it)" : "Keep as a favourite";
+  }
+
+  function renderResults(items) {
+    var results = $("results");
+    results.replaceChildren.apply(results, items.map(songItem));
+  }
+
+  function renderList(box, list, songs) {
+    $(list).replaceChildren.apply($(list), songs.map(songItem));
+    $(box).hidden = songs.length === 0;
+  }
+
+  // The person's favourites and the songs they sang on earlier nights (their linked accounts' too).
+  var loadRegulars = refresher(async function () {
+    var favs = await fetch(api + "/favourites", {cache: "no-store"});
+    if (!favs.ok) return;
+    var songs = (await favs.json()).items;
+    favIds = {};
+    songs.forEach(function (song) { favIds[song.song_id] = true; });
+    document.querySelectorAll("button.star").forEach(paintStar);
+    renderList("favs-box", "favs", songs);
+    var again = await fetch(api + "/again", {cache: "no-store"});
+    if (again.ok) renderList("again-box", "again", (await again.json()).items.map(function (p) { return p.song; }));
+    document.querySelectorAll("button.star").forEach(paintStar);
+    document.body.dataset.regulars = String(Number(document.body.dataset.regulars || 0) + 1);
+  });
+
+  async function toggleFavourite(song, star) {
+    var on = !!favIds[song.song_id];
+    star.disabled = true;
+    try {
+      var response = await fetch(api + "/favourites/" + encodeURIComponent(song.song_id), {method: on ? "DELETE" : "PUT"});
+      if (!response.ok && !(on && response.status === 404)) { tell(await problem(response)); return; }
+      if (on) delete favIds[song.song_id]; else favIds[song.song_id] = true;
+      document.querySelectorAll("button.star").forEach(paintStar);
+      tell(on ? song.title + " is no longer a favourite." : "★ Kept " + song.title + " in your favourites.");
+      await loadRegulars();
+    } catch (e) {
+      tell("No connection; try again.");
+    } finally {
+      star.disabled = false;
+    }
+  }
+
+  $("link-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    var status = $("link-status"), typed = $("link-code").value.trim();
+    if (!typed) { status.textContent = "Type the code the bot gave you first."; status.className = "error"; return; }
+    $("link-button").disabled = true;
+    try {
+      var response = await fetch(api + "/link", {method: "POST", headers: {"Content-Type": "application/json"},
+                                                 body: JSON.stringify({link_code: typed})});
+      if (!response.ok) { status.textContent = await problem(response); status.className = "error"; return; }
+      status.textContent = (await response.json()).message;
+      status.className = "done";
+      $("link-code").value = "";
+      await refresh();
+      await loadRegulars();
+    } catch (e) {
+      status.textContent = "No connection; try again."; status.className = "error";
+    } finally {
+      $("link-button").disabled = false;
+    }
+  });
 
   async function search() {
     var q = $("q").value.trim(), status = $("status");

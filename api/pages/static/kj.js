@@ -21,31 +21,36 @@
   var writing = 0;
 
   // Every write goes through the admin API; the HttpOnly cookie authenticates it, the header proves
-  // the request comes from our own page.
-  async function call(method, path, body) {
-    var options = {method: method, credentials: "same-origin", headers: {"X-Karaoke-CSRF": "1"}};
+  // the request comes from our own page. ``options.report`` says where a failure is told (default: the
+  // message line at the top); ``options.headers`` adds headers (an Idempotency-Key).
+  async function call(method, path, body, options) {
+    options = options || {};
+    var report = options.report || say;
+    var headers = {"X-Karaoke-CSRF": "1"};
+    Object.keys(options.headers || {}).forEach(function (name) { headers[name] = options.headers[name]; });
+    var request = {method: method, credentials: "same-origin", headers: headers};
     if (body !== undefined) {
-      options.headers["Content-Type"] = "application/json";
-      options.body = JSON.stringify(body);
+      headers["Content-Type"] = "application/json";
+      request.body = JSON.stringify(body);
     }
     var response;
     writing += 1;
     try {
-      response = await fetch(showUrl + path, options);
+      response = await fetch(showUrl + path, request);
     } catch (e) {
-      say("No connection to the server; try again.", true);
+      report("No connection to the server; try again.", true);
       return null;
     } finally {
       writing -= 1;
     }
     if (response.status === 401) {
-      say("Your session has ended. Reload the page and log in again.", true);
+      report("Your session has ended. Reload the page and log in again.", true);
       return null;
     }
     if (!response.ok) {
       var text = "That did not work (" + response.status + ").";
       try { text = (await response.json()).error.message; } catch (e) { /* keep the generic text */ }
-      say(text, true);
+      report(text, true);
       refresh();
       return null;
     }
@@ -160,6 +165,92 @@
     var settings = {policy: form.policy.value, auto_skip: form.auto_skip.checked};
     NUMBERS.forEach(function (name) { settings[name] = parseInt(form[name].value, 10); });
     call("PATCH", "", {settings: settings}).then(function (ok) { if (ok) say("Settings saved."); });
+  });
+
+  // A walk-in: a name and a song, queued as the chat's /add does it (the show's singer who goes by that name,
+  // else a new singer without a phone).
+  var wName = document.getElementById("w-name"), wQuery = document.getElementById("w-q");
+  var wStatus = document.getElementById("w-status"), wResults = document.getElementById("w-results");
+  var wHint = wStatus.textContent, wLatest = 0, wTimer = null;
+
+  function tellWalkIn(text, isError) {
+    wStatus.textContent = text;
+    wStatus.className = isError ? "error" : "muted";
+  }
+
+  function ordinal(n) {
+    var tens = n % 100, ones = n % 10;
+    if (tens >= 11 && tens <= 13) return n + "th";
+    return n + (ones === 1 ? "st" : ones === 2 ? "nd" : ones === 3 ? "rd" : "th");
+  }
+
+  // The same key for a retry of the same name and song (safe: applied once), a new one otherwise.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
+  async function addWalkIn(song, add) {
+    var name = wName.value.trim();
+    if (!name) { tellWalkIn("Type their name first.", true); wName.focus(); return; }
+    if (add.dataset.name !== name) { add.dataset.name = name; add.dataset.key = newKey(); }
+    add.disabled = true;
+    var response = await call("POST", "/requests", {singer: {name: name}, song_id: song.song_id},
+                              {report: tellWalkIn, headers: {"Idempotency-Key": add.dataset.key}});
+    if (!response) { add.disabled = false; return; }
+    var added = await response.json();
+    var where = added.position === null ? "on hold while they are paused"
+      : added.position === 1 ? "next in line" : ordinal(added.position) + " in line";
+    tellWalkIn("Queued " + song.title + " for " + added.singer.name + ": " + where +
+               (added.already_sung_tonight ? " (sung once already tonight)." : "."));
+    wName.value = "";
+    wQuery.value = "";
+    wLatest += 1;
+    wResults.replaceChildren();
+    wName.focus();
+  }
+
+  function renderWalkInResults(items) {
+    var rows = items.map(function (song) {
+      var item = el("li");
+      var what = el("div", "what");
+      what.appendChild(el("div", "song-title", song.title));
+      what.appendChild(el("div", "song-artist", song.artist));
+      item.appendChild(what);
+      var add = button("Add", "primary add", function () { addWalkIn(song, add); });
+      item.appendChild(add);
+      return item;
+    });
+    wResults.replaceChildren.apply(wResults, rows);
+  }
+
+  async function searchWalkIn() {
+    var q = wQuery.value.trim();
+    var mine = ++wLatest;
+    if (!q) { renderWalkInResults([]); tellWalkIn(wHint); return; }
+    tellWalkIn("Searching…");
+    try {
+      var response = await fetch("/api/v1/songs/search?limit=8&q=" + encodeURIComponent(q));
+      if (mine !== wLatest) return;
+      if (response.status === 503) { tellWalkIn("The songbook is warming up; try again in a moment."); return; }
+      if (!response.ok) { tellWalkIn("That search did not work; try other words."); return; }
+      var items = (await response.json()).items;
+      tellWalkIn(items.length ? "Add one for " + (wName.value.trim() || "them") + ":"
+                              : "No song matched. Try the artist's name.");
+      renderWalkInResults(items);
+    } catch (e) {
+      if (mine === wLatest) tellWalkIn("No connection; try again.", true);
+    }
+  }
+
+  wQuery.addEventListener("input", function () {
+    clearTimeout(wTimer);
+    wTimer = setTimeout(searchWalkIn, 250);
+  });
+  document.getElementById("walk-in-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (document.activeElement === wName) wQuery.focus();
   });
 
   refresh();

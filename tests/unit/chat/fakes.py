@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from core.catalog import Song
@@ -128,6 +128,23 @@ class InMemoryChatDirectory:
         return self.choices.get(token)
 
 
+class InMemoryWebJoins:
+    """``WebJoins`` in memory: each session's show, address key and slot."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, tuple[str, str, datetime, int | None]] = {}
+
+    async def record(self, session_id: str, show_id: str, address_key: str, at: datetime, slot: int | None) -> bool:
+        if slot is not None and any((s, a, n) == (show_id, address_key, slot) for s, a, _, n in self.rows.values()):
+            return False
+        self.rows[session_id] = (show_id, address_key, at, slot)
+        return True
+
+    async def joined_from(self, show_id: str, address_key: str, session_ids: Collection[str]) -> bool:
+        return any(self.rows.get(session_id, ("", "", NOW, None))[:2] == (show_id, address_key)
+                   for session_id in session_ids)
+
+
 class InMemoryKjRegistry:
     """``KjRegistry`` over dicts; open shows are counted from a chat directory's KJs and a show store."""
 
@@ -204,11 +221,11 @@ class Night:
         self.search = CatalogSearch(self.feed, monotonic=time.monotonic)
         self.directory = InMemoryChatDirectory()
         self.kjs = InMemoryKjRegistry(self.directory, self.store)
-        self.erasure = InMemoryErasure(self.store)
+        self.people_store = InMemoryPeopleStore()
+        self.erasure = InMemoryErasure(self.store, self.people_store, self._display_name)
         aliases = itertools.count(1)
         self.eraser = PeopleEraser(self.rotation, self.erasure, lambda: f"alias{next(aliases)}")
         self.tokens = itertools.count(1)
-        self.people_store = InMemoryPeopleStore()
         person_ids = itertools.count(1)
         self.link_codes = (f"K7QX{n:04d}".translate(str.maketrans("0125", "3467")) for n in itertools.count(1))
         self.people = People(self.people_store, self.rotation, self.clock, new_id=lambda: f"person-{next(person_ids)}",
@@ -222,6 +239,10 @@ class Night:
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""
+
+    def _display_name(self, platform: str, user_id: str) -> str | None:
+        person = self.directory.people.get((platform, user_id))
+        return person.name if person is not None else None
 
     async def start(self) -> Night:
         await self.search.build()
