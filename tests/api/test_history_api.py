@@ -25,8 +25,8 @@ class Night:
         song = await self.http.post("/api/v1/songs", json={"title": title, "artist": artist, "duration": 200},
                                     headers=self.admin)
         assert song.status_code == 201, song.text
-        answer = await self.http.post(f"{self.url}/requests", json={"singer": singer, "song_id": song.json()["song_id"]},
-                                      headers=self.admin)
+        body = {"singer": singer, "song_id": song.json()["song_id"]}
+        answer = await self.http.post(f"{self.url}/requests", json=body, headers=self.admin)
         assert answer.status_code == 201, answer.text
 
     async def kj(self, action: str, body: dict[str, Any] | None = None) -> None:
