@@ -88,10 +88,12 @@ class ProjectionRunner:
         cached_shows: int = 256,
         first_retry_seconds: float = 1.0,
         longest_retry_seconds: float = 60.0,
+        parallel: int = 4,
     ) -> None:
         """``batch`` events at most per transaction; ``cached_shows`` folded streams kept between passes per
         projection; a show that failed is tried again after ``first_retry_seconds``, doubling up to
-        ``longest_retry_seconds``. Failures ``outages`` absorbs (the database away) are the outage's to log."""
+        ``longest_retry_seconds``. Failures ``outages`` absorbs (the database away) are the outage's to log.
+        Catching up every show works on ``parallel`` shows at a time."""
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError(f"projections named twice: {names}")
@@ -106,6 +108,7 @@ class ProjectionRunner:
         self._cached_shows = cached_shows
         self._first_retry = first_retry_seconds
         self._longest_retry = longest_retry_seconds
+        self._parallel = parallel
         self._prepared: dict[str, str] = {}
         self._states: OrderedDict[tuple[str, str], ShowState] = OrderedDict()
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
@@ -150,13 +153,19 @@ class ProjectionRunner:
             after: str | None = None
             while True:
                 page = await self._store.behind(projection.name, after=after, limit=PAGE)
-                for progress in page:
-                    applied = await self._guarded(projection, progress.show_id)
+                # A few shows at a time: one's database round trips overlap another's folding.
+                turns = asyncio.Semaphore(self._parallel)
+                followed = [self._taking_turns(turns, projection, p.show_id) for p in page]
+                for applied in await asyncio.gather(*followed):
                     done += CatchUp(1, applied, 0) if applied is not None else CatchUp(0, 0, 1)
                 if len(page) < PAGE:
                     break
                 after = page[-1].show_id
         return done
+
+    async def _taking_turns(self, turns: asyncio.Semaphore, projection: Projection, show_id: str) -> int | None:
+        async with turns:
+            return await self._guarded(projection, show_id)
 
     async def rebuild(self, name: str) -> CatchUp:
         """Clear the view ``name`` and apply every show's stream again from its first event (other instances
