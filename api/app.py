@@ -17,7 +17,7 @@ from api.metrics import TimeRequests
 from api.metrics import router as metrics_router
 from api.pages import router as pages_router
 from api.request_ids import RequestIds
-from api.routes import health, join, notices, people, shows, songs, stream
+from api.routes import health, join, notices, people, performances, shows, songs, stream
 
 
 def create_app(
@@ -63,6 +63,7 @@ def create_app(
     v1.include_router(health.router)
     v1.include_router(songs.router)
     v1.include_router(shows.router)
+    v1.include_router(performances.router)
     v1.include_router(notices.router)
     v1.include_router(stream.router)
     v1.include_router(people.router)

@@ -20,6 +20,7 @@ from core.catalog.search import CatalogSearch
 from core.chat.web import WebSingers
 from core.people import People
 from core.privacy import PeopleEraser
+from core.projections import PerformanceLog
 from core.reminders import NoticeLog
 from core.repeat import Outages
 from core.rotation import RotationService
@@ -141,8 +142,17 @@ class ApiServices(Protocol):
         """The service's public address, when configured (links on the venue screen use it)."""
         ...
 
+    @property
+    def performances(self) -> PerformanceLog:
+        """The Performances view (one show caught up before it is read)."""
+        ...
+
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or None when it is."""
+        ...
+
+    def readiness_details(self) -> dict[str, dict[str, str]]:
+        """What readiness reports beside ready or not (how each projection fares)."""
         ...
 
 
@@ -199,6 +209,10 @@ def _eraser(request: Request) -> PeopleEraser:
     return services(request).eraser
 
 
+def _performances(request: Request) -> PerformanceLog:
+    return services(request).performances
+
+
 def _versions(request: Request) -> LiveVersions:
     return services(request).versions
 
@@ -230,3 +244,4 @@ VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]
 WebDep = Annotated[WebSingers, Depends(_web)]
+PerformancesDep = Annotated[PerformanceLog, Depends(_performances)]

@@ -26,6 +26,7 @@ from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
 from core.people import LoggedSongHistory, People
 from core.privacy import PeopleEraser, RetentionSweeper
+from core.projections import PERFORMANCES, CaughtUpPerformances, PerformanceLog, Performances, ProjectionRunner
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
@@ -44,6 +45,7 @@ from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.people import SqlPeopleStore
 from storage.picks import SqlPickHistory
 from storage.privacy import SqlErasure
+from storage.projections import SqlPerformances, SqlProjectionStore
 from storage.retention import SqlRetention
 from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
@@ -116,6 +118,10 @@ class Container:
     # Singers in a browser (the join page): sessions signed with the settings' secret, writes rate-limited.
     web: WebSingers
     web_limits: WebLimits
+    # Read-side views built from the event log (core.projections): the runner follows every show's stream in the
+    # background; ``performances`` reads the Performances view, one show caught up before it is read.
+    projections: ProjectionRunner
+    performances: PerformanceLog
 
     @property
     def public_url(self) -> str | None:
@@ -151,6 +157,14 @@ class Container:
             return "The search index is still being built."
         return None
 
+    def readiness_details(self) -> dict[str, dict[str, str]]:
+        """What ``/readyz`` reports beside ready or not: how each projection fares in this instance.
+
+        A failing projection does not make the instance unready: readiness decides whether traffic reaches
+        this instance, every instance reads the same failing view, and the rotation does not need it, so
+        taking instances out would stop the night for a fault of the read side only."""
+        return {"projections": {health.name: health.detail for health in self.projections.health()}}
+
 
 @asynccontextmanager
 async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIterator[Container]:
@@ -180,7 +194,13 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
-        eraser = PeopleEraser(rotation, SqlErasure(engine), lambda: secrets.token_hex(8),
+        performances_view = SqlPerformances(engine)
+        projection_store = SqlProjectionStore(engine, {PERFORMANCES: performances_view})
+        projections = ProjectionRunner(projection_store, [Performances()], clock=clock, monotonic=time.monotonic,
+                                       wakeups=wakeups, safety_net_seconds=settings.safety_net_seconds,
+                                       outages=outages)
+        performances = CaughtUpPerformances(performances_view, projections)
+        eraser = PeopleEraser(rotation, SqlErasure(engine, views=projection_store), lambda: secrets.token_hex(8),
                               forgotten=[directory.forget_cached])
         notices = SqlNoticeStoreTimed(
             engine, wakeups, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
@@ -193,7 +213,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         people = People(people_store, rotation, clock, new_id=ids.new_id)
         chat = ChatBot(rotation, search, song_store, directory, clock, people=people,
                        song_history=LoggedSongHistory(rotation, people_store), confirmations=notices, kjs=kjs,
-                       opening=opening, forgetter=eraser)
+                       opening=opening, forgetter=eraser, performances=performances)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -236,6 +256,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
                                                    lambda: secrets.token_urlsafe(18)), lambda: uuid.uuid4().hex,
                            joins=SqlWebJoins(engine), rejoin_seconds=settings.web_rejoin_seconds),
             web_limits=_web_limits(settings),
+            projections=projections,
+            performances=performances,
         )
         yield container
     finally:
@@ -305,8 +327,9 @@ async def background(
 ) -> AsyncIterator[None]:
     """Run the service's background work, each part a named object started here and stopped on exit.
 
-    Always: the search index (built, then following catalog changes), the inbox worker and the
-    retention sweep (every ``retention_sweep_seconds``; instances take turns). The index and the
+    Always: the search index (built, then following catalog changes), the inbox worker, the
+    projections (following every show's stream into the read-side views) and the retention sweep (every
+    ``retention_sweep_seconds``; instances take turns). The index and the
     worker wake when a write they care about is announced (by any instance on PostgreSQL) and
     otherwise look again only every ``safety_net_seconds``. With
     ``senders``: the outbox dispatcher, and the reminders (settled in every instance when the next
@@ -358,7 +381,8 @@ async def background(
     ]
     container.search.start(settings.safety_net_seconds, wake=catalog_changed)
     retention = Repeat("retention-sweep", container.retention.step, idle_seconds=settings.retention_sweep_seconds)
-    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
+    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker | ProjectionRunner] = [
+        container.inbox_worker, container.projections, retention]
     if senders:
         # The database is the source of truth. Reminders are settled when the next notice comes due (by
         # its stored time), when any instance stores notices, and by the scheduler's safety-net job.

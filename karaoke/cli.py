@@ -1,4 +1,4 @@
-"""The ``karaoke`` command line: serve, db, catalog, chat, kj."""
+"""The ``karaoke`` command line: serve, db, catalog, chat, kj, people, retention, projections."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -94,6 +95,12 @@ def _parser() -> argparse.ArgumentParser:
     retention = commands.add_parser("retention", help="what is kept, and for how long").add_subparsers(
         dest="retention_command", required=True)
     retention.add_parser("sweep", help="remove closed shows' transient rows older than KARAOKE_RETENTION_DAYS now")
+    projections = commands.add_parser("projections", help="read-side views built from the event log").add_subparsers(
+        dest="projections_command", required=True)
+    rebuild = projections.add_parser(
+        "rebuild", help="clear a view and build it again from every show's events (running instances keep serving "
+        "and help; each event is still applied once)")
+    rebuild.add_argument("name", nargs="?", help="which view (default: every one)")
     return parser
 
 
@@ -138,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_forget(settings, args.platform, args.user_id))
         if args.command == "retention":
             return asyncio.run(_retention_sweep(settings))
+        if args.command == "projections":
+            return asyncio.run(_rebuild(settings, args.name))
     except KeyboardInterrupt:
         return 130
     return 2
@@ -399,6 +408,26 @@ async def _retention_sweep(settings: Settings) -> int:
     print(f"removed (kept {settings.retention_days} days): "
           + ", ".join(f"{count} {what}" for what, count in sorted(counts.items())))
     return 0
+
+
+async def _rebuild(settings: Settings, name: str | None) -> int:
+    async with build(settings) as container:
+        runner = container.projections
+        if name is not None and name not in runner.names:
+            print(f"no projection is named {name!r}; there are: {', '.join(runner.names)}", file=sys.stderr)
+            return 2
+        failed = 0
+        for which in [name] if name is not None else runner.names:
+            started = time.monotonic()
+            print(f"rebuilding {which} from the event log …", flush=True)
+            done = await runner.rebuild(which)
+            print(f"rebuilt {which}: {done.shows} shows, {done.events} events applied in "
+                  f"{time.monotonic() - started:.1f} s")
+            if done.failed:
+                print(f"{which}: {done.failed} shows failed (the log says why); the service's runners keep trying "
+                      "them", file=sys.stderr)
+                failed += done.failed
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

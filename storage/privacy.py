@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Text, cast, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -39,11 +39,22 @@ from storage.tables import (
 _IDS_PER_STATEMENT = 500
 
 
+class Views(Protocol):
+    """The read-side views built from the event log (``storage.projections.SqlProjectionStore``)."""
+
+    async def restart_shows(self, conn: AsyncConnection, show_ids: Sequence[str]) -> None:
+        """In ``conn``'s transaction: the views forget these shows and apply their (rewritten) streams again."""
+        ...
+
+
 class SqlErasure:
     """Implements ``core.privacy.ErasureStore``: everything in one transaction, so a failure leaves all as it was."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, views: Views | None = None) -> None:
+        """``views`` built from the event log forget the rewritten shows in the same transaction (and build them
+        again from the rewritten events), so no view keeps a name the log no longer has."""
         self._engine = engine
+        self._views = views
 
     async def shows_of(self, platform: str, user_id: str, person_id: str | None = None) -> list[str]:
         async with self._engine.connect() as conn:
@@ -93,13 +104,16 @@ class SqlErasure:
             counts["identities"] = await _forget_identity(conn, platform, user_id, names)
 
             requests: list[tuple[str, str]] = []
-            for show_id in await _shows_of(conn, platform, user_id, going):
+            shows_rewritten = await _shows_of(conn, platform, user_id, going)
+            for show_id in shows_rewritten:
                 changed, singer_names, their_requests = await _erase_in_show(conn, show_id, platform, user_id, alias,
                                                                               staying)
                 counts["events"] += changed
                 names += singer_names
                 requests += [(show_id, r) for r in their_requests]
             counts["events"] += await _erase_command_ids(conn, user_id, alias)
+            if self._views is not None:
+                await self._views.restart_shows(conn, shows_rewritten)
 
             counts["people"] = await _deleted(conn, delete(chat_people).where(
                 chat_people.c.platform == platform, chat_people.c.user_id == user_id))

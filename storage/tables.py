@@ -365,3 +365,54 @@ idempotency_keys = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "show_id"),
 )
+
+projections = Table(
+    "projections",
+    metadata,
+    # Each read-side view built from the event log (core.projections), with the version of the code that built
+    # it: a runner of a higher version clears the view and builds it again; claims hold this row shared,
+    # a rebuild holds it exclusively.
+    Column("name", String(60), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
+projection_positions = Table(
+    "projection_positions",
+    metadata,
+    # Per view and show, the seq of the last event the view applied. A show's seqs commit in order (the
+    # shows.version guard), so, unlike one position across every show, this never passes over an event that
+    # commits late. Locked while a runner applies events; moved in the same transaction as their changes.
+    Column("projection", String(60), primary_key=True),
+    Column("show_id", Uuid(as_uuid=False), primary_key=True),
+    Column("seq", Integer, nullable=False),
+)
+
+performances = Table(
+    "performances",
+    metadata,
+    # The Performances view (core.projections.performances): one row per ended turn of a show, in the order of
+    # the fold's history. Built from the event log and rebuilt at will (`karaoke projections rebuild`), so no
+    # other table refers to it. The singer as they were then: a name, and a person when the log knew one.
+    Column("show_id", Uuid(as_uuid=False), primary_key=True),
+    Column("ordinal", Integer, primary_key=True),
+    Column("request_id", String(64), nullable=False),
+    Column("singer_id", String(64), nullable=False),
+    Column("person_id", String(64), nullable=True),
+    # Text from the log, kept whole whatever its length: a view never refuses what the log holds.
+    Column("singer_name", String(), nullable=False),
+    Column("song_id", String(64), nullable=False),
+    Column("title", String(), nullable=False),
+    Column("artist", String(), nullable=False),
+    Column("duration", Integer, nullable=True),
+    Column("requested_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=False),
+    # sung | skipped | voided | no-show | unfinished
+    Column("outcome", String(12), nullable=False),
+    Column("wait_seconds", Integer, nullable=False),
+    # The event that ended the turn.
+    Column("seq", Integer, nullable=False),
+    Index(None, "started_at"),
+    Index(None, "person_id", "started_at"),
+    Index(None, "song_id", "outcome"),
+)

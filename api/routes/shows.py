@@ -19,8 +19,9 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from api.auth import AdminDep
-from api.deps import CatalogDep, MaxOpenShowsDep, PeopleDep, RotationDep, ServicesDep
+from api.deps import CatalogDep, MaxOpenShowsDep, PeopleDep, PerformancesDep, RotationDep, ServicesDep
 from api.errors import AUTH_RESPONSES, ERROR_RESPONSES, ApiError, ErrorEnvelope, not_found
+from api.routes.performances import CSV_COLUMNS, csv_response
 from api.schemas import WHOLE, PageNumber, UtcTimestamp, name_field, name_text
 from core.access import IdempotencyKeys
 from core.catalog import TEXT_MAX, CatalogError, checked_text
@@ -598,10 +599,24 @@ async def move(
     return await _run(rotation, show_id, MoveRequest(command_id, str(request_id), body.position))
 
 
-@router.get("/{show_id}/history", response_model=HistoryOut)
-async def show_history(show_id: uuid.UUID, rotation: RotationDep) -> HistoryOut:
-    """Performances sung and singers skipped, oldest first."""
+@router.get(
+    "/{show_id}/history",
+    response_model=HistoryOut,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                     "description": "JSON as below, or with `format=csv` a CSV download: a header row (`"
+                                    + ",".join(CSV_COLUMNS) + "`), then one row per performance, names only"}},
+)
+async def show_history(
+    show_id: uuid.UUID,
+    rotation: RotationDep,
+    performances: PerformancesDep,
+    format: Annotated[Literal["json", "csv"], Query(description="`csv` for a spreadsheet")] = "json",
+) -> HistoryOut | Response:
+    """Performances sung and singers skipped, oldest first; ``format=csv``: every performance as a CSV file
+    (sung, skipped, no-show, voided, unfinished), names only."""
     state = await _state(rotation, show_id)
+    if format == "csv":
+        return csv_response(state, await performances.of_show(state.show_id))
     items = [
         HistoryItem(
             request_id=entry.request_id,

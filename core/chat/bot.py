@@ -21,6 +21,7 @@ from core.catalog.search import CatalogSearch
 from core.chat.buttons import ButtonMaker, new_token
 from core.chat.directory import ChatDirectory
 from core.chat.forgetting import Forgetting
+from core.chat.history import HistoryCommands
 from core.chat.kj import KjCommands
 from core.chat.linking import Linking
 from core.chat.messages import Messages, shortened
@@ -36,6 +37,7 @@ from core.chat.vocabulary import ChatEvent, Pressed, Reply, Said
 from core.chat.walkins import WalkIns
 from core.clock import Clock
 from core.people import People, SongHistory
+from core.projections import FoldedPerformances, PerformanceLog
 from core.rotation import RotationError, RotationService
 
 logger = logging.getLogger(__name__)
@@ -64,12 +66,14 @@ class ChatBot:
         kjs: KjRegistry | None = None,
         opening: OpeningRules | None = None,
         forgetter: Forgetter | None = None,
+        performances: PerformanceLog | None = None,
     ) -> None:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
 
         ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``);
         ``forgetter`` erases people who ask to be forgotten (``/forgetme``). ``people`` knows who is behind
         each identity (linking, walk-ins, favourites); ``song_history`` remembers earlier nights (``/again``).
+        ``performances`` says what was sung (``/history``); without it, it is read from the shows' logs.
         """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
@@ -82,7 +86,8 @@ class ChatBot:
         regulars, walk_ins = Regulars(self._steps), WalkIns(self._steps)
         self._router = Router(self._steps, [
             *self._singers.commands(), *KjCommands(self._steps).commands(), *forgetting.commands(),
-            *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands()])
+            *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands(),
+            *HistoryCommands(self._steps, performances or FoldedPerformances(rotation)).commands()])
         self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep,
                                                     "fav": regulars.pressed_fav, "addfor": walk_ins.pressed})
 

@@ -54,11 +54,11 @@ EN: Final[Mapping[str, str]] = {
     "refusal.invalid": "That can't be done right now. Check /queue.",
     # --- help ----------------------------------------------------------------------------------
     "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
-                   "up songs · /queue – who's singing · /mysongs – your songs · /cancel [n] – take one back · /name "
-                   "<stage name> · /again – songs you sang on earlier nights · /fav [song] – keep a song (the one "
-                   "being sung, or one you name) · /favs – your favourites · /unfav n · /link – one singer on "
-                   "Telegram and Slack · /unlink · /mute, /unmute – reminders off or on · /forgetme – erase what I "
-                   "know about you",
+                   "up songs · /queue – who's singing · /history – what was sung tonight · /mysongs – your songs · "
+                   "/cancel [n] – take one back · /name <stage name> · /again – songs you sang on earlier nights · "
+                   "/fav [song] – keep a song (the one being sung, or one you name) · /favs – your favourites · "
+                   "/unfav n · /link – one singer on Telegram and Slack · /unlink · /mute, /unmute – reminders off "
+                   "or on · /forgetme – erase what I know about you",
     "help.open": "Running a night? /open [name] starts a show, and you're its KJ.",
     "help.kj": "KJ: /open [name] · /next · /skip (the called singer) · /skip now (the one at the mic) · "
                "/pause @singer · /resume @singer · /remove n · /move n m · /undo · /block @singer · /unblock @singer · "
@@ -90,6 +90,14 @@ EN: Final[Mapping[str, str]] = {
     "queue.now": "Now singing: {entry}",
     "queue.line.next": "{position}. {entry} · next, {wait}",
     "queue.line": "{position}. {entry} · {wait}",
+    "history.none": "Nothing has been sung yet tonight. Be the first: /request <song>.",
+    "history.none.closed": "Nothing was sung at {show}.",
+    "history.title.tonight.one": "Sung so far tonight: 1 song.",
+    "history.title.tonight.many": "Sung so far tonight: {count} songs.",
+    "history.title.closed.one": "Sung at {show}: 1 song.",
+    "history.title.closed.many": "Sung at {show}: {count} songs.",
+    "history.earlier": "({count} earlier, then:)",
+    "history.line": "{n}. {entry}",
     "mysongs.none": "You have no songs waiting. /request one!",
     "mysongs.title": "Your songs:",
     "mysongs.line": "{n}. {song} · {where}",

@@ -42,7 +42,7 @@ async def test_health_answers_without_the_database(client: httpx.AsyncClient) ->
 async def test_ready_when_the_database_answers_and_is_migrated(client: httpx.AsyncClient) -> None:
     response = await client.get("/api/v1/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready"}
+    assert response.json() == {"status": "ready", "details": {"projections": {"performances": "ok"}}}
 
 
 async def test_a_created_song_is_returned_with_its_location(
@@ -306,4 +306,5 @@ async def test_not_ready_while_the_search_index_is_building(db_url: str) -> None
             assert "search" in error["message"]
             assert_envelope(await http.get("/api/v1/songs/search", params={"q": "x"}), 503, "unavailable")
             await container.search.build()
-            assert (await http.get("/api/v1/readyz")).json() == {"status": "ready"}
+            assert (await http.get("/api/v1/readyz")).json() == {
+                "status": "ready", "details": {"projections": {"performances": "ok"}}}

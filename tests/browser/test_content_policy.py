@@ -52,6 +52,7 @@ def test_the_pages_run_under_their_content_policy_with_nothing_refused(browser: 
                 "/": "main",
                 f"/display/{night.code}": 'body[data-live="yes"][data-version]',
                 f"/songbook/{night.code}": "#q",
+                f"/history/{night.code}": 'body[data-live="yes"][data-version]',
                 f"/join/{night.code}": 'body[data-state="join"][data-live="yes"]',
                 f"/kj/{night.code}": "#token",
                 "/display/NOPE9": ".page-message",

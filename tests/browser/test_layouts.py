@@ -195,7 +195,8 @@ def test_every_page_names_cjk_fallback_fonts(browser: Browser, db_url: str) -> N
         night = _night(url)
         page = browser.new_page(bypass_csp=True, viewport=WALL)
         try:
-            pages = ["/", f"/display/{night.code}", f"/songbook/{night.code}", f"/kj/{night.code}", "/display/NOPE9"]
+            pages = ["/", f"/display/{night.code}", f"/songbook/{night.code}", f"/kj/{night.code}", "/display/NOPE9",
+                     f"/history/{night.code}"]
             for path in pages:
                 page.goto(f"{url}{path}")
                 _names_cjk_fonts(page, path)

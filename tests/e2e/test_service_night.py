@@ -83,6 +83,14 @@ async def test_a_night_on_telegram_and_slack_at_once_survives_a_restart(
         tg.redeliver(update["update_id"])
         tg.push_message(bar, kj, "/queue")
         await eventually(lambda: sum("Sweet Caroline" in t for t in texts(tg, -1001)) >= 1)
+        # Ann's song is over: /history (read from the Performances view, which the service keeps) tells it.
+        tg.push_message(bar, kj, "/next")
+        await eventually(lambda: any(t.startswith("Now singing") and "Sweet Caroline" in t.split("\n")[0]
+                                     for t in texts(tg, -1001)))
+        tg.push_message(bar, ann, "/history")
+        # Said to Ann, in the group or (while the group's slot is busy) in her private chat.
+        await eventually(lambda: any("Sung so far tonight: 1 song.\n1. Ann — Bohemian Rhapsody (Queen)" in t
+                                     for t in texts(tg, -1001) + texts(tg, 2)))
         await asyncio.sleep(0.5)
 
     refusals = [t for t in texts(tg, -1001) if "Only the show's KJ" in t]

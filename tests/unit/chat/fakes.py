@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime
 
 from core.catalog import Song
@@ -26,6 +26,7 @@ from core.chat import (
 )
 from core.people import LoggedSongHistory, People
 from core.privacy import PeopleEraser
+from core.projections import PerformanceLog
 from core.rotation import NoticePlanner, RotationService
 from tests.unit.fakes import InMemorySongStore
 from tests.unit.people_fakes import InMemoryPeopleStore, InMemoryShowsOfPeople
@@ -212,6 +213,7 @@ class Night:
         confirmations: Confirmations | None = None,
         opening: OpeningRules | None = None,
         forgetting: bool = False,
+        performances: Callable[[InMemoryShowStore], PerformanceLog] | None = None,
     ) -> None:
         self.clock = SteppingClock(NOW)
         self.store = store or InMemoryShowStore()
@@ -235,7 +237,8 @@ class Night:
                            people=self.people, song_history=self.song_history,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
                            confirmations=confirmations, kjs=self.kjs, opening=opening,
-                           forgetter=self.eraser if forgetting else None)
+                           forgetter=self.eraser if forgetting else None,
+                           performances=performances(self.store) if performances else None)
         self.updates = itertools.count(1)
         self.last: list[Reply] = []
         self.code = ""
