@@ -22,6 +22,7 @@ from core.privacy import PeopleEraser
 from core.reminders import NoticeLog
 from core.repeat import Outages
 from core.rotation import RotationService
+from core.stats import PerformanceStats
 from core.wakeups import LiveVersions
 
 
@@ -135,6 +136,11 @@ class ApiServices(Protocol):
         """The service's public address, when configured (links on the venue screen use it)."""
         ...
 
+    @property
+    def stats(self) -> PerformanceStats:
+        """The shows' performances summed up (``/stats``)."""
+        ...
+
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or None when it is."""
         ...
@@ -202,6 +208,10 @@ def _web(request: Request) -> WebSingers:
     return services(request).web
 
 
+def _stats(request: Request) -> PerformanceStats:
+    return services(request).stats
+
+
 def _telegram_username(request: Request) -> str | None:
     # Known only once the bot has asked Telegram who it is; the composition root sets it then.
     name = getattr(request.app.state, "telegram_username", None)
@@ -219,3 +229,4 @@ VersionsDep = Annotated[LiveVersions, Depends(_versions)]
 StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]
 WebDep = Annotated[WebSingers, Depends(_web)]
+StatsDep = Annotated[PerformanceStats, Depends(_stats)]

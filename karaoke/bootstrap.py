@@ -24,11 +24,13 @@ from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.chat.web import WebSessions, WebSingers
 from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
-from core.people import LoggedSongHistory, People
+from core.people import People
 from core.privacy import PeopleEraser, RetentionSweeper
+from core.projections import PERFORMANCES, Performances, ProjectionRunner
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
+from core.stats import PerformanceStats, ProjectedSongHistory
 from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.metrics import ServiceMetrics, TimedSearch, TimedSleeper
 from karaoke.scheduler import ApschedulerScheduler
@@ -44,10 +46,12 @@ from storage.observed import SqlNoticeStoreTimed, queue_depths
 from storage.people import SqlPeopleStore
 from storage.picks import SqlPickHistory
 from storage.privacy import SqlErasure
+from storage.projections import SqlPerformances, SqlProjectionStore
 from storage.retention import SqlRetention
 from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
+from storage.stats import SqlPerformanceStats, SummedPerformances
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +119,10 @@ class Container:
     # Singers in a browser (the join page): sessions signed with the settings' secret, writes rate-limited.
     web: WebSingers
     web_limits: WebLimits
+    # Read-side views built from the event log (core.projections): the runner follows every show's stream in the
+    # background. ``stats`` sums the Performances view up (the stats API and page, /top, /again, search).
+    projections: ProjectionRunner
+    stats: PerformanceStats
 
     @property
     def public_url(self) -> str | None:
@@ -174,12 +182,20 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         )
         song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine, wakeups)
+        stats = SqlPerformanceStats(engine)
         search = TimedSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
-                             picks=SqlPickHistory(engine), outages=outages, observe=metrics.search.observe)
+                             picks=SqlPickHistory(engine), popular=stats, outages=outages,
+                             observe=metrics.search.observe)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
-        eraser = PeopleEraser(rotation, SqlErasure(engine), lambda: secrets.token_hex(8),
+        # The Performances view's rows and their sums (storage.stats) are written together.
+        performances_view = SqlPerformances(engine)
+        projection_store = SqlProjectionStore(engine, {PERFORMANCES: SummedPerformances(engine, performances_view)})
+        projections = ProjectionRunner(projection_store, [Performances()], clock=clock, monotonic=time.monotonic,
+                                       wakeups=wakeups, safety_net_seconds=settings.safety_net_seconds,
+                                       outages=outages)
+        eraser = PeopleEraser(rotation, SqlErasure(engine, views=projection_store), lambda: secrets.token_hex(8),
                               forgotten=[directory.forget_cached])
         notices = SqlNoticeStoreTimed(
             engine, wakeups, on_sent=lambda kind, late: metrics.reminder_delay.labels(kind).observe(late))
@@ -191,8 +207,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         ids = Uuid4Ids()
         people = People(people_store, rotation, clock, new_id=ids.new_id)
         chat = ChatBot(rotation, search, song_store, directory, clock, people=people,
-                       song_history=LoggedSongHistory(rotation, people_store), confirmations=notices, kjs=kjs,
-                       opening=opening, forgetter=eraser)
+                       song_history=ProjectedSongHistory(stats), confirmations=notices, kjs=kjs,
+                       opening=opening, forgetter=eraser, stats=stats)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -234,6 +250,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             web=WebSingers(chat.steps, WebSessions(_web_secret(settings, admin_token),
                                                    lambda: secrets.token_urlsafe(18)), lambda: uuid.uuid4().hex),
             web_limits=_web_limits(settings),
+            projections=projections,
+            stats=stats,
         )
         yield container
     finally:
@@ -356,7 +374,8 @@ async def background(
     ]
     container.search.start(settings.safety_net_seconds, wake=catalog_changed)
     retention = Repeat("retention-sweep", container.retention.step, idle_seconds=settings.retention_sweep_seconds)
-    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker] = [container.inbox_worker, retention]
+    parts: list[Repeat | Alarm | InboxWorker | Dispatcher | ReminderTicker | ProjectionRunner] = [
+        container.inbox_worker, container.projections, retention]
     if senders:
         # The database is the source of truth. Reminders are settled when the next notice comes due (by
         # its stored time), when any instance stores notices, and by the scheduler's safety-net job.

@@ -32,11 +32,13 @@ from core.chat.regulars import Regulars
 from core.chat.routing import Router
 from core.chat.singer import SingerCommands
 from core.chat.steps import Refusal, Steps
+from core.chat.top import TopSongs
 from core.chat.vocabulary import ChatEvent, Pressed, Reply, Said
 from core.chat.walkins import WalkIns
 from core.clock import Clock
 from core.people import People, SongHistory
 from core.rotation import RotationError, RotationService
+from core.stats import FoldedStats, PerformanceStats
 
 logger = logging.getLogger(__name__)
 
@@ -64,25 +66,29 @@ class ChatBot:
         kjs: KjRegistry | None = None,
         opening: OpeningRules | None = None,
         forgetter: Forgetter | None = None,
+        stats: PerformanceStats | None = None,
     ) -> None:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
 
         ``kjs`` and ``opening`` decide who may open shows and how many may be open (``core.chat.opening``);
         ``forgetter`` erases people who ask to be forgotten (``/forgetme``). ``people`` knows who is behind
         each identity (linking, walk-ins, favourites); ``song_history`` remembers earlier nights (``/again``).
+        ``stats`` sums up what was sung (``/top``, earlier nights in ``/mysongs``); without it, the shows' logs are.
         """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
         gate = OpeningGate(kjs or NoKjRegistry(), opening or OpeningRules())
         self._steps = Steps(rotation, search, songs, directory, clock, self._say, buttons,
-                            confirmations or NoConfirmations(), gate, people, song_history)
+                            confirmations or NoConfirmations(), gate, people, song_history,
+                            stats or FoldedStats(rotation))
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
         forgetting = Forgetting(self._steps, forgetter)
         regulars, walk_ins = Regulars(self._steps), WalkIns(self._steps)
         self._router = Router(self._steps, [
             *self._singers.commands(), *KjCommands(self._steps).commands(), *forgetting.commands(),
-            *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands()])
+            *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands(),
+            *TopSongs(self._steps).commands()])
         self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep,
                                                     "fav": regulars.pressed_fav, "addfor": walk_ins.pressed})
 

@@ -13,6 +13,7 @@ from core.stats.history import ProjectedSongHistory
 from core.stats.model import (
     ALL_TIME,
     ArtistCount,
+    BadWindow,
     HourCount,
     SingerCount,
     SongCount,
@@ -20,6 +21,7 @@ from core.stats.model import (
     Window,
     average_wait,
     no_show_rate,
+    window_from_text,
 )
 from core.stats.ports import PerformanceStats
 from core.stats.summary import singer_key, summarize
@@ -27,6 +29,7 @@ from core.stats.summary import singer_key, summarize
 __all__ = [
     "ALL_TIME",
     "ArtistCount",
+    "BadWindow",
     "FoldedStats",
     "HourCount",
     "PerformanceStats",
@@ -39,4 +42,5 @@ __all__ = [
     "no_show_rate",
     "singer_key",
     "summarize",
+    "window_from_text",
 ]

@@ -7,7 +7,7 @@ Every count is of *sung* performances (the fold's sung turns), except ``no_shows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,3 +96,35 @@ def no_show_rate(no_shows: int, sung: int) -> float | None:
     """No-shows over the turns that were called and either sung or missed, to four places; None for none."""
     called = no_shows + sung
     return round(no_shows / called, 4) if called else None
+
+
+class BadWindow(ValueError):
+    """A window asked for in words that do not make one: ``field`` says which side (``from``, ``to``)."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+def _moment(text: str, field: str, *, end: bool) -> datetime:
+    try:
+        if len(text) == 10:  # a day: from its start, or through its end
+            day = datetime.fromisoformat(text).replace(tzinfo=UTC)
+            return day + timedelta(days=1) if end else day
+        moment = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        raise BadWindow(field, "not a date (2026-11-28) or a date and time (2026-11-28T21:00:00Z)") from None
+    # Without an offset, a time is UTC, as every time this API gives.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def window_from_text(start: str | None, end: str | None) -> Window:
+    """The window ``from``/``to`` name: a day (``to``'s day is included) or an ISO 8601 time (UTC when it
+    names no offset); either may be missing. Raises ``BadWindow`` for text that is neither, or when ``from``
+    comes after ``to``."""
+    first = _moment(start, "from", end=False) if start else None
+    last = _moment(end, "to", end=True) if end else None
+    if first is not None and last is not None and first > last:
+        raise BadWindow("from", "comes after to")
+    return Window(first, last)
