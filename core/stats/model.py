@@ -125,6 +125,7 @@ def window_from_text(start: str | None, end: str | None) -> Window:
     comes after ``to``."""
     first = _moment(start, "from", end=False) if start else None
     last = _moment(end, "to", end=True) if end else None
-    if first is not None and last is not None and first > last:
+    # ``to`` as a day ends where the next begins: from that moment on, ``from`` is after it.
+    if first is not None and last is not None and (first >= last if end and len(end) == 10 else first > last):
         raise BadWindow("from", "comes after to")
     return Window(first, last)

@@ -206,7 +206,7 @@ async def test_three_nights_add_up_exactly(history: History) -> None:
     assert (await history.stats.summary(Window(START, START))).performances == 0
     before = await history.stats.summary(Window(None, START))
     assert (before.performances, before.average_wait_seconds, before.no_show_rate) == (0, None, None)
-    assert before.top_songs == before.top_singers == before.busiest_hours == ()
+    assert (before.top_songs, before.top_singers, before.busiest_hours) == ((), (), ())
 
     assert await history.stats.top_songs(show_id=sunday) == [
         SongCount("song-africa", "Africa", "Toto", 1), SongCount("song-rosanna", "Rosanna", "Toto", 1),
