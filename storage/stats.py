@@ -62,6 +62,11 @@ def month_of(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m")
 
 
+def year_of(moment: datetime) -> str:
+    """The yearly period a performance started in: its UTC year, ``YYYY``."""
+    return moment.astimezone(UTC).strftime("%Y")
+
+
 def _singer_key(person_id: str | None, singer_id: str) -> str:
     # As core.stats.singer_key.
     return f"p:{person_id}" if person_id is not None else f"s:{singer_id}"
@@ -77,7 +82,7 @@ def sums_of(rows: Iterable[Any]) -> Sums:
     wait_seconds) add to ``stats_counts``."""
     sums: Sums = defaultdict(lambda: [0, 0, 0])
     for row in rows:
-        periods = (ALL, month_of(row.started_at))
+        periods = (ALL, year_of(row.started_at), month_of(row.started_at))
         if row.outcome == NO_SHOW:
             for period in periods:
                 sums[(period, TOTAL, "")][1] += 1
@@ -176,7 +181,7 @@ def _next_month(moment: datetime) -> datetime:
 
 def plan(window: Window, first: datetime, last: datetime) -> tuple[list[str], list[tuple[datetime, datetime]]]:
     """How to read ``window`` when the performances started from ``first`` to ``last``: the periods whose sums
-    it holds whole, and the ranges ``[start, end)`` to read from the rows."""
+    it holds whole (all time, else whole years and months), and the ranges ``[start, end)`` to read from the rows."""
     start = first if window.start is None or window.start < first else window.start
     end = last + timedelta(microseconds=1) if window.end is None or window.end > last else window.end
     if start >= end:
@@ -187,13 +192,18 @@ def plan(window: Window, first: datetime, last: datetime) -> tuple[list[str], li
     whole_to = _month_start(end)
     if whole_from >= whole_to:
         return [], [(start, end)]
-    months: list[str] = []
+    periods: list[str] = []
     at = whole_from
     while at < whole_to:
-        months.append(month_of(at))
-        at = _next_month(at)
+        next_year = at.replace(year=at.year + 1)
+        if at.month == 1 and next_year <= whole_to:
+            periods.append(year_of(at))
+            at = next_year
+        else:
+            periods.append(month_of(at))
+            at = _next_month(at)
     ranges = [(a, b) for a, b in ((start, whole_from), (whole_to, end)) if a < b]
-    return months, ranges
+    return periods, ranges
 
 
 class SqlPerformanceStats:
@@ -248,6 +258,8 @@ class SqlPerformanceStats:
             periods, ranges = plan(window, _utc(extent[0]), _utc(extent[1]))
             if not periods and not ranges:
                 return _empty(window)
+            if len(periods) == 1 and not ranges:
+                return await self._one_period(conn, window, periods[0], top)
             c = stats_counts.c
             parts: list[Any] = []
             if periods:
@@ -291,6 +303,37 @@ class SqlPerformanceStats:
             top_singers=tuple(SingerCount(singers[r.key], int(r.sung)) for r in by[SINGER]),
             busiest_hours=tuple(HourCount(int(r.key), int(r.sung)) for r in by[HOUR]),
             average_wait_seconds=average_wait(wait, sung),
+            no_show_rate=no_show_rate(no_shows, sung),
+        )
+
+    async def _one_period(self, conn: AsyncConnection, window: Window, period: str, top: int) -> Stats:
+        """A window one period's sums hold whole (all time, a year, a month): each top list read off the index."""
+        c = stats_counts.c
+        by: dict[str, list[Any]] = {}
+        for dimension in (SONG, ARTIST, SINGER):
+            by[dimension] = list((await conn.execute(
+                select(c.key, c.sung).where(c.period == period, c.dimension == dimension)
+                .order_by(c.sung.desc(), self._ordered(c.key)).limit(top))).all())
+        by[HOUR] = list((await conn.execute(
+            select(c.key, c.sung).where(c.period == period, c.dimension == HOUR)
+            .order_by(c.sung.desc(), c.key))).all())
+        total = (await conn.execute(select(c.sung, c.no_shows, c.wait_seconds).where(
+            c.period == period, c.dimension == TOTAL, c.key == ""))).first()
+        spread = {r.dimension: int(r.n) for r in (await conn.execute(
+            select(c.dimension, func.count().label("n")).where(c.period == period, c.dimension.in_((SINGER, SHOW)))
+            .group_by(c.dimension))).all()}
+        sung = int(total.sung) if total is not None else 0
+        no_shows = int(total.no_shows) if total is not None else 0
+        songs = await self._song_names(conn, [r.key for r in by[SONG]])
+        singers = await self._singer_names(conn, [r.key for r in by[SINGER]])
+        return Stats(
+            window=window, shows=spread.get(SHOW, 0), performances=sung, singers=spread.get(SINGER, 0),
+            no_shows=no_shows,
+            top_songs=tuple(SongCount(r.key, *songs[r.key], int(r.sung)) for r in by[SONG]),
+            top_artists=tuple(ArtistCount(r.key, int(r.sung)) for r in by[ARTIST]),
+            top_singers=tuple(SingerCount(singers[r.key], int(r.sung)) for r in by[SINGER]),
+            busiest_hours=tuple(HourCount(int(r.key), int(r.sung)) for r in by[HOUR]),
+            average_wait_seconds=average_wait(int(total.wait_seconds) if total is not None else 0, sung),
             no_show_rate=no_show_rate(no_shows, sung),
         )
 

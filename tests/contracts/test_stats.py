@@ -297,6 +297,12 @@ def test_a_window_reads_whole_months_from_the_sums_and_the_ends_from_the_rows() 
         ["2026-03"], [])
     assert plan(Window(a, a + timedelta(days=2)), first, last) == ([], [(a, a + timedelta(days=2))])
     assert plan(Window(datetime(2027, 1, 1, tzinfo=UTC), None), first, last) == ([], [])
+    # Whole years are read as years.
+    late = datetime(2027, 3, 9, tzinfo=UTC)
+    assert plan(Window(datetime(2024, 11, 20, tzinfo=UTC), None), datetime(2024, 1, 1, tzinfo=UTC), late) == (
+        ["2024-12", "2025", "2026", "2027-01", "2027-02"],
+        [(datetime(2024, 11, 20, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC)),
+         (datetime(2027, 3, 1, tzinfo=UTC), late + timedelta(microseconds=1))])
     # Open at the start: from the first performance on.
     assert plan(Window(None, b), first, last) == (["2026-02", "2026-03", "2026-04"],
                                                   [(first, datetime(2026, 2, 1, tzinfo=UTC)),

@@ -1,4 +1,4 @@
-"""Stats: the Performances view summed up per month and for all time (``stats_counts``), and an index to find
+"""Stats: the Performances view summed up per month, per year and for all time (``stats_counts``), and an index to find
 the name a song was last sung under.
 
 The sums are written with the view's rows, so a view filled before this migration has none: it is cleared here,
@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("wait_seconds", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("period", "dimension", "key", name="pk_stats_counts"),
     )
+    op.create_index("ix_stats_counts_period_dimension_sung", "stats_counts", ["period", "dimension", "sung"])
     op.create_index("ix_performances_song_id_started_at", "performances", ["song_id", "started_at"])
     op.execute("DELETE FROM performances")
     op.execute("DELETE FROM projection_positions WHERE projection = 'performances'")
@@ -38,4 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_performances_song_id_started_at", "performances")
+    op.drop_index("ix_stats_counts_period_dimension_sung", "stats_counts")
     op.drop_table("stats_counts")
