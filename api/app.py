@@ -16,8 +16,9 @@ from api.limits import DEFAULT_MAX_BODY_BYTES, BodyLimit
 from api.metrics import TimeRequests
 from api.metrics import router as metrics_router
 from api.pages import router as pages_router
+from api.pages.stats import router as stats_page_router
 from api.request_ids import RequestIds
-from api.routes import health, join, notices, people, performances, shows, songs, stream
+from api.routes import health, join, notices, people, performances, shows, songs, stats, stream
 
 
 def create_app(
@@ -68,8 +69,10 @@ def create_app(
     v1.include_router(stream.router)
     v1.include_router(people.router)
     v1.include_router(join.router)
+    v1.include_router(stats.router)
     app.include_router(v1)
     app.include_router(pages_router)
+    app.include_router(stats_page_router)
     app.include_router(metrics_router)
     # The pages' scripts and styles: a strict content policy allows no inline ones.
     app.mount("/static", StaticFiles(packages=[("api.pages", "static")]), name="static")

@@ -24,6 +24,7 @@ from core.projections import PerformanceLog
 from core.reminders import NoticeLog
 from core.repeat import Outages
 from core.rotation import RotationService
+from core.stats import PerformanceStats
 from core.wakeups import LiveVersions
 
 
@@ -147,6 +148,11 @@ class ApiServices(Protocol):
         """The Performances view (one show caught up before it is read)."""
         ...
 
+    @property
+    def stats(self) -> PerformanceStats:
+        """The shows' performances summed up (``/stats``)."""
+        ...
+
     async def readiness_problem(self) -> str | None:
         """Why the service is not ready, or None when it is."""
         ...
@@ -226,6 +232,10 @@ def _web(request: Request) -> WebSingers:
     return services(request).web
 
 
+def _stats(request: Request) -> PerformanceStats:
+    return services(request).stats
+
+
 def _telegram_username(request: Request) -> str | None:
     # Known only once the bot has asked Telegram who it is; the composition root sets it then.
     name = getattr(request.app.state, "telegram_username", None)
@@ -245,3 +255,4 @@ StreamTimingDep = Annotated[StreamTiming, Depends(_stream_timing)]
 TelegramBotDep = Annotated[str | None, Depends(_telegram_username)]
 WebDep = Annotated[WebSingers, Depends(_web)]
 PerformancesDep = Annotated[PerformanceLog, Depends(_performances)]
+StatsDep = Annotated[PerformanceStats, Depends(_stats)]

@@ -24,12 +24,13 @@ from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.chat.web import WebSessions, WebSingers
 from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
-from core.people import LoggedSongHistory, People
+from core.people import People
 from core.privacy import PeopleEraser, RetentionSweeper
 from core.projections import PERFORMANCES, CaughtUpPerformances, PerformanceLog, Performances, ProjectionRunner
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
+from core.stats import PerformanceStats, ProjectedSongHistory
 from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.metrics import ServiceMetrics, TimedSearch, TimedSleeper
 from karaoke.scheduler import ApschedulerScheduler
@@ -50,6 +51,7 @@ from storage.retention import SqlRetention
 from storage.sessions import SqlAdminSessions
 from storage.shows import SqlShowStore
 from storage.songs import SqlSongStore
+from storage.stats import SqlPerformanceStats, SummedPerformances
 from storage.web_joins import SqlWebJoins
 
 logger = logging.getLogger(__name__)
@@ -119,9 +121,11 @@ class Container:
     web: WebSingers
     web_limits: WebLimits
     # Read-side views built from the event log (core.projections): the runner follows every show's stream in the
-    # background; ``performances`` reads the Performances view, one show caught up before it is read.
+    # background; ``performances`` reads the Performances view, one show caught up before it is read; ``stats``
+    # sums the view up (the stats API and page, /top, /again, search).
     projections: ProjectionRunner
     performances: PerformanceLog
+    stats: PerformanceStats
 
     @property
     def public_url(self) -> str | None:
@@ -189,13 +193,16 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         )
         song_store = SqlSongStore(engine, clock)
         show_store = SqlShowStore(engine, wakeups)
+        stats = SqlPerformanceStats(engine)
         search = TimedSearch(song_store, monotonic=time.monotonic, offload=asyncio.to_thread,
-                             picks=SqlPickHistory(engine), outages=outages, observe=metrics.search.observe)
+                             picks=SqlPickHistory(engine), popular=stats, outages=outages,
+                             observe=metrics.search.observe)
         rotation = RotationService(show_store, clock, Uuid4Ids(), secrets.SystemRandom(), AsyncioSleeper(),
                                    notices=plan_notices)
         directory = SqlChatDirectory(engine)
+        # The Performances view's rows and their sums (storage.stats) are written together.
         performances_view = SqlPerformances(engine)
-        projection_store = SqlProjectionStore(engine, {PERFORMANCES: performances_view})
+        projection_store = SqlProjectionStore(engine, {PERFORMANCES: SummedPerformances(engine, performances_view)})
         projections = ProjectionRunner(projection_store, [Performances()], clock=clock, monotonic=time.monotonic,
                                        wakeups=wakeups, safety_net_seconds=settings.safety_net_seconds,
                                        outages=outages)
@@ -212,8 +219,8 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         ids = Uuid4Ids()
         people = People(people_store, rotation, clock, new_id=ids.new_id)
         chat = ChatBot(rotation, search, song_store, directory, clock, people=people,
-                       song_history=LoggedSongHistory(rotation, people_store), confirmations=notices, kjs=kjs,
-                       opening=opening, forgetter=eraser, performances=performances)
+                       song_history=ProjectedSongHistory(stats), confirmations=notices, kjs=kjs,
+                       opening=opening, forgetter=eraser, performances=performances, stats=stats)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
         container = Container(
@@ -258,6 +265,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
             web_limits=_web_limits(settings),
             projections=projections,
             performances=performances,
+            stats=stats,
         )
         yield container
     finally:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -415,4 +416,25 @@ performances = Table(
     Index(None, "started_at"),
     Index(None, "person_id", "started_at"),
     Index(None, "song_id", "outcome"),
+    # The name a song was last sung under (storage.stats): the newest of its rows, read backwards.
+    Index(None, "song_id", "started_at"),
+)
+
+stats_counts = Table(
+    "stats_counts",
+    metadata,
+    # The Performances view summed up (storage.stats), kept in the same transaction as the view's rows, so the
+    # stats of a month, a year or all time read a few thousand rows instead of every performance. ``period`` is
+    # 'all', a UTC year 'YYYY' or a UTC month 'YYYY-MM'; ``dimension`` one of song, artist, singer, hour, show,
+    # total, and ``key`` the song id, the artist, the singer ('p:' person id, else 's:' singer id), the hour
+    # '00'..'23', the show id, or ''.
+    # No names: the singers' names are read from the view itself, so an erasure leaves nothing here to find.
+    Column("period", String(7), primary_key=True),
+    Column("dimension", String(8), primary_key=True),
+    Column("key", String(), primary_key=True),
+    Column("sung", Integer, nullable=False),
+    Column("no_shows", Integer, nullable=False),
+    Column("wait_seconds", BigInteger, nullable=False),
+    # A period's most sung first, read off the index (the all-time top songs, /top, search's popularity).
+    Index(None, "period", "dimension", "sung"),
 )

@@ -31,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 _CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
 _UPCOMING_ON_SCREEN = 5
 _SHOWS_ON_HOME = 50
+_POPULAR_ON_SONGBOOK = 10
 _LOGIN_BODY_LIMIT = 4096
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -153,16 +154,28 @@ async def display(code: str, request: Request, services: ServicesDep, bot: Teleg
     ))
 
 
+async def _popular(services: ApiServices) -> Markup:
+    """The songs sung most in this deployment, each a button that looks it up (none sung yet: nothing)."""
+    songs = await services.stats.top_songs(limit=_POPULAR_ON_SONGBOOK)
+    if not songs:
+        return Markup("")
+    items = "".join(render("songbook_popular_item.html", title=s.title, artist=s.artist,
+                           times="once" if s.count == 1 else f"{s.count} times") for s in songs)
+    return render("songbook_popular.html", items=Markup(items))
+
+
 @router.get("/songbook/{code}", response_class=HTMLResponse)
-async def songbook(code: str, rotation: RotationDep, bot: TelegramBotDep) -> HTMLResponse:
-    """The singers' catalog search, for a phone: every song with the chat command that requests it."""
-    state = await _show(rotation, code)
+async def songbook(code: str, services: ServicesDep, bot: TelegramBotDep) -> HTMLResponse:
+    """The singers' catalog search, for a phone: every song with the chat command that requests it, and the
+    songs sung most here."""
+    state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
     return _page(render(
         "songbook.html",
         name=state.name,
         code=state.code,
+        popular=await _popular(services),
         telegram=render("songbook_telegram.html", link=telegram_link(bot, state.code)) if bot else Markup(""),
         boot=json_script("boot", {"show_id": state.show_id, "code": state.code}),
     ))

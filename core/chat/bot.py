@@ -33,12 +33,14 @@ from core.chat.regulars import Regulars
 from core.chat.routing import Router
 from core.chat.singer import SingerCommands
 from core.chat.steps import Refusal, Steps
+from core.chat.top import TopSongs
 from core.chat.vocabulary import ChatEvent, Pressed, Reply, Said
 from core.chat.walkins import WalkIns
 from core.clock import Clock
 from core.people import People, SongHistory
 from core.projections import FoldedPerformances, PerformanceLog
 from core.rotation import RotationError, RotationService
+from core.stats import FoldedStats, PerformanceStats
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class ChatBot:
         opening: OpeningRules | None = None,
         forgetter: Forgetter | None = None,
         performances: PerformanceLog | None = None,
+        stats: PerformanceStats | None = None,
     ) -> None:
         """Wire the bot; ``bot_username`` makes it ignore ``/cmd@otherbot``; ``new_token`` names button choices.
 
@@ -74,12 +77,14 @@ class ChatBot:
         ``forgetter`` erases people who ask to be forgotten (``/forgetme``). ``people`` knows who is behind
         each identity (linking, walk-ins, favourites); ``song_history`` remembers earlier nights (``/again``).
         ``performances`` says what was sung (``/history``); without it, it is read from the shows' logs.
+        ``stats`` sums up what was sung (``/top``, earlier nights in ``/mysongs``); without it, the shows' logs are.
         """
         self._say = messages or Messages()
         buttons = ButtonMaker(directory, clock, new_token=new_token, lifetime=choice_lifetime)
         gate = OpeningGate(kjs or NoKjRegistry(), opening or OpeningRules())
         self._steps = Steps(rotation, search, songs, directory, clock, self._say, buttons,
-                            confirmations or NoConfirmations(), gate, people, song_history)
+                            confirmations or NoConfirmations(), gate, people, song_history,
+                            stats or FoldedStats(rotation))
         self._bot_username = bot_username.lower() if bot_username else None
         self._singers = SingerCommands(self._steps)
         forgetting = Forgetting(self._steps, forgetter)
@@ -87,7 +92,8 @@ class ChatBot:
         self._router = Router(self._steps, [
             *self._singers.commands(), *KjCommands(self._steps).commands(), *forgetting.commands(),
             *Linking(self._steps).commands(), *regulars.commands(), *walk_ins.commands(),
-            *HistoryCommands(self._steps, performances or FoldedPerformances(rotation)).commands()])
+            *HistoryCommands(self._steps, performances or FoldedPerformances(rotation)).commands(),
+            *TopSongs(self._steps).commands()])
         self._presses = ButtonPresses(self._steps, {"forget": forgetting.forget, "keepme": forgetting.keep,
                                                     "fav": regulars.pressed_fav, "addfor": walk_ins.pressed})
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Final
 
 from core.rotation import RotationError, SongRef
@@ -55,6 +56,7 @@ EN: Final[Mapping[str, str]] = {
     # --- help ----------------------------------------------------------------------------------
     "help.singer": "/join CODE – join a show · /request <song or artist> – sign up to sing · /search <words> – look "
                    "up songs · /queue – who's singing · /history – what was sung tonight · /mysongs – your songs · "
+                   "/top – the most sung songs · "
                    "/cancel [n] – take one back · /name <stage name> · /again – songs you sang on earlier nights · "
                    "/fav [song] – keep a song (the one being sung, or one you name) · /favs – your favourites · "
                    "/unfav n · /link – one singer on Telegram and Slack · /unlink · /mute, /unmute – reminders off "
@@ -105,6 +107,17 @@ EN: Final[Mapping[str, str]] = {
     "mysongs.paused": "paused",
     "mysongs.hint": "/cancel n takes one back.",
     "mysongs.cancel_button": "Cancel {n}",
+    "mysongs.earlier": "Sung on earlier nights:",
+    "mysongs.earlier.line": "· {song} · {day}",
+    "day": "{day} {month} {year}",
+    "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+    "top.tonight": "Most sung tonight:",
+    "top.tonight.none": "Nothing sung yet tonight.",
+    "top.all": "Most sung here, ever:",
+    "top.none": "Nothing has been sung here yet. Be the first: /request <song>.",
+    "top.line": "{n}. {song} · {times}",
+    "top.times.one": "once",
+    "top.times.many": "{count} times",
     "cancel.none": "You have no songs waiting to cancel.",
     "cancel.usage": "Pick a number from 1 to {count} as listed in /mysongs, e.g. /cancel 1.",
     "cancel.done": "Cancelled {song}.",
@@ -346,6 +359,11 @@ class Messages:
     def quoted(self, text: str, limit: int = 60) -> str:
         """``text`` in quotes, shortened with "…" past ``limit`` characters."""
         return self("quoted", text=shortened(text, limit))
+
+    def day(self, moment: datetime) -> str:
+        """A day as people read it: ``28 Nov 2026`` (the day of ``moment`` as given)."""
+        months = self("months").split()
+        return self("day", day=moment.day, month=months[moment.month - 1], year=moment.year)
 
     def ordinal(self, n: int) -> str:
         """1st, 2nd, 3rd, 4th, 11th, 21st..."""

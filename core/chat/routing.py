@@ -22,6 +22,7 @@ COMMAND_NAMES: frozenset[str] = frozenset({
     "start", "join", "request", "search", "queue", "mysongs", "cancel", "name", "mute", "unmute", "help",
     "open", "close", "next", "skip", "pause", "resume", "remove", "move", "undo", "kj", "settings", "redeem",
     "forgetme", "link", "unlink", "add", "again", "fav", "favs", "unfav", "block", "unblock", "history",
+    "top",
 })
 
 

@@ -7,9 +7,10 @@ from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Found, Steps, command_id, number, song_ref
 from core.chat.vocabulary import Reply, Said
-from core.rotation import RenameSinger, queue_view
+from core.rotation import RenameSinger, SongRef, queue_view
 
 JOIN_CODE_MAX = 16
+EARLIER_SHOWN = 3
 
 
 class SingerCommands:
@@ -119,8 +120,9 @@ class SingerCommands:
         steps = self._steps
         await steps.open_state(ask.show)
         mine = await steps.rotation.my_requests(ask.show, await steps.singer(ask.event.person))
+        earlier = await self._earlier(ask)
         if not mine:
-            return [steps.tell(ask.event, steps.say("mysongs.none"))]
+            return [steps.tell(ask.event, "\n".join([steps.say("mysongs.none"), *earlier]))]
         lines = [steps.say("mysongs.title")]
         options = []
         for index, own in enumerate(mine, start=1):
@@ -133,7 +135,20 @@ class SingerCommands:
             options.append(ButtonOption("cancel", own.request_id, steps.say("mysongs.cancel_button", n=index)))
         lines.append(steps.say("mysongs.hint"))
         buttons = await steps.buttons.make(ask.event.person, ask.show, options)
-        return [steps.tell(ask.event, "\n".join(lines), buttons)]
+        return [steps.tell(ask.event, "\n".join([*lines, *earlier]), buttons)]
+
+    async def _earlier(self, ask: Asked) -> list[str]:
+        """The asker's songs sung on earlier nights, the latest first (a few lines), or nothing."""
+        steps = self._steps
+        if steps.stats is None:
+            return []
+        person = await steps.person(ask.event.person)
+        sung = await steps.stats.sung_recently(person.person_id, except_show=ask.show, limit=EARLIER_SHOWN)
+        if not sung:
+            return []
+        return [steps.say("mysongs.earlier"), *(
+            steps.say("mysongs.earlier.line", song=steps.say.song(SongRef(p.song_id, p.title, p.artist)),
+                      day=steps.say.day(p.finished_at)) for p in sung)]
 
     async def cancel(self, ask: Asked) -> list[Reply]:
         """``/cancel [n]``: take back song n of /mysongs; with several waiting and no number, ask which."""

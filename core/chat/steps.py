@@ -33,6 +33,7 @@ from core.rotation import (
     VoidPerformance,
     WithdrawRequest,
 )
+from core.stats import PerformanceStats
 
 CHOICES = 5
 # Search hits below this score are noise (a query of random letters still "matches" something faintly).
@@ -91,10 +92,12 @@ class Steps:
         opening: OpeningGate,
         people: People,
         song_history: SongHistory | None = None,
+        stats: PerformanceStats | None = None,
     ) -> None:
         """Wire the steps; every room of the conversation holds the same ``Steps``.
 
-        ``song_history`` answers ``/again`` (without it, the bot says it remembers no earlier nights).
+        ``song_history`` answers ``/again`` (without it, the bot says it remembers no earlier nights);
+        ``stats`` answers ``/top`` and the earlier nights of ``/mysongs`` (without it, neither says any).
         """
         self.rotation = rotation
         self.search = search
@@ -107,6 +110,7 @@ class Steps:
         self.opening = opening
         self.people = people
         self.song_history = song_history
+        self.stats = stats
 
     # --- answering ------------------------------------------------------------------------------
 

@@ -83,4 +83,13 @@
   document.querySelectorAll("input[name=platform]").forEach(function (radio) {
     radio.addEventListener("change", render);
   });
+  // "Popular here": a song pressed is looked up, so its request command shows for the chosen chat.
+  document.querySelectorAll("button.popular-song").forEach(function (button) {
+    button.addEventListener("click", function () {
+      input.value = button.dataset.query;
+      clearTimeout(timer);
+      search();
+      input.scrollIntoView({block: "start"});
+    });
+  });
 })();

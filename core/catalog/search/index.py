@@ -577,7 +577,10 @@ class SearchIndex:
             return tuple(sorted(found, key=lambda other: -fuzz.ratio(word, other))[:_NEAR_WORDS_MAX])
         return tuple(found)
 
-    def search(self, query: str, limit: int = 10, picks: Mapping[str, int] | None = None) -> SearchAnswer:
+    def search(
+        self, query: str, limit: int = 10, picks: Mapping[str, int] | None = None,
+        popular: Mapping[str, int] | None = None,
+    ) -> SearchAnswer:
         """Find the songs best matching ``query``, best first, at most ``limit`` of them.
 
         Promises: never raises for any ``str``; an empty answer for queries with
@@ -589,7 +592,10 @@ class SearchIndex:
         this venue's singers chose it; more first), then oldest first (by year,
         else by catalog order), then by insertion.  ``confident`` is set when
         the first hit scores high and no other song, apart from those versions
-        and identical duplicates, comes close behind it.
+        and identical duplicates, comes close behind it. ``popular`` (song id →
+        how often it was sung here) only breaks ties: of songs scoring exactly
+        the same, the more sung comes first; it never lifts a song past a
+        better match, and leaves ``confident`` as it is.
         """
         if limit <= 0:
             return _EMPTY
@@ -624,7 +630,7 @@ class SearchIndex:
         # Which songs the query named without help from their artist, and which by their full title.
         alone = (scores - by_title <= _TITLE_ALONE_SLACK).tolist()
         full = (scores - as_typed <= _TITLE_ALONE_SLACK).tolist()
-        return self._answer(docs, scores * weight, alone, full, limit, picks or {})
+        return self._answer(docs, scores * weight, alone, full, limit, picks or {}, popular or {})
 
     def _with_exact_titles(
         self, key: str, found: npt.NDArray[np.int64], coverage: npt.NDArray[np.float64]
@@ -719,9 +725,16 @@ class SearchIndex:
         as_typed: list[bool],
         limit: int,
         picks: Mapping[str, int],
+        popular: Mapping[str, int],
     ) -> SearchAnswer:
         """Order the scored documents into hits, versions of one title together, and judge the first."""
-        ranked: list[int] = np.lexsort((np.asarray(docs), -scores)).tolist()
+        if popular:
+            # Equal scores go to the song sung here more, then (as without) to the earlier inserted.
+            ids = self._ids
+            sung = np.fromiter((popular.get(ids[d] or "", 0) for d in docs), dtype=np.int64, count=len(docs))
+            ranked: list[int] = np.lexsort((np.asarray(docs), -sung, -scores)).tolist()
+        else:
+            ranked = np.lexsort((np.asarray(docs), -scores)).tolist()
         score_of: list[float] = scores.tolist()
         # Each group is one answer: a song, or the versions of one title the query named by title alone
         # (or by title and the same artist). A group's score is its best member's.

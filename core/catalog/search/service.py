@@ -34,6 +34,9 @@ GAP_PATIENCE_SECONDS = 30.0
 # Picks made on other instances reach this one's ranking within this long; counting them is a
 # scan of the show events, so it is not done on every poll.
 PICKS_REFRESH_SECONDS = 60.0
+# The songs sung most that search knows of (enough for any catalog's regulars; a tie between songs sung
+# less often than these is rare and costs nothing to lose).
+POPULAR_SONGS = 20_000
 # Songs read per call while building: the event loop serves between calls, and only one batch of
 # full rows waits to be shared out at a time.
 BUILD_BATCH = 2_000
@@ -64,6 +67,14 @@ class PickHistory(Protocol):
 
     async def pick_counts(self) -> Mapping[str, int]:
         """song_id → how many times singers requested that song (songs never requested may be absent)."""
+        ...
+
+
+class Popularity(Protocol):
+    """What this deployment's singers actually sing, as search needs it."""
+
+    async def popularity(self, limit: int) -> Mapping[str, int]:
+        """song_id → times sung, for the ``limit`` songs sung most."""
         ...
 
 
@@ -118,17 +129,21 @@ class CatalogSearch:
         monotonic: Monotonic,
         offload: Offload[SearchIndex] = _inline,
         picks: PickHistory | None = None,
+        popular: Popularity | None = None,
         outages: Outages | None = None,
     ) -> None:
         """``offload`` runs the CPU-heavy build (the composition root passes a thread runner);
         ``monotonic`` times the build, how long a skipped change number is waited for and when
-        ``picks`` (what singers chose before; none means no venue history) is read again. Failures that
-        ``outages`` recognises (the database is down) are logged there, once per outage."""
+        ``picks`` (what singers chose before; none means no venue history) and ``popular`` (what they sang)
+        are read again. Failures that ``outages`` recognises (the database is down) are logged there, once per
+        outage."""
         self._feed = feed
         self._offload = offload
         self._monotonic = monotonic
         self._history = picks
         self._picks: dict[str, int] = {}
+        self._popular_source = popular
+        self._popular: Mapping[str, int] = {}
         self._picks_read_at: float | None = None
         self._index: SearchIndex | None = None
         self._shelf = SongShelf()
@@ -222,9 +237,10 @@ class CatalogSearch:
         return len(ids)
 
     async def _read_picks(self) -> None:
+        self._picks_read_at = self._monotonic()
+        await self._read_popular()
         if self._history is None:
             return
-        self._picks_read_at = self._monotonic()
         try:
             counts = await self._history.pick_counts()
         except Exception as error:
@@ -233,6 +249,23 @@ class CatalogSearch:
                 logger.warning("could not read what singers picked before; keeping the last counts", exc_info=True)
             return
         self._picks = {song_id: count for song_id, count in counts.items() if count > 0}
+
+    async def _read_popular(self) -> None:
+        if self._popular_source is None:
+            return
+        try:
+            counts = await self._popular_source.popularity(POPULAR_SONGS)
+        except Exception as error:
+            # Popularity only breaks ties; search goes on with what it knew.
+            if not self._outages.absorbs(error):
+                logger.warning("could not read what singers sang before; keeping the last counts", exc_info=True)
+            return
+        self._popular = {song_id: count for song_id, count in counts.items() if count > 0}
+
+    @property
+    def popular(self) -> Mapping[str, int]:
+        """song_id → times sung here, as search last read it (ties between equal matches go to the more sung)."""
+        return self._popular
 
     def note_pick(self, song_id: str) -> None:
         """A singer of this deployment chose ``song_id``: it counts in the ranking at once."""
@@ -259,7 +292,8 @@ class CatalogSearch:
 
     async def search(self, query: str, limit: int = 10) -> SearchResult:
         """The best ``limit`` matches for ``query`` with their songs; of several versions of a title
-        named without an artist, the one singers here picked most comes first, then the original.
+        named without an artist, the one singers here picked most comes first, then the original; of
+        other matches that score the same, the one sung here most.
 
         Raises ``SearchNotReady`` while building and ``QueryTooLong`` past ``MAX_QUERY`` characters.
         Reads no database: each song is shown as this process last heard of it, its own changes at
@@ -269,7 +303,7 @@ class CatalogSearch:
             raise QueryTooLong(f"a query is at most {MAX_QUERY} characters")
         if self._index is None:
             raise SearchNotReady("the search index is still being built")
-        answer = self._index.search(query, limit, self._picks)
+        answer = self._index.search(query, limit, self._picks, self._popular)
         shelf = self._shelf
         # The index and the shelf change together, so every hit is held; the check costs nothing.
         items = tuple(FoundSong(song, hit.score) for hit in answer.hits if (song := shelf.get(hit.song_id)) is not None)

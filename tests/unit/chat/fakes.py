@@ -24,12 +24,13 @@ from core.chat import (
     Room,
     Said,
 )
-from core.people import LoggedSongHistory, People
+from core.people import People
 from core.privacy import PeopleEraser
 from core.projections import PerformanceLog
 from core.rotation import NoticePlanner, RotationService
+from core.stats import FoldedStats, ProjectedSongHistory
 from tests.unit.fakes import InMemorySongStore
-from tests.unit.people_fakes import InMemoryPeopleStore, InMemoryShowsOfPeople
+from tests.unit.people_fakes import InMemoryPeopleStore
 from tests.unit.privacy_fakes import InMemoryErasure
 from tests.unit.rotation.fakes import CountingIds, InMemoryShowStore, RecordingSleeper, SteppingClock
 
@@ -232,7 +233,8 @@ class Night:
         self.link_codes = (f"K7QX{n:04d}".translate(str.maketrans("0125", "3467")) for n in itertools.count(1))
         self.people = People(self.people_store, self.rotation, self.clock, new_id=lambda: f"person-{next(person_ids)}",
                              new_code=lambda: next(self.link_codes))
-        self.song_history = LoggedSongHistory(self.rotation, InMemoryShowsOfPeople(self.store))
+        # /again reads earlier nights as the service does, from the performances (folded here from the logs).
+        self.song_history = ProjectedSongHistory(FoldedStats(self.rotation))
         self.bot = ChatBot(self.rotation, self.search, self.feed, self.directory, self.clock,
                            people=self.people, song_history=self.song_history,
                            bot_username=bot_username, new_token=lambda: f"tok{next(self.tokens)}",
