@@ -109,6 +109,8 @@ EN: Final[Mapping[str, str]] = {
     "mysongs.cancel_button": "Cancel {n}",
     "mysongs.earlier": "Sung on earlier nights:",
     "mysongs.earlier.line": "· {song} · {day}",
+    "mysongs.sung": "Songs you've sung here, the latest first:",
+    "mysongs.no_show": "You're in no open show right now — /join CODE to sing again.",
     "day": "{day} {month} {year}",
     "months": "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
     "top.tonight": "Most sung tonight:",

@@ -28,7 +28,7 @@ class SingerCommands:
             CommandSpec("request", Who.SINGER, self.request),
             CommandSpec("search", Who.ANYONE, self.search),
             CommandSpec("queue", Who.SINGER, self.queue),
-            CommandSpec("mysongs", Who.SINGER, self.my_songs),
+            CommandSpec("mysongs", Who.ANYONE, self.my_songs),
             CommandSpec("cancel", Who.SINGER, self.cancel),
             CommandSpec("name", Who.ANYONE, self.name),
             CommandSpec("mute", Who.ANYONE, self.mute),
@@ -116,11 +116,19 @@ class SingerCommands:
         return [steps.tell(ask.event, "\n".join(lines))]
 
     async def my_songs(self, ask: Asked) -> list[Reply]:
-        """``/mysongs``: the asker's waiting songs with place and wait, each with a Cancel button."""
+        """``/mysongs``: the asker's waiting songs with place and wait, each with a Cancel button, and what they
+        sang on earlier nights; outside an open show, what they have sung here, latest first."""
         steps = self._steps
-        await steps.open_state(ask.show)
-        mine = await steps.rotation.my_requests(ask.show, await steps.singer(ask.event.person))
-        earlier = await self._earlier(ask)
+        show_id = await steps.show_id(ask.event)
+        state = await steps.rotation.state(show_id) if show_id is not None else None
+        if show_id is None or state is None or state.closed:
+            sung = await self._sung(ask, None, "mysongs.sung")
+            if not sung:
+                raise steps.refuse("not_joined" if show_id is None else "closed")
+            return [steps.tell(ask.event, "\n".join([*sung, steps.say("mysongs.no_show")]))]
+        ask = Asked(ask.event, ask.args, show_id)
+        mine = await steps.rotation.my_requests(show_id, await steps.singer(ask.event.person))
+        earlier = await self._sung(ask, show_id, "mysongs.earlier")
         if not mine:
             return [steps.tell(ask.event, "\n".join([steps.say("mysongs.none"), *earlier]))]
         lines = [steps.say("mysongs.title")]
@@ -137,16 +145,17 @@ class SingerCommands:
         buttons = await steps.buttons.make(ask.event.person, ask.show, options)
         return [steps.tell(ask.event, "\n".join([*lines, *earlier]), buttons)]
 
-    async def _earlier(self, ask: Asked) -> list[str]:
-        """The asker's songs sung on earlier nights, the latest first (a few lines), or nothing."""
+    async def _sung(self, ask: Asked, except_show: str | None, heading: str) -> list[str]:
+        """The asker's songs sung in other shows than ``except_show``, the latest first (a few lines under
+        ``heading``), or nothing."""
         steps = self._steps
         if steps.stats is None:
             return []
         person = await steps.person(ask.event.person)
-        sung = await steps.stats.sung_recently(person.person_id, except_show=ask.show, limit=EARLIER_SHOWN)
+        sung = await steps.stats.sung_recently(person.person_id, except_show=except_show, limit=EARLIER_SHOWN)
         if not sung:
             return []
-        return [steps.say("mysongs.earlier"), *(
+        return [steps.say(heading), *(
             steps.say("mysongs.earlier.line", song=steps.say.song(SongRef(p.song_id, p.title, p.artist)),
                       day=steps.say.day(p.finished_at)) for p in sung)]
 

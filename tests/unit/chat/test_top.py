@@ -53,7 +53,11 @@ async def test_mysongs_shows_the_songs_sung_on_earlier_nights_newest_first() -> 
         ("kim", "bar", "/next", ["That was the last song"]),
         # Tonight's songs are not an earlier night's.
         ("ann", "dm", "/mysongs", ["You have no songs waiting. /request one!"]),
+        ("bob", "dm", "/mysongs", ["You haven't joined a show yet"]),
         ("kim", "bar", "/close", [""]),
+        # The show closed: what they sang here, tonight's included, and how to sing again.
+        ("ann", "dm", "/mysongs", ["Songs you've sung here, the latest first:\n· Zombie — The Cranberries · "
+                                   "28 Nov 2026\n· Africa — Toto · 28 Nov 2026\nYou're in no open show right now"]),
     ])
     night.clock.tick(24 * 3600)
     await night.open("kim", "bar", "Saturday")
