@@ -5,12 +5,7 @@ allows no inline ones); no front-end build. They read and write only through the
 so the event log shows every KJ action.
 """
 
-from fastapi import APIRouter
+from api.pages import history
+from api.pages.routes import router
 
-from api.pages import history, routes
-
-router = APIRouter(include_in_schema=False)
-router.include_router(routes.router)
-router.include_router(history.router)
-
-__all__ = ["router"]
+__all__ = ["history", "router"]

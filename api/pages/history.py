@@ -2,7 +2,8 @@
 show runs (it follows the show's stream and reads its performances again on every change).
 
 The code finds the open show that has it, else the show that had it last, so a night's history stays up
-after its close until the code is given to another show. Names only, as on every public page.
+after its close until the code is given to another show. Names only, as on every public page. The route joins
+the pages' router (``api.pages.routes.router``).
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from api.deps import PerformancesDep, RotationDep
 from api.pages.render import Markup, json_script, render
+from api.pages.routes import router
 from core.projections import Performance
 from core.rotation import NotFound
-
-router = APIRouter(include_in_schema=False)
 
 _CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
 _NO_STORE = {"Cache-Control": "no-store"}
