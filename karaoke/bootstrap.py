@@ -24,13 +24,13 @@ from core.chat import ChatBot, OpeningRules, parse_allowlist
 from core.chat.web import WebSessions, WebSingers
 from core.delivery import DirectoryPrivateChats, Sender
 from core.delivery.worker import Dispatcher, InboxWorker
-from core.people import People
+from core.people import LoggedSongHistory, People
 from core.privacy import PeopleEraser, RetentionSweeper
 from core.projections import PERFORMANCES, CaughtUpPerformances, PerformanceLog, Performances, ProjectionRunner
 from core.reminders import NoticeLog, ReminderTicker, plan_notices
 from core.repeat import Alarm, Repeat
 from core.rotation import RotationService
-from core.stats import PerformanceStats, ProjectedSongHistory
+from core.stats import PerformanceStats
 from core.wakeups import CATALOG, INBOX, NOTICES, OUTBOX, LiveVersions, Wakeups, forward
 from karaoke.metrics import ServiceMetrics, TimedSearch, TimedSleeper
 from karaoke.scheduler import ApschedulerScheduler
@@ -219,7 +219,7 @@ async def build(settings: Settings, *, upgrade: bool | None = None) -> AsyncIter
         ids = Uuid4Ids()
         people = People(people_store, rotation, clock, new_id=ids.new_id)
         chat = ChatBot(rotation, search, song_store, directory, clock, people=people,
-                       song_history=ProjectedSongHistory(stats), confirmations=notices, kjs=kjs,
+                       song_history=LoggedSongHistory(rotation, people_store), confirmations=notices, kjs=kjs,
                        opening=opening, forgetter=eraser, performances=performances, stats=stats)
         scheduler = ApschedulerScheduler()
         queued = asyncio.Event()
