@@ -41,6 +41,9 @@ def live_server(
     serves (e.g. ``app.state``); a fixed ``port`` lets a test restart a server where a browser expects it.
     """
     ready = threading.Event()
+    # Set when the test gave up waiting: a service starting late must not go on running behind later tests
+    # (its dispatcher would take their replies, its sending turn their turn).
+    abandoned = threading.Event()
     state: dict[str, Any] = {}
 
     async def main() -> None:
@@ -56,6 +59,8 @@ def live_server(
                 config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
                 server = uvicorn.Server(config)
                 state["server"] = server
+                if abandoned.is_set():
+                    return
                 async with background(container, chat.senders, chat.tasks):
                     await _serve(server, container, state, ready)
 
@@ -69,8 +74,12 @@ def live_server(
 
     thread = threading.Thread(target=run, name="live-server", daemon=True)
     thread.start()
-    ready.wait(30)
+    ready.wait(60)
     if "url" not in state:
+        abandoned.set()
+        if "server" in state:
+            state["server"].should_exit = True
+        thread.join(30)
         raise RuntimeError(f"server did not start: {state.get('error')!r}")
     try:
         yield state["url"]

@@ -36,6 +36,7 @@ from storage.tables import (
     show_events,
     shows,
 )
+from storage.web_joins import SqlWebJoins
 from tests.unit.fakes import FakeClock
 
 NOW = datetime(2026, 11, 28, 21, 0, tzinfo=UTC)
@@ -102,6 +103,11 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
     stale_session = await sessions.start()
     assert await SqlIdempotencyKeys(container.engine, clock).claim("key-of-no-show", "e" * 64)
 
+    # Where web singers joined from: needed only while their show is open, so a closed show's go now.
+    joins = SqlWebJoins(container.engine)
+    for show_id, name in ((old, "old"), (recent, "recent"), (running, "running")):
+        assert await joins.record(f"session-of-{name}-show", show_id, "k" * 43, NOW - DAY, None)
+
     clock.moment = NOW
     sweeper = RetentionSweeper(SqlRetention(container.engine), clock, timedelta(days=30))
     with caplog.at_level(logging.INFO, "core.privacy.retention"):
@@ -109,7 +115,7 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
 
     # The old show's own rows; the old show's choice (long expired) counted once.
     assert counts == {"notices": 1, "choices": 1, "kj roles": 1, "room bindings": 1, "inbox": 1, "outbox": 1,
-                      "idempotency keys": 2, "dashboard sessions": 1}
+                      "idempotency keys": 2, "dashboard sessions": 1, "web joins": 2}
     [line] = [r for r in caplog.records if r.name == "core.privacy.retention"]
     assert line.levelno == logging.INFO and "1 notices" in line.getMessage() and "1 inbox" in line.getMessage()
     for table, column in ((notices, notices.c.show_id), (chat_choices, chat_choices.c.show_id),
@@ -120,6 +126,8 @@ async def test_a_show_closed_longer_ago_than_the_retention_keeps_only_its_histor
     assert await _count(container, chat_people, chat_people.c.current_show.is_not(None)) == 0
     assert await _count(container, idempotency_keys) == 2, "the recent and the running show's keys stay"
     assert await _count(container, admin_sessions) == 0
+    assert await joins.joined_from(running, "k" * 43, ["session-of-running-show"])
+    assert not await joins.joined_from(recent, "k" * 43, ["session-of-recent-show"])
     assert not await SqlAdminSessions(container.engine, clock, lambda: "x", timedelta(hours=12)).is_open(stale_session)
     assert await _count(container, inbox) == 2, "the recent handled update and the unhandled one stay"
     assert await _count(container, outbox) == 2, "the recent sent message and the unsent one stay"
