@@ -163,23 +163,26 @@ class SqlProjectionStore:
     @contextlib.asynccontextmanager
     async def claim(self, name: str, version: int, show_id: str) -> AsyncIterator[_SqlClaim]:
         table = self._table(name)
+        registered = select(projections.c.version).where(projections.c.name == name)
+        if self._postgres:
+            registered = registered.with_for_update(key_share=True, read=True)
+        # One statement makes the checkpoint if it is new and locks it either way: an upsert waits for whoever
+        # holds the row and answers its latest committed seq.
+        inserting = self._dialect.insert(projection_positions).values(projection=name, show_id=show_id, seq=0)
+        locking = inserting.on_conflict_do_update(
+            index_elements=["projection", "show_id"], set_={"seq": projection_positions.c.seq},
+        ).returning(projection_positions.c.seq)
         async with self._turn, self._engine.begin() as conn:
-            here = and_(projection_positions.c.projection == name, projection_positions.c.show_id == show_id)
             if self._postgres:
                 # Shared first: a reset in progress is waited for before this claim looks at anything.
-                stored = await self._registered(conn, name, version, exclusive=False)
-            await conn.execute(self._dialect.insert(projection_positions)
-                               .values(projection=name, show_id=show_id, seq=0)
-                               .on_conflict_do_nothing(index_elements=["projection", "show_id"]))
+                stored = (await conn.execute(registered)).scalar()
+            position = int((await conn.execute(locking)).scalar_one())
             if not self._postgres:
                 # After the write above: this transaction is SQLite's one writer from here on.
-                stored = await self._registered(conn, name, version, exclusive=False)
+                stored = (await conn.execute(registered)).scalar()
             if stored != version:
+                # Not registered (a reset is the only way back) or registered at another version.
                 raise VersionMismatch(name, stored, version)
-            locking = select(projection_positions.c.seq).where(here)
-            if self._postgres:
-                locking = locking.with_for_update()
-            position = int((await conn.execute(locking)).scalar_one())
             yield _SqlClaim(conn, table, name, show_id, position)
 
 

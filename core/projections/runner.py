@@ -89,11 +89,13 @@ class ProjectionRunner:
         first_retry_seconds: float = 1.0,
         longest_retry_seconds: float = 60.0,
         parallel: int = 4,
+        settle_seconds: float = 0.25,
     ) -> None:
         """``batch`` events at most per transaction; ``cached_shows`` folded streams kept between passes per
         projection; a show that failed is tried again after ``first_retry_seconds``, doubling up to
         ``longest_retry_seconds``. Failures ``outages`` absorbs (the database away) are the outage's to log.
-        Catching up every show works on ``parallel`` shows at a time."""
+        Catching up every show works on ``parallel`` shows at a time. Woken in the background, the runner waits
+        ``settle_seconds`` for the rest of a burst before it looks."""
         names = [p.name for p in projections]
         if len(set(names)) != len(names):
             raise ValueError(f"projections named twice: {names}")
@@ -109,6 +111,7 @@ class ProjectionRunner:
         self._first_retry = first_retry_seconds
         self._longest_retry = longest_retry_seconds
         self._parallel = parallel
+        self._settle = settle_seconds
         self._prepared: dict[str, str] = {}
         self._states: OrderedDict[tuple[str, str], ShowState] = OrderedDict()
         self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
@@ -252,6 +255,10 @@ class ProjectionRunner:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._woken.wait()
+                if self._woken.is_set() and self._settle > 0:
+                    # A burst of changes (a rush of requests) is then one pass per show, not one per change; a
+                    # reader who needs the show current catches it up itself meanwhile.
+                    await asyncio.sleep(self._settle)
         finally:
             stop_listening()
 
