@@ -29,7 +29,7 @@ from datetime import datetime
 
 from core.clock import Clock, Monotonic
 from core.projections.ports import Projection, ProjectionStore, Step, VersionMismatch
-from core.repeat import RETRY_SECONDS, NoOutages, Outages
+from core.repeat import RETRY_SECONDS, NoOutages, Outages, _Loop
 from core.rotation.state import ShowState, fold_onto
 from core.wakeups import SHOWS, Wakeups
 
@@ -69,7 +69,7 @@ class CatchUp:
         return CatchUp(self.shows + other.shows, self.events + other.events, self.failed + other.failed)
 
 
-class ProjectionRunner:
+class ProjectionRunner(_Loop):
     """Applies the shows' events to ``projections``; see the module's docstring."""
 
     name = "projections"
@@ -200,19 +200,6 @@ class ProjectionRunner:
         return found
 
     # --- in the background -----------------------------------------------------------------------------
-
-    def start(self) -> None:
-        """Follow the streams in a task of its own until ``stop``."""
-        if self._task is None:
-            self._task = asyncio.create_task(self.run(), name=self.name)
-
-    async def stop(self) -> None:
-        """Stop following and wait until the task has ended."""
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     async def run(self) -> None:
         """The loop itself, until cancelled: every show at first, then the ones announced, every show again
