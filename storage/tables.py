@@ -435,6 +435,9 @@ stats_counts = Table(
     Column("sung", Integer, nullable=False),
     Column("no_shows", Integer, nullable=False),
     Column("wait_seconds", BigInteger, nullable=False),
-    # A period's most sung first, read off the index (the all-time top songs, /top, search's popularity).
+    # A period's most sung first, read off the index (the all-time top songs, /top, search's popularity, a
+    # window's leaders in each period it spans).
     Index(None, "period", "dimension", "sung"),
+    # A window's sums of given keys, or of every key of a dimension, from the index alone.
+    Index(None, "period", "dimension", "key", "sung"),
 )

@@ -253,6 +253,13 @@ async def test_random_nights_over_three_months_add_up_to_their_rows_in_any_windo
                 Window(None, START + timedelta(days=40)), Window(START + timedelta(days=40), None)]
     for window in windows:
         assert await history.stats.summary(window, top=5) == summarize(rows, window, top=5), window
+    if history.engine is not None:
+        # Few leaders read per period: the threshold settles the top lists, or fails and every key is summed.
+        for leaders in (1, 2, 4):
+            few = SqlPerformanceStats(history.engine, leaders=leaders)
+            for window in windows:
+                for top in (1, 3):
+                    assert await few.summary(window, top=top) == summarize(rows, window, top=top), (leaders, window)
     assert await history.stats.top_songs(limit=4) == pure.top_songs(rows, limit=4)
     person = "person-ben"
     assert await history.stats.sung_by(person, except_show=None, limit=8) == pure.sung_by(
@@ -297,13 +304,17 @@ def test_a_window_reads_whole_months_from_the_sums_and_the_ends_from_the_rows() 
         ["2026-03"], [])
     assert plan(Window(a, a + timedelta(days=2)), first, last) == ([], [(a, a + timedelta(days=2))])
     assert plan(Window(datetime(2027, 1, 1, tzinfo=UTC), None), first, last) == ([], [])
-    # Whole years are read as years.
+    # Whole years are read as years; nothing started after the last performance, so its month is read whole.
     late = datetime(2027, 3, 9, tzinfo=UTC)
     assert plan(Window(datetime(2024, 11, 20, tzinfo=UTC), None), datetime(2024, 1, 1, tzinfo=UTC), late) == (
-        ["2024-12", "2025", "2026", "2027-01", "2027-02"],
-        [(datetime(2024, 11, 20, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC)),
-         (datetime(2027, 3, 1, tzinfo=UTC), late + timedelta(microseconds=1))])
-    # Open at the start: from the first performance on.
-    assert plan(Window(None, b), first, last) == (["2026-02", "2026-03", "2026-04"],
-                                                  [(first, datetime(2026, 2, 1, tzinfo=UTC)),
-                                                   (datetime(2026, 5, 1, tzinfo=UTC), b)])
+        ["2024-12", "2025", "2026", "2027-01", "2027-02", "2027-03"],
+        [(datetime(2024, 11, 20, tzinfo=UTC), datetime(2024, 12, 1, tzinfo=UTC))])
+    # "The last 30 days": the rows of the month before from the window's start, then the last month whole.
+    assert plan(Window(last - timedelta(days=30), None), first, last) == (
+        ["2026-06"], [(last - timedelta(days=30), datetime(2026, 6, 1, tzinfo=UTC))])
+    # Open at the start: from the first performance's month on, whole.
+    assert plan(Window(None, b), first, last) == (["2026-01", "2026-02", "2026-03", "2026-04"],
+                                                  [(datetime(2026, 5, 1, tzinfo=UTC), b)])
+    # A window inside the month of the last performance, reaching past it, is that month's sums.
+    assert plan(Window(datetime(2026, 6, 2, tzinfo=UTC), None), first, last) == (
+        [], [(datetime(2026, 6, 2, tzinfo=UTC), last + timedelta(microseconds=1))])
