@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import secrets
@@ -361,6 +362,10 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
                 print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
                       flush=True)
             print(f"Karaoke is up: {local_url(host, port)}", flush=True)
+            # What is built by now (the catalog's search index above all: hundreds of thousands of objects)
+            # lives as long as the process. Frozen, the collector no longer walks it on every full collection,
+            # which otherwise stalls every update in flight for tens of milliseconds now and then.
+            gc.freeze()
             return
         if problem != said and loop.time() - began >= _SAY_WHY_AFTER_SECONDS:
             print(f"Not ready yet: {problem}", flush=True)
