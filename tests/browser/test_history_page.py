@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.browser.support import Night
+from tests.browser.test_layouts import _no_sideways_scroll
+from tests.browser.test_layouts import _whole as whole
 from tests.conftest import settings_for
 from tests.live_server import live_server
 
@@ -37,21 +39,9 @@ def _night(url: str) -> Night:
     return night
 
 
-def _no_sideways_scroll(page: Page) -> None:
-    scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= inner, f"the page scrolls sideways: {scroll} px wide in a {inner} px window"
-
-
 def _whole(page: Page, selector: str) -> list[str]:
     """The texts of ``selector``, each shown whole inside the window (wrapped, never cut)."""
-    boxes = page.eval_on_selector_all(selector, """nodes => nodes.map(n => {
-        const r = n.getBoundingClientRect();
-        return {text: n.textContent, scroll: n.scrollWidth, client: n.clientWidth, left: r.left, right: r.right};
-    })""")
-    inner = page.evaluate("window.innerWidth")
-    for box in boxes:
-        assert box["scroll"] <= box["client"] + 1 and box["left"] >= 0 and box["right"] <= inner + 0.5, box
-    return [box["text"] for box in boxes]
+    return [box["text"] for box in whole(page, selector)]
 
 
 @pytest.mark.parametrize("size", [PHONE, WIDE], ids=["390x844", "1920x1080"])

@@ -51,15 +51,18 @@ def _no_sideways_scroll(page: Page) -> None:
 
 
 def _boxes(page: Page, selector: str) -> list[dict[str, Any]]:
-    """Each visible element's box, how wide its content is against its own width, and how it treats overflow."""
-    found: list[dict[str, Any]] = page.eval_on_selector_all(
-        selector,
-        """nodes => nodes.filter(n => n.getClientRects().length > 0).map(n => {
+    """Each visible element's box, how wide its content is against its own width, and how it treats overflow.
+
+    Found and measured in one script: ``eval_on_selector_all`` finds the nodes in one round trip and measures
+    them in another, and a list the page re-rendered in between measured as nothing (detached nodes)."""
+    found: list[dict[str, Any]] = page.evaluate(
+        """selector => [...document.querySelectorAll(selector)].filter(n => n.getClientRects().length > 0).map(n => {
              const r = n.getBoundingClientRect(), s = getComputedStyle(n);
              return {text: n.textContent, left: r.left, right: r.right, top: r.top, bottom: r.bottom,
                      width: r.width, scroll: n.scrollWidth, client: n.clientWidth,
                      textOverflow: s.textOverflow, overflowX: s.overflowX};
            })""",
+        selector,
     )
     return found
 
