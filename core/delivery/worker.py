@@ -61,6 +61,10 @@ SENDS_AT_ONCE = 8
 # Updates in hand at once, over all rooms. Each holds a database connection while it talks to the database;
 # beyond the pool's size they would only queue for one (and make the pool open and close extra ones).
 HANDLED_AT_ONCE = 8
+# Stored updates claimed by one step of the inbox worker, and due replies per platform by one step of the
+# dispatcher.
+CLAIMED_AT_ONCE = 200
+SENT_AT_ONCE = 100
 
 T = TypeVar("T")
 
@@ -186,7 +190,11 @@ class InboxWorker:
         await self._loop.stop()
 
     async def _work(self) -> bool:
-        return await self.run_once() > 0
+        # Only a full batch says more may be waiting: after a part batch the next claim would come back
+        # empty (one transaction per update for nothing at a steady trickle); whatever arrives meanwhile
+        # sets ``arrived``, which was cleared before this step, and new rows of other instances are
+        # announced or polled for.
+        return await self.run_once(CLAIMED_AT_ONCE) >= CLAIMED_AT_ONCE
 
     async def _finish_many(self, finished: list[tuple[int, Sequence[Outgoing]]]) -> None:
         await self._inbox.finish_many(finished, self._clock.now())
@@ -194,7 +202,7 @@ class InboxWorker:
             # Their replies are in the outbox now: the dispatcher need not wait for the rest of the batch.
             self._queued.set()
 
-    async def run_once(self, limit: int = 200) -> int:
+    async def run_once(self, limit: int = CLAIMED_AT_ONCE) -> int:
         """Handle up to ``limit`` waiting updates; returns how many were handled.
 
         Updates from one room are handled in the order they arrived; different rooms go
@@ -299,6 +307,7 @@ class Dispatcher:
         self._not_private: set[str] = set()
         # Where each claimed row was queued to go (chat, group): a send that went elsewhere is recorded there.
         self._queued_to: dict[int, tuple[str, bool]] = {}
+        self._full = False  # whether the last step's claim for a platform came back full
         self._loop = Repeat("outbox-dispatcher", self._work, idle_seconds=poll_seconds, wake=queued,
                             outages=outages)
 
@@ -311,7 +320,10 @@ class Dispatcher:
         await self._loop.stop()
 
     async def _work(self) -> bool:
-        return await self.run_once() > 0
+        # As the inbox worker's: run again at once only when a platform's claim came back full.
+        self._full = False
+        await self.run_once(SENT_AT_ONCE)
+        return self._full
 
     async def _delivered_many(
         self, messages: list[tuple[Sequence[tuple[int, tuple[str, bool] | None]], bool]]
@@ -336,7 +348,7 @@ class Dispatcher:
             limiter.record(platform, chat, group, mono - (now - sent_at).total_seconds())
         return limiter
 
-    async def run_once(self, limit: int = 100) -> int:
+    async def run_once(self, limit: int = SENT_AT_ONCE) -> int:
         """Send up to ``limit`` due replies per platform; returns how many were attempted.
 
         Replies to one chat go in order; different chats go concurrently. A reply with a free channel
@@ -355,6 +367,7 @@ class Dispatcher:
             items = await self._outbox.claim(platform, limit, self._clock.now(), self._lease)
             if not items:
                 continue
+            self._full = self._full or len(items) >= limit
             limiter = await self._limiter(platform)
             deadline = claimed_at + self._lease - LEASE_MARGIN
             chats: dict[str, list[OutboxItem]] = {}

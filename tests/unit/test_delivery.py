@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import pytest
 
 from core.chat import ChatEvent, Person, Reply, Room, Said
 from core.delivery import Delivered, InboxItem, OutboxItem, PermanentFailure, RetryLater, SendOutcome
 from core.delivery.limits import RateLimiter
-from core.delivery.worker import MAX_SEND_ATTEMPTS, Dispatcher, GroupWrite, InboxWorker, outgoing_for
+from core.delivery.worker import (
+    CLAIMED_AT_ONCE,
+    MAX_SEND_ATTEMPTS,
+    SENT_AT_ONCE,
+    Dispatcher,
+    GroupWrite,
+    InboxWorker,
+    outgoing_for,
+)
 from tests.unit.fakes import FakeClock, InMemoryInbox, InMemoryOutbox
 
 ANN = Person("telegram", "1", "Ann")
@@ -366,3 +374,83 @@ async def test_a_cancelled_group_write_leaves_no_entry_waiting_forever() -> None
     writes.gate.set()
     await write("c")
     assert writes.batches == [["c"]]
+
+
+class CountingInbox(InMemoryInbox):
+    """Notes every claim and how many updates it brought."""
+
+    claims: list[int]
+
+    async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
+        items = await super().claim(limit, now, lease_seconds)
+        self.claims = [*getattr(self, "claims", []), len(items)]
+        return items
+
+
+class CountingOutbox(InMemoryOutbox):
+    claims: list[int]
+
+    async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
+        items = await super().claim(platform, limit, now, lease_seconds)
+        self.claims = [*getattr(self, "claims", []), len(items)]
+        return items
+
+
+async def _until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not condition():
+            await asyncio.sleep(0.001)
+
+
+async def _settled() -> None:
+    """Long enough for a loop that would run again at once to have done so many times over."""
+    for _ in range(50):
+        await asyncio.sleep(0)
+
+
+async def test_after_a_part_batch_the_inbox_worker_waits_to_be_woken_and_after_a_full_one_looks_again_at_once(
+) -> None:
+    # A claim that brought fewer than a batch leaves nothing behind: claiming again at once would only come
+    # back empty, a transaction per update at a steady trickle. A full batch may have more behind it.
+    clock = FakeClock()
+    inbox = CountingInbox(clock)
+    inbox.seed([InboxItem(n, Said(ANN, Room("telegram", str(n), private=True), "hi", f"u{n}"))
+                for n in range(CLAIMED_AT_ONCE + 1)])
+    arrived = asyncio.Event()
+    worker = InboxWorker(inbox, OverlapBot(), clock, arrived=arrived, poll_seconds=3600)
+    worker.start()
+    try:
+        await _until(lambda: len(inbox.finished) == CLAIMED_AT_ONCE + 1)
+        await _settled()
+        assert inbox.claims == [CLAIMED_AT_ONCE, 1]
+        inbox.seed([InboxItem(10_000, Said(ANN, Room("telegram", "x", private=True), "again", "u-late"))])
+        await _settled()
+        assert inbox.claims == [CLAIMED_AT_ONCE, 1], "not looked for until woken"
+        arrived.set()
+        await _until(lambda: len(inbox.finished) == CLAIMED_AT_ONCE + 2)
+        await _settled()
+        assert inbox.claims == [CLAIMED_AT_ONCE, 1, 1]
+    finally:
+        await worker.stop()
+
+
+async def test_after_a_part_batch_the_dispatcher_waits_to_be_woken() -> None:
+    seconds, clock = Seconds(), FakeClock()
+    outbox = CountingOutbox()
+    outbox.seed([item(n, chat=f"private:{n}") for n in range(SENT_AT_ONCE + 1)], clock.now())
+    queued = asyncio.Event()
+    dispatcher = Dispatcher(outbox, {"telegram": ScriptedSender({})}, clock, seconds, seconds, queued=queued,
+                            poll_seconds=3600)
+    dispatcher.start()
+    try:
+        await _until(lambda: len(outbox.delivered_ids) == SENT_AT_ONCE + 1)
+        await _settled()
+        assert outbox.claims == [SENT_AT_ONCE, 1]
+        outbox.seed([item(SENT_AT_ONCE + 1, chat="private:late")], clock.now())
+        await _settled()
+        assert outbox.claims == [SENT_AT_ONCE, 1], "not looked for until woken"
+        queued.set()
+        await _until(lambda: len(outbox.delivered_ids) == SENT_AT_ONCE + 2)
+        assert outbox.claims == [SENT_AT_ONCE, 1, 1]
+    finally:
+        await dispatcher.stop()
