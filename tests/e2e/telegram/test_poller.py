@@ -197,3 +197,26 @@ async def test_cancelling_the_poller_ends_a_long_poll_promptly(tg: FakeTelegram,
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 2)
+
+
+async def test_updates_that_arrive_while_the_poller_gathers_after_a_batch_are_stored_as_one_batch(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    # Each batch costs a round trip and, downstream, a transaction to store, claim, finish and send it:
+    # after a batch the poller waits a moment, and updates arriving meanwhile come together.
+    poller = TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.2, gather=1.0)
+    ann = tg.user(1001, "Ann")
+    async with _running(poller):
+        tg.push_message(None, ann, "/start K7QX2")
+        await _until(lambda: len(inbox.items) == 1)
+        for text in ("/request zombie", "/request dreams", "/queue"):
+            last = tg.push_message(None, ann, text)
+            await asyncio.sleep(0.1)  # one by one, each a poll's round trip after the last
+        await _until(lambda: len(inbox.items) == 4)
+        await tg.wait_until_confirmed(last["update_id"])
+    assert inbox.batches == [1, 3]
+    # Waiting after a poll that brought nothing would only delay the next update: none is waited for then.
+    quiet = TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.05, gather=60)
+    async with _running(quiet):
+        await asyncio.sleep(0.3)
+        tg.push_message(None, ann, "/mysongs")
+        await _until(lambda: len(inbox.items) == 5)
