@@ -104,6 +104,7 @@ EN: Final[Mapping[str, str]] = {
     "mysongs.title": "Your songs:",
     "mysongs.line": "{n}. {song} · {where}",
     "mysongs.where": "{place}, {wait}",
+    "mysongs.next": "next, {wait}",
     "mysongs.paused": "paused",
     "mysongs.hint": "/cancel n takes one back.",
     "mysongs.cancel_button": "Cancel {n}",

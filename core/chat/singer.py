@@ -136,6 +136,9 @@ class SingerCommands:
         for index, own in enumerate(mine, start=1):
             if own.position is None or own.eta_seconds is None:
                 where = steps.say("mysongs.paused")
+            elif own.position == 1:
+                # As the queue and the "You're next" message say it.
+                where = steps.say("mysongs.next", wait=steps.say.wait(own.eta_seconds))
             else:
                 where = steps.say("mysongs.where", place=steps.say.ordinal(own.position),
                                   wait=steps.say.wait(own.eta_seconds))

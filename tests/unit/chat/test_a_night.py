@@ -33,6 +33,8 @@ async def test_a_night_from_open_to_close() -> None:
         ("kim", "bar", "/next", ["Now singing: Ann — Bohemian Rhapsody (Queen). Up next: Bob."]),
         ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)",
                                   "1. Bob — Dreams (Fleetwood Mac) · next, about"]),
+        # /mysongs says it as the queue and the call do: next, not "1st".
+        ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac · next, about"]),
         # /skip passes over the called singer; whoever is at the mic sings on.
         ("kim", "bar", "/skip", ["Passed over Bob this round — Dreams stays in their list. Up next: Cat."]),
         ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)", "1. Cat — Zombie",

@@ -32,7 +32,7 @@ async def test_two_accounts_linked_are_one_singer_once_a_round_with_one_limit() 
           "In “Friday Night” you're one singer now, your 2 songs waiting in one list"]),
         # One singer at Ann's first place; her second song waits for the next round.
         ("kim", "bar", "/queue", ["1. Ann — Africa", "2. Bob — Zombie", "3. Cat — Linger", "4. Ann — Dancing Queen"]),
-        ("ann@slack", "dm", "/mysongs", ["1. Africa — Toto · 1st", "2. Dancing Queen — ABBA · 4th"]),
+        ("ann@slack", "dm", "/mysongs", ["1. Africa — Toto · next", "2. Dancing Queen — ABBA · 4th"]),
         ("ann@slack", "dm", "/request waterloo", ["Queued Waterloo — ABBA. You're 5th"]),
         # max_pending (3) counts her songs from both accounts.
         ("ann@telegram", "dm", "/request mamma mia", ["You already have 3 songs waiting — that's the limit."]),
@@ -153,7 +153,7 @@ async def test_a_kj_adds_a_walk_in_who_later_links_their_phone() -> None:
         ("kim", "dm", "/link for Nobody", ["I can't find a singer called “Nobody” in this show."]),
         ("maria@telegram", "dm", "/join {code}", ["You're in"]),
         ("maria@telegram", "dm", f"/link {FIRST_CODE}", ["Linked: you're Maria on Telegram now"]),
-        ("maria@telegram", "dm", "/mysongs", ["1. Africa — Toto · 1st", "2. Dreams — Fleetwood Mac · 4th"]),
+        ("maria@telegram", "dm", "/mysongs", ["1. Africa — Toto · next", "2. Dreams — Fleetwood Mac · 4th"]),
         ("maria@telegram", "dm", "/request linger", ["Queued Linger — The Cranberries. You're 5th"]),
         ("kim", "bar", "/queue", ["1. Maria — Africa", "5. Maria — Linger"]),
     ])
