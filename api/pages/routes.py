@@ -12,13 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api.auth import ADMIN_COOKIE, AdminDep, client_of, https_request, is_admin_token, retry_after
+from api.auth import ADMIN_COOKIE, AdminDep
 from api.deps import ApiServices, RotationDep, ServicesDep, TelegramBotDep
+from api.pages.login import log_in
 from api.pages.qr import qr_svg, telegram_link, web_join_link
 from api.pages.render import Markup, json_script, render
 from core.rotation import NotFound, QueueView, RotationService, ShowState, ShowSummary, Slot
@@ -32,7 +33,6 @@ _CODE = re.compile(r"^[A-Za-z0-9 -]{1,20}$")
 _UPCOMING_ON_SCREEN = 5
 _SHOWS_ON_HOME = 50
 _POPULAR_ON_SONGBOOK = 10
-_LOGIN_BODY_LIMIT = 4096
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -234,25 +234,8 @@ async def kj_login(code: str, request: Request, services: ServicesDep) -> Respon
     state = await _show(services.rotation, code)
     if state is None:
         return _not_found(code)
-    access = services.access
-    client = client_of(request, access)
-    wait = access.guard.wait(client)
-    if wait > 0:
-        answer = _login(state, "Too many wrong tokens from here. Wait a minute, then try again.", 429)
-        answer.headers["Retry-After"] = retry_after(wait)
-        return answer
-    body = await request.body()
-    fields = parse_qs(body[:_LOGIN_BODY_LIMIT].decode("utf-8", "replace"))
-    token = (fields.get("token") or [""])[0].strip()
-    if not token or not is_admin_token(services.admin_token, token):
-        access.guard.failed(client)
-        return _login(state, "That token is not right. Try again.", 401)
-    response = RedirectResponse(f"/kj/{quote(state.code)}", status_code=303)
-    https = https_request(request, access)
-    # The cookie holds only the session's random id; the token itself never leaves the form.
-    response.set_cookie(ADMIN_COOKIE, await access.sessions.start(), max_age=access.session_seconds, path="/",
-                        httponly=True, samesite="strict", secure=https)
-    return response
+    return await log_in(request, services, lambda error, status: _login(state, error, status),
+                        f"/kj/{quote(state.code)}")
 
 
 @router.post("/kj/{code}/logout")

@@ -7,21 +7,20 @@ with two date fields, sent as ``?from=&to=`` like the API's.
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.auth import ADMIN_COOKIE, client_of, https_request, is_admin_token, retry_after
+from api.auth import ADMIN_COOKIE
 from api.deps import ServicesDep
 from api.pages.charts import bars, hours
+from api.pages.login import log_in
 from api.pages.render import Markup, render
 from core.stats import BadWindow, Stats, Window, window_from_text
 
 router = APIRouter(include_in_schema=False)
 
 TOP = 10
-_LOGIN_BODY_LIMIT = 4096
 _TEXT_MAX = 40
 _NO_STORE = {"Cache-Control": "no-store"}
 _SHOWN = Markup("")
@@ -116,23 +115,7 @@ async def stats_page(request: Request, services: ServicesDep) -> HTMLResponse:
 @router.post("/stats/login", response_class=HTMLResponse)
 async def stats_login(request: Request, services: ServicesDep) -> Response:
     """Check the admin token from the form (as the KJ dashboard's login does): right, a session and the page."""
-    access = services.access
-    client = client_of(request, access)
-    wait = access.guard.wait(client)
-    if wait > 0:
-        answer = _login("Too many wrong tokens from here. Wait a minute, then try again.", 429)
-        answer.headers["Retry-After"] = retry_after(wait)
-        return answer
-    body = await request.body()
-    fields = parse_qs(body[:_LOGIN_BODY_LIMIT].decode("utf-8", "replace"))
-    token = (fields.get("token") or [""])[0].strip()
-    if not token or not is_admin_token(services.admin_token, token):
-        access.guard.failed(client)
-        return _login("That token is not right. Try again.", 401)
-    response = RedirectResponse("/stats", status_code=303)
-    response.set_cookie(ADMIN_COOKIE, await access.sessions.start(), max_age=access.session_seconds, path="/",
-                        httponly=True, samesite="strict", secure=https_request(request, access))
-    return response
+    return await log_in(request, services, _login, "/stats")
 
 
 @router.post("/stats/logout")
