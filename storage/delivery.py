@@ -79,6 +79,18 @@ class SqlInbox(_Store):
         super().__init__(engine)
         self._clock = clock
         self.arrived = asyncio.Event()
+        # Built once (a claim per batch; built per call, its construction and cache key cost every time).
+        picked = self._lockable(
+            select(inbox.c.item_id)
+            .where(inbox.c.handled_at.is_(None), inbox.c.available_at <= bindparam("claim_now"))
+            .order_by(inbox.c.item_id)
+            .limit(bindparam("claim_limit"))
+        ).cte("picked")
+        self._claim = (
+            update(inbox).where(inbox.c.item_id == picked.c.item_id)
+            .values(available_at=bindparam("claim_until"), attempts=inbox.c.attempts + 1)
+            .returning(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
+        )
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
         return (await self.put_many([(event, context or {})]))[0]
@@ -119,19 +131,9 @@ class SqlInbox(_Store):
         return flags
 
     async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
-        picked = self._lockable(
-            select(inbox.c.item_id)
-            .where(inbox.c.handled_at.is_(None), inbox.c.available_at <= now)
-            .order_by(inbox.c.item_id)
-            .limit(limit)
-        ).cte("picked")
-        statement = (
-            update(inbox).where(inbox.c.item_id == picked.c.item_id)
-            .values(available_at=now + timedelta(seconds=lease_seconds), attempts=inbox.c.attempts + 1)
-            .returning(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
-        )
+        leased = {"claim_now": now, "claim_limit": limit, "claim_until": now + timedelta(seconds=lease_seconds)}
         async with self._alone() as conn:
-            rows = sorted((await conn.execute(statement)).all(), key=lambda r: r.item_id)
+            rows = sorted((await conn.execute(self._claim, leased)).all(), key=lambda r: r.item_id)
         return [InboxItem(r.item_id, event_from_json(r.event), dict(r.context), r.attempts) for r in rows]
 
     async def finish(self, item_id: int, replies: Sequence[Outgoing], now: datetime) -> None:
@@ -220,6 +222,19 @@ class SqlOutbox(_Store):
         """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
         super().__init__(engine)
         self._announce = Announcer(engine, wakeups)
+        # Built once, as the inbox's claim.
+        picked = self._lockable(
+            select(outbox.c.item_id)
+            .where(outbox.c.platform == bindparam("claim_platform"), outbox.c.sent_at.is_(None),
+                   outbox.c.failed_at.is_(None), outbox.c.available_at <= bindparam("claim_now"))
+            .order_by(outbox.c.item_id)
+            .limit(bindparam("claim_limit"))
+        ).cte("picked")
+        self._claim = (
+            update(outbox).where(outbox.c.item_id == picked.c.item_id)
+            .values(available_at=bindparam("claim_until"), attempts=outbox.c.attempts + 1)
+            .returning(*outbox.c)
+        )
 
     async def enqueue(self, replies: Sequence[Outgoing], now: datetime) -> None:
         """Queue replies not caused by an inbound update (reminders); a repeated key is queued once."""
@@ -227,20 +242,10 @@ class SqlOutbox(_Store):
             await _enqueue(conn, self._dialect, replies, now)
 
     async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
-        picked = self._lockable(
-            select(outbox.c.item_id)
-            .where(outbox.c.platform == platform, outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None),
-                   outbox.c.available_at <= now)
-            .order_by(outbox.c.item_id)
-            .limit(limit)
-        ).cte("picked")
-        statement = (
-            update(outbox).where(outbox.c.item_id == picked.c.item_id)
-            .values(available_at=now + timedelta(seconds=lease_seconds), attempts=outbox.c.attempts + 1)
-            .returning(*outbox.c)
-        )
+        leased = {"claim_platform": platform, "claim_now": now, "claim_limit": limit,
+                  "claim_until": now + timedelta(seconds=lease_seconds)}
         async with self._alone() as conn:
-            rows = sorted((await conn.execute(statement)).all(), key=lambda r: r.item_id)
+            rows = sorted((await conn.execute(self._claim, leased)).all(), key=lambda r: r.item_id)
         return [
             OutboxItem(item_id=r.item_id, key=r.key, platform=r.platform, reply=reply_from_json(r.reply),
                        context=dict(r.context), attempts=r.attempts, chat=r.chat, group=bool(r.is_group))

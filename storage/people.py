@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -14,6 +14,16 @@ from core.people import Identity, Linked, LinkOutcome, PersonRecord
 from core.rotation import SongRef
 from storage.tables import favourites, link_attempts, link_codes, people, person_identities, show_events, shows
 
+# Built once: every update asks who its sender is (a statement built per call costs its construction and
+# its cache key each time).
+_MINE, _THEIRS = person_identities.alias("mine"), person_identities.alias("theirs")
+_PERSON_OF_IDENTITY = (
+    select(people.c.person_id, people.c.name, people.c.muted, _THEIRS.c.platform, _THEIRS.c.user_id)
+    .select_from(_MINE.join(people, people.c.person_id == _MINE.c.person_id)
+                 .join(_THEIRS, _THEIRS.c.person_id == people.c.person_id))
+    .where(_MINE.c.platform == bindparam("of_platform"), _MINE.c.user_id == bindparam("of_user_id"))
+    .order_by(_THEIRS.c.platform, _THEIRS.c.user_id)
+)
 
 class SqlPeopleStore:
     """Implements ``core.people.PeopleStore`` and ``core.people.ShowsOfPeople``.
@@ -41,13 +51,7 @@ class SqlPeopleStore:
     @staticmethod
     async def _record_of_identity(conn: AsyncConnection, platform: str, user_id: str) -> PersonRecord | None:
         """The person behind an identity, with all their identities, in one round trip (every update asks)."""
-        mine, theirs = person_identities.alias("mine"), person_identities.alias("theirs")
-        rows = (await conn.execute(
-            select(people.c.person_id, people.c.name, people.c.muted, theirs.c.platform, theirs.c.user_id)
-            .select_from(mine.join(people, people.c.person_id == mine.c.person_id)
-                         .join(theirs, theirs.c.person_id == people.c.person_id))
-            .where(mine.c.platform == platform, mine.c.user_id == user_id)
-            .order_by(theirs.c.platform, theirs.c.user_id))).all()
+        rows = (await conn.execute(_PERSON_OF_IDENTITY, {"of_platform": platform, "of_user_id": user_id})).all()
         if not rows:
             return None
         first = rows[0]
