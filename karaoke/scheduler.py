@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 
@@ -13,10 +14,21 @@ class ApschedulerScheduler:
 
     def __init__(self) -> None:
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._stopping = False
 
     def every(self, seconds: float, job: Callable[[], Awaitable[None]], *, name: str) -> None:
         """Run ``job`` every ``seconds``; runs missed while the loop was busy collapse into one."""
-        self._scheduler.add_job(job, "interval", seconds=seconds, id=name, name=name, max_instances=1,
+
+        async def run() -> None:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                # APScheduler cancels a run in progress when it shuts down, and would log that as the job's
+                # failure, with a traceback. It is none: what the run had claimed is leased, and done later.
+
+        self._scheduler.add_job(run, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                                 coalesce=True, misfire_grace_time=None, replace_existing=True)
 
     def start(self) -> None:
@@ -25,6 +37,7 @@ class ApschedulerScheduler:
             self._scheduler.start()
 
     def stop(self) -> None:
-        """Stop; a run in progress finishes on its own."""
+        """Stop; a run in progress is cancelled (quietly: jobs lease what they claim, so nothing is lost)."""
         if self._scheduler.running:
+            self._stopping = True
             self._scheduler.shutdown(wait=False)
