@@ -16,7 +16,21 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CTE, Integer, Select, any_, bindparam, func, literal, select, text, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Update,
+    any_,
+    bindparam,
+    func,
+    literal,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -52,6 +66,22 @@ class _Store:
     def _lockable(self, query: Select[Any]) -> Select[Any]:
         return query.with_for_update(skip_locked=True) if self._postgres else query
 
+    def _claim_of(self, table: Table, *due: ColumnElement[bool], returning: Sequence[Any]) -> Update:
+        """The claim of ``table``'s rows that are ``due`` and available at ``:claim_now``: at most ``:claim_limit``,
+        in id order, leased until ``:claim_until``. Built once per store: a claim runs per batch, and a statement
+        built per call costs its construction and cache key every time."""
+        picked = self._lockable(
+            select(table.c.item_id)
+            .where(*due, table.c.available_at <= bindparam("claim_now"))
+            .order_by(table.c.item_id)
+            .limit(bindparam("claim_limit"))
+        ).cte("picked")
+        return (
+            update(table).where(table.c.item_id == picked.c.item_id)
+            .values(available_at=bindparam("claim_until"), attempts=table.c.attempts + 1)
+            .returning(*returning)
+        )
+
     @contextlib.asynccontextmanager
     async def _write(self) -> Any:
         async with self._turn, self._engine.begin() as conn:
@@ -79,18 +109,8 @@ class SqlInbox(_Store):
         super().__init__(engine)
         self._clock = clock
         self.arrived = asyncio.Event()
-        # Built once (a claim per batch; built per call, its construction and cache key cost every time).
-        picked = self._lockable(
-            select(inbox.c.item_id)
-            .where(inbox.c.handled_at.is_(None), inbox.c.available_at <= bindparam("claim_now"))
-            .order_by(inbox.c.item_id)
-            .limit(bindparam("claim_limit"))
-        ).cte("picked")
-        self._claim = (
-            update(inbox).where(inbox.c.item_id == picked.c.item_id)
-            .values(available_at=bindparam("claim_until"), attempts=inbox.c.attempts + 1)
-            .returning(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts)
-        )
+        self._claim = self._claim_of(inbox, inbox.c.handled_at.is_(None),
+                                     returning=(inbox.c.item_id, inbox.c.event, inbox.c.context, inbox.c.attempts))
 
     async def put(self, event: ChatEvent, context: Mapping[str, str] | None = None) -> bool:
         return (await self.put_many([(event, context or {})]))[0]
@@ -222,19 +242,9 @@ class SqlOutbox(_Store):
         """``wakeups`` hears this store's announcements in-process (SQLite; PostgreSQL announces itself)."""
         super().__init__(engine)
         self._announce = Announcer(engine, wakeups)
-        # Built once, as the inbox's claim.
-        picked = self._lockable(
-            select(outbox.c.item_id)
-            .where(outbox.c.platform == bindparam("claim_platform"), outbox.c.sent_at.is_(None),
-                   outbox.c.failed_at.is_(None), outbox.c.available_at <= bindparam("claim_now"))
-            .order_by(outbox.c.item_id)
-            .limit(bindparam("claim_limit"))
-        ).cte("picked")
-        self._claim = (
-            update(outbox).where(outbox.c.item_id == picked.c.item_id)
-            .values(available_at=bindparam("claim_until"), attempts=outbox.c.attempts + 1)
-            .returning(*outbox.c)
-        )
+        self._claim = self._claim_of(outbox, outbox.c.platform == bindparam("claim_platform"),
+                                     outbox.c.sent_at.is_(None), outbox.c.failed_at.is_(None),
+                                     returning=tuple(outbox.c))
 
     async def enqueue(self, replies: Sequence[Outgoing], now: datetime) -> None:
         """Queue replies not caused by an inbound update (reminders); a repeated key is queued once."""
