@@ -25,6 +25,7 @@ _PERSON_OF_IDENTITY = (
     .order_by(_THEIRS.c.platform, _THEIRS.c.user_id)
 )
 
+
 class SqlPeopleStore:
     """Implements ``core.people.PeopleStore`` and ``core.people.ShowsOfPeople``.
 

@@ -377,22 +377,28 @@ async def test_a_cancelled_group_write_leaves_no_entry_waiting_forever() -> None
 
 
 class CountingInbox(InMemoryInbox):
-    """Notes every claim and how many updates it brought."""
+    """Notes how many updates each claim brought."""
 
-    claims: list[int]
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.claims: list[int] = []
 
     async def claim(self, limit: int, now: datetime, lease_seconds: float = 60) -> list[InboxItem]:
         items = await super().claim(limit, now, lease_seconds)
-        self.claims = [*getattr(self, "claims", []), len(items)]
+        self.claims.append(len(items))
         return items
 
 
 class CountingOutbox(InMemoryOutbox):
-    claims: list[int]
+    """Notes how many replies each claim brought."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.claims: list[int] = []
 
     async def claim(self, platform: str, limit: int, now: datetime, lease_seconds: float = 60) -> list[OutboxItem]:
         items = await super().claim(platform, limit, now, lease_seconds)
-        self.claims = [*getattr(self, "claims", []), len(items)]
+        self.claims.append(len(items))
         return items
 
 
