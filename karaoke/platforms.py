@@ -43,21 +43,18 @@ async def platforms(container: Container) -> AsyncIterator[Platforms]:
 
 
 async def _telegram(container: Container, wired: Platforms, stack: AsyncExitStack) -> None:
-    from telegram import Bot
-    from telegram.request import HTTPXRequest
-
-    from bots.telegram import ALLOWED_UPDATES, WEBHOOK_PATH, TelegramPoller, TelegramSender, webhook_router
+    from bots.telegram import (
+        ALLOWED_UPDATES,
+        WEBHOOK_PATH,
+        TelegramPoller,
+        TelegramSender,
+        telegram_bot,
+        webhook_router,
+    )
 
     settings = container.settings
     assert settings.telegram_token is not None
-    api = settings.telegram_api_url.rstrip("/")
-    # A Bot's default pool is one connection, which would send every reply one after another; the
-    # dispatcher sends to many chats at once. getUpdates keeps its own connection.
-    bot = Bot(
-        settings.telegram_token.get_secret_value(), base_url=f"{api}/bot", base_file_url=f"{api}/file/bot",
-        request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
-    )
+    bot = telegram_bot(settings.telegram_token.get_secret_value(), settings.telegram_api_url)
     await stack.enter_async_context(bot)
     wired.telegram_username = bot.username
     wired.senders["telegram"] = TelegramSender(bot)

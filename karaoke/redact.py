@@ -1,11 +1,12 @@
 """Keeping secrets out of the log: every record is scrubbed of the configured secrets as it is made.
 
-Libraries log what they hold: httpx logs each request's URL at INFO, and a Bot API URL carries the bot
-token (``…/bot<token>/sendMessage``); a driver's error may quote the database URL. Rather than trust each
-library, ``install_redaction`` wraps the log-record factory, so every record from every logger (whatever
-handler it later reaches, uvicorn's own included) has the secrets replaced before anything formats it: in
-the message, in each argument, and in the traceback text. Bot API token paths (``/bot123:abc/``) and Slack
-tokens (``xoxb-…``, ``xapp-…``) are scrubbed even when they are not the configured ones.
+Libraries log what they hold: the Bot API transport logs each call's URL at DEBUG (httpx at INFO), and
+that URL carries the bot token (``…/bot<token>/sendMessage``); a driver's error may quote the database
+URL. Rather than trust each library, ``install_redaction`` wraps the log-record factory, so every record
+from every logger (whatever handler it later reaches, uvicorn's own included) has the secrets replaced
+before anything formats it: in the message, in each argument, and in the traceback text. Bot API token
+paths (``/bot123:abc/``) and Slack tokens (``xoxb-…``, ``xapp-…``) are scrubbed even when they are not the
+configured ones.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ async def test_a_night_at_debug_level_logs_no_secret(
         await service.stop()
 
     written = log.read_text(encoding="utf-8", errors="replace")
-    # The log is the real thing: DEBUG lines, and the Bot API calls httpx reports (their token scrubbed).
+    # The log is the real thing: DEBUG lines, and the Bot API calls the transport reports (their token scrubbed).
     assert " DEBUG " in written and "/sendMessage" in written, written[-3000:]
     assert "/bot[redacted]/sendMessage" in written
     leaked = {secret for secret in secrets if secret in written}

@@ -1,4 +1,5 @@
-"""Fixtures: a FakeTelegram on loopback and a real, initialized ``telegram.Bot`` pointed at it."""
+"""Fixtures: a FakeTelegram on loopback and a real, initialized ``telegram.Bot`` pointed at it, built as the
+service builds its own (``bots.telegram.telegram_bot``: PTB on the aiohttp transport)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from telegram import Bot
 
+from bots.telegram import telegram_bot
 from tests.e2e.telegram.fakes import MemoryInbox
 from tests.standins import FakeTelegram
 
@@ -27,7 +29,7 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as real_bot:
+    async with telegram_bot(tg.token, tg.origin) as real_bot:
         yield real_bot
 
 
