@@ -18,13 +18,17 @@ What PTB asks of a request class, and how it is met:
   bounded by the read timeout, which counts from when the request was written;
 - any failure to talk to the server as ``NetworkError``, a timeout as ``TimedOut``; the HTTP status and
   body as they came, for PTB to turn into its errors (``RetryAfter``, ``Forbidden``, ...);
-- proxies from ``HTTPS_PROXY``/``ALL_PROXY`` in the environment, as httpx reads them.
+- an HTTP(S) proxy from ``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` (and ``NO_PROXY``) in the environment, as
+  httpx reads them. Looked up once per host, not with aiohttp's ``trust_env``: that reads the environment
+  and ``~/.netrc`` again in a worker thread for every request.
 """
 
 from __future__ import annotations
 
 import logging
+import urllib.request
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram import Bot
@@ -57,8 +61,8 @@ class AiohttpRequest(BaseRequest):
     """A ``BaseRequest`` for ``telegram.Bot`` on an ``aiohttp.ClientSession`` with up to ``connection_pool_size``
     connections. Timeouts in seconds, None for none; the defaults are ``HTTPXRequest``'s."""
 
-    __slots__ = ("_connect_timeout", "_media_write_timeout", "_pool_size", "_pool_timeout", "_read_timeout",
-                 "_session")
+    __slots__ = ("_connect_timeout", "_media_write_timeout", "_pool_size", "_pool_timeout", "_proxies",
+                 "_read_timeout", "_session")
 
     def __init__(self, connection_pool_size: int = 256, *, read_timeout: float | None = 5.0,
                  connect_timeout: float | None = 5.0, pool_timeout: float | None = 1.0,
@@ -71,6 +75,7 @@ class AiohttpRequest(BaseRequest):
         self._pool_timeout = pool_timeout
         self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}  # (scheme, host) -> its proxy from the environment
 
     @property
     def read_timeout(self) -> float | None:
@@ -81,7 +86,7 @@ class AiohttpRequest(BaseRequest):
             # A session belongs to the loop it is made in: made here, not in __init__.
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=self._pool_size),
-                trust_env=True, headers={"User-Agent": self.USER_AGENT},
+                headers={"User-Agent": self.USER_AGENT},
             )
 
     async def shutdown(self) -> None:
@@ -115,7 +120,8 @@ class AiohttpRequest(BaseRequest):
             connect=None if pool is None or connect is None else pool + connect,
         )
         try:
-            async with session.request(method, url, data=_body(request_data), timeout=timeout) as response:
+            async with session.request(method, url, data=_body(request_data), timeout=timeout,
+                                       proxy=self._proxy_for(url)) as response:
                 body = await response.read()
         except TimeoutError as error:  # aiohttp's own timeouts are TimeoutErrors too
             raise TimedOut from error
@@ -125,6 +131,21 @@ class AiohttpRequest(BaseRequest):
         # The URL holds the bot token: the log's redaction (karaoke.redact) scrubs it, as it did httpx's lines.
         logger.debug("Bot API %s %s: HTTP %d", method, url, response.status)
         return response.status, body
+
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname or "")
+        if key not in self._proxies:
+            self._proxies[key] = _environment_proxy(*key)
+        return self._proxies[key]
+
+
+def _environment_proxy(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for ``scheme``://``host`` (``NO_PROXY`` honoured), or None."""
+    if urllib.request.proxy_bypass(host):
+        return None
+    proxies = urllib.request.getproxies()
+    return proxies.get(scheme) or proxies.get("all")
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:

@@ -82,16 +82,19 @@ async def test_the_platforms_refusals_reach_ptb_as_its_errors(tg: FakeTelegram) 
 
 
 class _Server:
-    """An aiohttp server on 127.0.0.1:<port 0> whose every answer waits ``delay`` seconds; counts requests."""
+    """An aiohttp server on 127.0.0.1:<port 0> whose every answer waits ``delay`` seconds; counts requests and
+    keeps the host each asked for (as a proxy, it is asked for others)."""
 
     def __init__(self) -> None:
         self.delay = 0.0
         self.requests = 0
+        self.hosts: list[str] = []  # the Host of each request
         self.port = 0
         self._runner: web.AppRunner | None = None
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        self.hosts.append(request.host)
         await request.read()
         await asyncio.sleep(self.delay)
         return web.json_response({"ok": True, "result": True})
@@ -183,3 +186,16 @@ async def test_the_service_bot_is_built_on_it(tg: FakeTelegram) -> None:
     bot = telegram_bot(TOKEN, tg.origin + "/")
     assert isinstance(bot.request, AiohttpRequest)
     assert bot.base_url == f"{tg.origin}/bot{TOKEN}"
+
+
+async def test_it_goes_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The test's server plays the proxy: it is asked for hosts that do not exist on this machine.
+    async with _Server() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "skipped.example")
+        async with AiohttpRequest() as made:
+            assert (await made.do_request("http://api.telegram.example/botX/getMe", "POST"))[0] == 200
+            assert (await made.do_request("http://api.telegram.example/botX/getMe", "POST"))[0] == 200
+            with pytest.raises(NetworkError):  # not proxied, and no such host
+                await made.do_request("http://skipped.example/botX/getMe", "POST", connect_timeout=2)
+    assert proxy.hosts == ["api.telegram.example", "api.telegram.example"]
