@@ -346,7 +346,17 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
     loop = asyncio.get_running_loop()
     began = loop.time()
     said: str | None = None
+    frozen = False
     while True:
+        if not frozen and container.search.ready:
+            # What is built by now (the catalog's search index above all: hundreds of thousands of objects)
+            # lives as long as the process. Frozen, the collector no longer walks it on every full collection,
+            # which otherwise stalls every update in flight for 150-200 ms now and then. Done as soon as the
+            # index is built, before this says the service is up and before load balancers see it ready;
+            # collected first, so the garbage of the build is not kept forever.
+            gc.collect()
+            gc.freeze()
+            frozen = True
         # The cheap checks first; the database is probed once the server listens and the index is built.
         probed = server.started and container.search.ready
         if not server.started:
@@ -362,10 +372,6 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
                 print(f"Admin token for this run (set KARAOKE_ADMIN_TOKEN to fix one): {container.admin_token}",
                       flush=True)
             print(f"Karaoke is up: {local_url(host, port)}", flush=True)
-            # What is built by now (the catalog's search index above all: hundreds of thousands of objects)
-            # lives as long as the process. Frozen, the collector no longer walks it on every full collection,
-            # which otherwise stalls every update in flight for tens of milliseconds now and then.
-            gc.freeze()
             return
         if problem != said and loop.time() - began >= _SAY_WHY_AFTER_SECONDS:
             print(f"Not ready yet: {problem}", flush=True)
