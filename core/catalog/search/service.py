@@ -196,8 +196,10 @@ class CatalogSearch:
             shelf.put(batch)
         # The index is made of the songs as read, in one pass, so it and the songs shown agree from the start.
         index = await self._offload(lambda: SearchIndex(_entry(song) for song in shelf.all()))
-        self._index, self._shelf, self._seen = index, shelf, seen
+        # What singers here picked and sang, read before the index is in place: once it is, searches are
+        # answered (``ready``), and none may rank versions without the venue's history.
         await self._read_picks()
+        self._index, self._shelf, self._seen = index, shelf, seen
         await self.follow()
         logger.info("search index ready: %d songs in %.1f s", len(index), self._monotonic() - started)
 

@@ -3,6 +3,7 @@ a title, read with the index, refreshed while following, and told of new picks a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -124,3 +125,30 @@ async def test_a_song_added_in_this_process_is_ranked_by_its_year_too() -> None:
     store.songs[oldest.song_id] = oldest
     search.songs_changed([oldest])
     assert await first_of(search, "ymca") == "oldest"
+
+
+class SlowPicks(Picks):
+    """Picks whose reading waits until the test lets it finish (a database slow to answer at start)."""
+
+    def __init__(self, counts: Mapping[str, int]) -> None:
+        super().__init__(counts)
+        self.answer = asyncio.Event()
+
+    async def pick_counts(self) -> Mapping[str, int]:
+        await self.answer.wait()
+        return await super().pick_counts()
+
+
+async def test_no_search_is_answered_before_the_venues_picks_are_read() -> None:
+    # A console or an instance answers as soon as the search is ready: ready before the picks were read, a
+    # first search ranked the versions as if nobody here had ever picked one.
+    picks = SlowPicks({"ross": 3})
+    search = CatalogSearch(catalog(*VERSIONS), monotonic=Ticking(), picks=picks)
+    building = asyncio.create_task(search.build())
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert not search.ready
+    picks.answer.set()
+    await building
+    assert search.ready
+    assert await first_of(search, "ymca") == "ross"
