@@ -101,6 +101,7 @@ EN: Final[Mapping[str, str]] = {
     "history.earlier": "({count} earlier, then:)",
     "history.line": "{n}. {entry}",
     "mysongs.none": "You have no songs waiting. /request one!",
+    "mysongs.singing": "You're singing {song} now.",
     "mysongs.title": "Your songs:",
     "mysongs.line": "{n}. {song} · {where}",
     "mysongs.where": "{place}, {wait}",

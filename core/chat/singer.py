@@ -127,11 +127,18 @@ class SingerCommands:
                 raise steps.refuse("not_joined" if show_id is None else "closed")
             return [steps.tell(ask.event, "\n".join([*sung, steps.say("mysongs.no_show")]))]
         ask = Asked(ask.event, ask.args, show_id)
-        mine = await steps.rotation.my_requests(show_id, await steps.singer(ask.event.person))
+        singer = await steps.singer(ask.event.person)
+        mine = await steps.rotation.my_requests(show_id, singer)
         earlier = await self._sung(ask, show_id, "mysongs.earlier")
+        # At the mic: their song is no longer waiting, and "no songs waiting" alone would read as lost.
+        singing = []
+        if state.now is not None:
+            playing = state.requests[state.now]
+            if state.now_known_as(playing.singer_id) == state.singer_of(singer):
+                singing.append(steps.say("mysongs.singing", song=steps.say.song(playing.song)))
         if not mine:
-            return [steps.tell(ask.event, "\n".join([steps.say("mysongs.none"), *earlier]))]
-        lines = [steps.say("mysongs.title")]
+            return [steps.tell(ask.event, "\n".join([*singing, steps.say("mysongs.none"), *earlier]))]
+        lines = [*singing, steps.say("mysongs.title")]
         options = []
         for index, own in enumerate(mine, start=1):
             if own.position is None or own.eta_seconds is None:

@@ -31,6 +31,8 @@ async def test_a_night_from_open_to_close() -> None:
         ("bob", "dm", "press:Cancel Waterloo", ["Cancelled Waterloo — ABBA."]),
         ("bob", "dm", "/mysongs", ["1. Dreams — Fleetwood Mac"]),
         ("kim", "bar", "/next", ["Now singing: Ann — Bohemian Rhapsody (Queen). Up next: Bob."]),
+        # At the mic, the singer's own list says so rather than only "no songs waiting".
+        ("ann", "dm", "/mysongs", ["You're singing Bohemian Rhapsody — Queen now.\nYou have no songs waiting."]),
         ("kim", "bar", "/queue", ["Now singing: Ann — Bohemian Rhapsody (Queen)",
                                   "1. Bob — Dreams (Fleetwood Mac) · next, about"]),
         # /mysongs says it as the queue and the call do: next, not "1st".
