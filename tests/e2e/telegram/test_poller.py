@@ -202,21 +202,33 @@ async def test_cancelling_the_poller_ends_a_long_poll_promptly(tg: FakeTelegram,
 async def test_updates_that_arrive_while_the_poller_gathers_after_a_batch_are_stored_as_one_batch(
         tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
     # Each batch costs a round trip and, downstream, a transaction to store, claim, finish and send it:
-    # after a batch the poller waits a moment, and updates arriving meanwhile come together.
+    # after a batch of several the poller waits a moment, and updates arriving meanwhile come together.
     poller = TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.2, gather=1.0)
-    ann = tg.user(1001, "Ann")
+    ann, bob = tg.user(1001, "Ann"), tg.user(1002, "Bob")
+    tg.push_message(None, ann, "/start K7QX2")
+    tg.push_message(None, bob, "/start K7QX2")
     async with _running(poller):
-        tg.push_message(None, ann, "/start K7QX2")
-        await _until(lambda: len(inbox.items) == 1)
+        await _until(lambda: len(inbox.items) == 2)
         for text in ("/request zombie", "/request dreams", "/queue"):
             last = tg.push_message(None, ann, text)
             await asyncio.sleep(0.1)  # one by one, each a poll's round trip after the last
-        await _until(lambda: len(inbox.items) == 4)
-        await tg.wait_until_confirmed(last["update_id"])
-    assert inbox.batches == [1, 3]
-    # Waiting after a poll that brought nothing would only delay the next update: none is waited for then.
-    quiet = TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.05, gather=60)
-    async with _running(quiet):
-        await asyncio.sleep(0.3)
-        tg.push_message(None, ann, "/mysongs")
         await _until(lambda: len(inbox.items) == 5)
+        await tg.wait_until_confirmed(last["update_id"])
+    assert inbox.batches == [2, 3]
+
+
+async def test_after_a_batch_of_one_or_none_the_poller_asks_again_at_once(
+        tg: FakeTelegram, bot: Bot, inbox: MemoryInbox) -> None:
+    # One update per poll says they come no faster than a round trip: waiting would only delay the next.
+    # With a gather of a minute, a wait after either would keep the second update out past _until's patience.
+    ann = tg.user(1001, "Ann")
+    poller = TelegramPoller(bot, inbox, bot_username=BOT_USERNAME, timeout=0.05, gather=60)
+    async with _running(poller):
+        tg.push_message(None, ann, "/start K7QX2")
+        await _until(lambda: len(inbox.items) == 1)
+        tg.push_message(None, ann, "/request zombie")
+        await _until(lambda: len(inbox.items) == 2)
+        await asyncio.sleep(0.3)  # polls that bring nothing
+        tg.push_message(None, ann, "/mysongs")
+        await _until(lambda: len(inbox.items) == 3)
+    assert inbox.batches == [1, 1, 1]
