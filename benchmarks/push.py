@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import re
@@ -44,6 +45,8 @@ import httpx
 from sqlalchemy import text
 
 from benchmarks.scratch import DEFAULT_ADMIN_URL, scratch_postgres
+from karaoke.cli import server_loop
+from karaoke.settings import Settings
 from storage import migrate
 from storage.db import create_engine
 
@@ -97,11 +100,13 @@ async def serve(url: str, port: int, mode: str, stream_seconds: float | None) ->
     from api import deps
     from api.app import create_app
     from karaoke.bootstrap import build
-    from karaoke.settings import Settings
 
     settings = Settings(database_url=url, admin_token=ADMIN)  # type: ignore[arg-type]
     async with build(settings, upgrade=False) as container:
         await container.search.build()
+        # As ``karaoke serve`` does once the index is built: what lives as long as the process is frozen.
+        gc.collect()
+        gc.freeze()
         app = create_app(container)
         if stream_seconds is not None:
             app.state.stream_timing = deps.StreamTiming(max_seconds=stream_seconds)
@@ -328,7 +333,9 @@ def main() -> None:
     args = parser.parse_args()
     raise_open_files()
     if args.serve:
-        asyncio.run(serve(args.serve_url, args.serve_port, args.serve, args.stream_seconds))
+        # On the event loop ``karaoke serve`` runs on (uvloop where installed).
+        with asyncio.Runner(loop_factory=server_loop(Settings())) as runner:
+            runner.run(serve(args.serve_url, args.serve_port, args.serve, args.stream_seconds))
         return
     modes = ["polling", "push"] if args.mode == "both" else [args.mode]
     for mode in modes:

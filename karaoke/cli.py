@@ -105,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _server_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+def server_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """The event loop the server runs on: uvloop (installed with ``uvicorn[standard]``) where it is available, as
     uvicorn itself would choose; its sockets and callbacks cost less than asyncio's own, and a busy night is
     mostly sockets between the database and the platforms. Otherwise (or with KARAOKE_EVENT_LOOP=asyncio) asyncio's."""
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if weak:
                 print(f"karaoke serve: {weak}", file=sys.stderr)
                 return 2
-            with asyncio.Runner(loop_factory=_server_loop(settings)) as runner:
+            with asyncio.Runner(loop_factory=server_loop(settings)) as runner:
                 return runner.run(_serve(settings, args))
         if args.command == "db":
             return asyncio.run(_db(settings, args.db_command))
