@@ -53,7 +53,7 @@ from benchmarks.querygen import generate, load_catalog
 from benchmarks.scratch import DEFAULT_ADMIN_URL, scratch_postgres
 from core.catalog.search import CatalogEntry, CatalogSearch, FoundSong, SearchIndex, SearchResult, catalog_order
 from karaoke.bootstrap import build
-from karaoke.cli import import_file
+from karaoke.cli import import_file, server_loop
 from karaoke.settings import DEMO_CATALOG, Settings
 from storage.picks import SqlPickHistory
 from storage.songs import SqlSongStore
@@ -105,6 +105,9 @@ async def serve(url: str, mode: str) -> None:
         if mode in ("before", "readback"):
             container.search = ReadBack(container.songs, picks=SqlPickHistory(container.engine))
         await container.search.build()
+        # As ``karaoke serve`` does once the index is built: what lives as long as the process is frozen.
+        gc.collect()
+        gc.freeze()
         app = create_app(container)
         if mode == "before":
             search = container.search
@@ -322,7 +325,9 @@ def child() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.serve:
-        asyncio.run(serve(args.serve, args.mode))
+        # On the event loop ``karaoke serve`` runs on (uvloop where installed).
+        with asyncio.Runner(loop_factory=server_loop(Settings())) as runner:
+            runner.run(serve(args.serve, args.mode))
     else:
         asyncio.run(measure_memory(args.memory, args.what))
 
