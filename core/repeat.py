@@ -63,8 +63,13 @@ class _Loop:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                # The loop's own end. Whoever is stopping it may have been cancelled meanwhile: that goes on up.
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise
 
     async def run(self) -> None:
         """The loop itself, until cancelled."""
@@ -123,8 +128,11 @@ class Repeat(_Loop):
             assert idle is not None
             await asyncio.sleep(idle)
             return
+        # Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancel that arrives as the wake comes (it returns
+        # the wait's result instead), so ``stop`` could wait forever for a loop that went on.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), idle)
+            async with asyncio.timeout(idle):
+                await self._wake.wait()
 
 
 class Alarm(_Loop):

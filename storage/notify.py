@@ -96,7 +96,8 @@ class PgWakeups:
     async def wait_listening(self, at_most: float) -> None:
         """Return once the listening connection is up (starting it if need be); TimeoutError otherwise."""
         self._start()
-        await asyncio.wait_for(self._listening.wait(), at_most)
+        async with asyncio.timeout(at_most):
+            await self._listening.wait()
 
     def _start(self) -> None:
         if self._task is None and not self._closed:
@@ -175,8 +176,10 @@ class PgWakeups:
         lost = asyncio.Event()
         conn.add_termination_listener(lambda _conn: lost.set())
         while not conn.is_closed():
+            # Not ``asyncio.wait_for``, which on Python 3.11 can swallow a cancel that arrives as ``lost`` is set.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(lost.wait(), self._check_seconds)
+                async with asyncio.timeout(self._check_seconds):
+                    await lost.wait()
             if lost.is_set() or conn.is_closed():
                 break
             await conn.fetchval("SELECT 1", timeout=self._check_seconds)

@@ -215,3 +215,22 @@ async def test_an_alarm_is_woken_only_by_work_due_before_its_next_run() -> None:
         alarm.wake_for(None)  # a failure to report: due whenever
         await step.next_run(within=1.0)
         assert step.runs == 3
+
+
+@pytest.mark.parametrize("idle", [None, 30.0], ids=["woken only", "with an idle limit"])
+async def test_stopping_as_the_wake_up_comes_still_stops(idle: float | None) -> None:
+    # The wake set, then the cancel, in one go: the waiting ends with a result and a cancel at the same moment.
+    # asyncio.wait_for on Python 3.11 returned the result and dropped the cancel, so the loop went on and stop()
+    # waited for it forever (a test hung CI this way).
+    wake = asyncio.Event()
+    steps = Steps()
+    repeat = Repeat("test", steps, idle_seconds=idle, wake=wake)
+    repeat.start()
+    await steps.next_run()
+    await asyncio.sleep(0)  # into its wait
+    runs = steps.runs
+    wake.set()
+    async with asyncio.timeout(5) as waited:
+        await repeat.stop()
+    assert not waited.expired(), "stop() returned only when its caller gave up"
+    assert steps.runs == runs, "the loop went on after it was cancelled"
