@@ -7,7 +7,7 @@ from core.chat.parsing import STAGE_NAME_MAX, stage_name_problem
 from core.chat.routing import Asked, CommandSpec, Who
 from core.chat.steps import Found, Steps, command_id, number, song_ref
 from core.chat.vocabulary import Reply, Said
-from core.rotation import RenameSinger, SongRef, queue_view
+from core.rotation import RenameSinger, SongRef, queue_view, singer_requests
 
 JOIN_CODE_MAX = 16
 EARLIER_SHOWN = 3
@@ -127,14 +127,15 @@ class SingerCommands:
                 raise steps.refuse("not_joined" if show_id is None else "closed")
             return [steps.tell(ask.event, "\n".join([*sung, steps.say("mysongs.no_show")]))]
         ask = Asked(ask.event, ask.args, show_id)
-        singer = await steps.singer(ask.event.person)
-        mine = await steps.rotation.my_requests(show_id, singer)
+        # Their waiting songs and the song at the mic from the one read of the show above.
+        singer_id = state.singer_of(await steps.singer(ask.event.person))
+        mine = singer_requests(state, singer_id, steps.clock.now()) if singer_id is not None else ()
         earlier = await self._sung(ask, show_id, "mysongs.earlier")
         # At the mic: their song is no longer waiting, and "no songs waiting" alone would read as lost.
         singing = []
-        if state.now is not None:
+        if state.now is not None and singer_id is not None:
             playing = state.requests[state.now]
-            if state.now_known_as(playing.singer_id) == state.singer_of(singer):
+            if state.now_known_as(playing.singer_id) == singer_id:
                 singing.append(steps.say("mysongs.singing", song=steps.say.song(playing.song)))
         if not mine:
             return [steps.tell(ask.event, "\n".join([*singing, steps.say("mysongs.none"), *earlier]))]
