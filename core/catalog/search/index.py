@@ -465,7 +465,9 @@ class SearchIndex:
         """Documents sharing the most IDF weight of trigrams with ``key``, and that weight's share."""
         df = self._df.data
         vocab = self._vocab
-        gids = [gid for gid in map(vocab.get, _features(key)) if gid is not None]
+        # In the features' own order (not a set's, which changes with each process's string hashing), so that
+        # features of equal document frequency are taken in the same order by every instance and restart.
+        gids = [gid for gid in map(vocab.get, sorted(_features(key))) if gid is not None]
         # Document frequencies read from numpy once, as Python ints: element access costs more.
         df_of = {gid: count for gid, count in zip(gids, df[gids].tolist() if gids else (), strict=True) if count > 0}
         live = list(df_of)
@@ -476,7 +478,7 @@ class SearchIndex:
         # Catalog words a couple of typos away from a query word ("rihgt" →
         # "right") join as extra, slightly discounted features: trigrams alone
         # lose short mistyped words.  They add to a song's mass, not to the total.
-        for word in set(key.split()):
+        for word in sorted(set(key.split())):
             for alternative in self._near_words(word):
                 gid = vocab.get(_WORD + alternative)
                 if gid is None or gid in weight_of:
@@ -573,9 +575,9 @@ class SearchIndex:
                 for j in range(i, len(deleted)):
                     found.update(get(deleted[:j] + deleted[j + 1 :], ()))
         found.discard(word)
-        if len(found) > _NEAR_WORDS_MAX:
-            return tuple(sorted(found, key=lambda other: -fuzz.ratio(word, other))[:_NEAR_WORDS_MAX])
-        return tuple(found)
+        # Closest first, equally close words alphabetically: the same words, in the same order, in every process.
+        ordered = sorted(found, key=lambda other: (-fuzz.ratio(word, other), other))
+        return tuple(ordered[:_NEAR_WORDS_MAX])
 
     def search(
         self, query: str, limit: int = 10, picks: Mapping[str, int] | None = None,
