@@ -523,12 +523,14 @@ class SearchIndex:
         used = weights[: len(parts)]
         total = sum(w for gid, w in zip(live, used, strict=False) if gid in primary) or sum(used)
         lengths = np.array([len(p) for p in parts], dtype=np.int64)
-        scores = np.bincount(
-            np.concatenate(parts), weights=np.repeat(np.asarray(used), lengths), minlength=len(self._ids)
-        )
-        # nonzero on a boolean mask is several times faster than on floats; the dead are masked
-        # over the whole array at once, which is cheaper than picking them out of the touched.
-        touched = np.flatnonzero(np.logical_and(scores > 0.0, self._alive.data[: len(scores)]))
+        scores = np.bincount(np.concatenate(parts), weights=np.asarray(used).repeat(lengths), minlength=len(self._ids))
+        # nonzero on a boolean mask is several times faster than on floats; the dead, when there are any
+        # (every document but one per live song), are masked over the whole array at once, which is cheaper
+        # than picking them out of the touched.
+        touched_mask = scores > 0.0
+        if len(self._ids) > len(self._slot):
+            np.logical_and(touched_mask, self._alive.data[: len(scores)], out=touched_mask)
+        touched = touched_mask.nonzero()[0]
         mass = scores[touched]
         rerank = _RERANK_LARGE if n_alive >= _LARGE_CATALOG else _RERANK
         found, found_mass = touched, mass
@@ -541,7 +543,7 @@ class SearchIndex:
             # Shorter documents that hold the same query trigrams are closer to
             # the whole of what was typed.
             weighted = found_mass / np.power(self._dl.data[found], 0.25)
-            best = np.argpartition(-weighted, rerank - 1)[:rerank]
+            best = (-weighted).argpartition(rerank - 1)[:rerank]
             found, found_mass = found[best], found_mass[best]
         coverage: npt.NDArray[np.float64] = np.minimum(found_mass / total, 1.0)
         return found, coverage
@@ -684,7 +686,7 @@ class SearchIndex:
         full_title: list[bool] = []
         worth: list[float] = []
         extra_shapes: list[int] = []
-        for position in np.flatnonzero(title_reading | artist_reading).tolist():
+        for position in (title_reading | artist_reading).nonzero()[0].tolist():
             title, artist = titles[position], artists[position]
             for other, value in title_readings[int(title_reading[position])]:
                 titles.append(other)

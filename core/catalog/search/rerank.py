@@ -96,4 +96,5 @@ def score_readings(
     if worth is not None:
         best = best * worth
         title_only = title_only * worth
-    return np.clip(best, 0.0, 100.0), np.clip(title_only, 0.0, 100.0)
+    # Bounded by two ufuncs, not np.clip, whose Python-level dispatch cost more than the clipping here.
+    return np.minimum(np.maximum(best, 0.0), 100.0), np.minimum(np.maximum(title_only, 0.0), 100.0)
