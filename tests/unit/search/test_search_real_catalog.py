@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,11 +130,12 @@ def test_answers_do_not_depend_on_the_process_string_hashing() -> None:
         pytest.skip("real catalog CSV not present")
     repo = Path(__file__).resolve().parents[3]
 
-    def answers(seed: str) -> object:
+    def answers(seed: str) -> dict[str, list[Any]]:
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(repo)}
         run = subprocess.run([sys.executable, "-c", _ANSWERS, str(CATALOG_CSV), json.dumps(HASH_SENSITIVE)],
                              env=env, capture_output=True, text=True, timeout=300, check=True)
-        return json.loads(run.stdout)
+        found: dict[str, list[Any]] = json.loads(run.stdout)
+        return found
 
     first = answers("1")
     assert all(first[q][1] for q in HASH_SENSITIVE)  # each query finds songs: the comparison means something
