@@ -465,8 +465,8 @@ class SearchIndex:
         """Documents sharing the most IDF weight of trigrams with ``key``, and that weight's share."""
         df = self._df.data
         vocab = self._vocab
-        # In the features' own order (not a set's, which changes with each process's string hashing), so that
-        # features of equal document frequency are taken in the same order by every instance and restart.
+        # In sorted order, not a set's (which changes with each process's string hashing), so that features
+        # of equal document frequency are taken in the same order by every instance and after every restart.
         gids = [gid for gid in map(vocab.get, sorted(_features(key))) if gid is not None]
         # Document frequencies read from numpy once, as Python ints: element access costs more.
         df_of = {gid: count for gid, count in zip(gids, df[gids].tolist() if gids else (), strict=True) if count > 0}
@@ -524,9 +524,9 @@ class SearchIndex:
         total = sum(w for gid, w in zip(live, used, strict=False) if gid in primary) or sum(used)
         lengths = np.array([len(p) for p in parts], dtype=np.int64)
         scores = np.bincount(np.concatenate(parts), weights=np.asarray(used).repeat(lengths), minlength=len(self._ids))
-        # nonzero on a boolean mask is several times faster than on floats; the dead, when there are any
-        # (every document but one per live song), are masked over the whole array at once, which is cheaper
-        # than picking them out of the touched.
+        # nonzero on a boolean mask is several times faster than on floats. Dead documents (of songs removed
+        # or replaced since the last compaction), when there are any, are masked over the whole array at once,
+        # which is cheaper than picking them out of the touched.
         touched_mask = scores > 0.0
         if len(self._ids) > len(self._slot):
             np.logical_and(touched_mask, self._alive.data[: len(scores)], out=touched_mask)
