@@ -19,10 +19,7 @@ CATALOG_CSV = Path(__file__).resolve().parents[3] / "data" / "karafun-catalog-20
 Songs = dict[str, tuple[str, str]]
 
 
-@pytest.fixture(scope="module")
-def index_and_songs() -> tuple[SearchIndex, Songs]:
-    if not CATALOG_CSV.exists():
-        pytest.skip("real catalog CSV not present")
+def real_catalog_index() -> tuple[SearchIndex, Songs]:
     with CATALOG_CSV.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
     # As the KaraFun import stores them: the year when known, the KaraFun id as the catalog order.
@@ -31,6 +28,13 @@ def index_and_songs() -> tuple[SearchIndex, Songs]:
         for r in rows
     )
     return SearchIndex(entries), {r["Id"]: (r["Title"], r["Artist"]) for r in rows}
+
+
+@pytest.fixture(scope="module")
+def index_and_songs() -> tuple[SearchIndex, Songs]:
+    if not CATALOG_CSV.exists():
+        pytest.skip("real catalog CSV not present")
+    return real_catalog_index()
 
 
 @pytest.mark.parametrize(
@@ -112,15 +116,10 @@ HASH_SENSITIVE = ["The Wind", "Don't Let Me Be Lonely Tonight", "Mad Love", "Gle
                   "Candy Shop", "Louder", "Simon Says", "No Milk Today", "Jade Anderson", "Trickle Trickle"]
 
 _ANSWERS = """
-import csv, json, sys
-from core.catalog.search import CatalogEntry, SearchIndex
-with open(sys.argv[1], encoding="utf-8", newline="") as handle:
-    rows = list(csv.DictReader(handle, delimiter=";"))
-index = SearchIndex(
-    CatalogEntry(r["Id"], r["Title"], r["Artist"], int(r["Year"]) if r["Year"].isdigit() else None, int(r["Id"]))
-    for r in rows
-)
-answers = {q: index.search(q, limit=10) for q in json.loads(sys.argv[2])}
+import json, sys
+from tests.unit.search.test_search_real_catalog import real_catalog_index
+index, _ = real_catalog_index()
+answers = {q: index.search(q, limit=10) for q in json.loads(sys.argv[1])}
 print(json.dumps({q: [a.confident, [[h.song_id, h.score] for h in a.hits]] for q, a in answers.items()}))
 """
 
@@ -132,8 +131,8 @@ def test_answers_do_not_depend_on_the_process_string_hashing() -> None:
 
     def answers(seed: str) -> dict[str, list[Any]]:
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(repo)}
-        run = subprocess.run([sys.executable, "-c", _ANSWERS, str(CATALOG_CSV), json.dumps(HASH_SENSITIVE)],
-                             env=env, capture_output=True, text=True, timeout=300, check=True)
+        run = subprocess.run([sys.executable, "-c", _ANSWERS, json.dumps(HASH_SENSITIVE)],
+                             env=env, cwd=repo, capture_output=True, text=True, timeout=300, check=True)
         found: dict[str, list[Any]] = json.loads(run.stdout)
         return found
 
