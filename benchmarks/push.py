@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import json
 import os
 import re
@@ -45,7 +44,7 @@ import httpx
 from sqlalchemy import text
 
 from benchmarks.scratch import DEFAULT_ADMIN_URL, scratch_postgres
-from karaoke.cli import server_loop
+from karaoke.cli import freeze_long_lived, server_loop
 from karaoke.settings import Settings
 from storage import migrate
 from storage.db import create_engine
@@ -104,9 +103,7 @@ async def serve(url: str, port: int, mode: str, stream_seconds: float | None) ->
     settings = Settings(database_url=url, admin_token=ADMIN)  # type: ignore[arg-type]
     async with build(settings, upgrade=False) as container:
         await container.search.build()
-        # As ``karaoke serve`` does once the index is built: what lives as long as the process is frozen.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()  # as ``karaoke serve`` does once the index is built
         app = create_app(container)
         if stream_seconds is not None:
             app.state.stream_timing = deps.StreamTiming(max_seconds=stream_seconds)

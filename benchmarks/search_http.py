@@ -53,7 +53,7 @@ from benchmarks.querygen import generate, load_catalog
 from benchmarks.scratch import DEFAULT_ADMIN_URL, scratch_postgres
 from core.catalog.search import CatalogEntry, CatalogSearch, FoundSong, SearchIndex, SearchResult, catalog_order
 from karaoke.bootstrap import build
-from karaoke.cli import import_file, server_loop
+from karaoke.cli import freeze_long_lived, import_file, server_loop
 from karaoke.settings import DEMO_CATALOG, Settings
 from storage.picks import SqlPickHistory
 from storage.songs import SqlSongStore
@@ -105,9 +105,7 @@ async def serve(url: str, mode: str) -> None:
         if mode in ("before", "readback"):
             container.search = ReadBack(container.songs, picks=SqlPickHistory(container.engine))
         await container.search.build()
-        # As ``karaoke serve`` does once the index is built: what lives as long as the process is frozen.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()  # as ``karaoke serve`` does once the index is built
         app = create_app(container)
         if mode == "before":
             search = container.search

@@ -105,6 +105,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def freeze_long_lived() -> None:
+    """Freeze what is built by now (the catalog's search index above all: hundreds of thousands of objects), which
+    lives as long as the process: the collector no longer walks it on every full collection, which otherwise stalls
+    every update in flight for 150-200 ms now and then. Collected first, so the garbage of the build is not kept."""
+    gc.collect()
+    gc.freeze()
+
+
 def server_loop(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
     """The event loop the server runs on: uvloop (installed with ``uvicorn[standard]``) where it is available, as
     uvicorn itself would choose; its sockets and callbacks cost less than asyncio's own, and a busy night is
@@ -349,13 +357,9 @@ async def _announce_when_ready(container: Container, server: uvicorn.Server, hos
     frozen = False
     while True:
         if not frozen and container.search.ready:
-            # What is built by now (the catalog's search index above all: hundreds of thousands of objects)
-            # lives as long as the process. Frozen, the collector no longer walks it on every full collection,
-            # which otherwise stalls every update in flight for 150-200 ms now and then. Done as soon as the
-            # index is built, before this says the service is up and before load balancers see it ready;
-            # collected first, so the garbage of the build is not kept forever.
-            gc.collect()
-            gc.freeze()
+            # Done as soon as the index is built, before this says the service is up and before load
+            # balancers see it ready.
+            freeze_long_lived()
             frozen = True
         # The cheap checks first; the database is probed once the server listens and the index is built.
         probed = server.started and container.search.ready
