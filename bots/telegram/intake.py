@@ -106,7 +106,6 @@ class TelegramPoller:
         self._offset: int | None = None
         self._outages: Outages = outages or NoOutages()
         self._gather = gather
-        self._last_batch = 0
 
     @property
     def offset(self) -> int | None:
@@ -122,7 +121,8 @@ class TelegramPoller:
                 if not webhook_deleted:
                     await self._bot.delete_webhook(drop_pending_updates=False)
                     webhook_deleted = True
-                if await self._poll() > 1 and self._gather > 0:
+                fetched, _ = await self._round()
+                if fetched > 1 and self._gather > 0:
                     await asyncio.sleep(self._gather)
                 backoff = self._backoff_initial
                 continue
@@ -148,11 +148,6 @@ class TelegramPoller:
             await asyncio.sleep(pause)
             backoff = min(backoff * 2, self._backoff_max)
 
-    async def _poll(self) -> int:
-        """One round; how many updates it brought."""
-        await self.poll_once()
-        return self._last_batch
-
     async def poll_once(self) -> int:
         """One round: fetch a batch (confirming the previous one) and store it.
 
@@ -160,8 +155,12 @@ class TelegramPoller:
         all: if storing fails the exception propagates and the offset stays before the batch, so
         Telegram offers all of it again.
         """
+        _, stored = await self._round()
+        return stored
+
+    async def _round(self) -> tuple[int, int]:
+        """``poll_once``, saying also how many updates the batch held (stored or not)."""
         batch = await self._fetch()
-        self._last_batch = len(batch)
         events: list[tuple[ChatEvent, Mapping[str, str]]] = []
         for _, update in batch:
             event = event_from_update(update, self._bot_username) if update is not None else None
@@ -172,7 +171,7 @@ class TelegramPoller:
             # Only now may the next getUpdates confirm these updates.
             self._offset = max(update_id for update_id, _ in batch) + 1
         # Button presses are answered through the outbox, with their reply when only the presser needs it.
-        return stored
+        return len(batch), stored
 
     async def _fetch(self) -> list[tuple[int, Update | None]]:
         try:
