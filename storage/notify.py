@@ -93,12 +93,6 @@ class PgWakeups:
         """Whether the listening connection is up right now."""
         return self._listening.is_set()
 
-    async def wait_listening(self, at_most: float) -> None:
-        """Return once the listening connection is up (starting it if need be); TimeoutError otherwise."""
-        self._start()
-        async with asyncio.timeout(at_most):
-            await self._listening.wait()
-
     def _start(self) -> None:
         if self._task is None and not self._closed:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="wakeups-listener")
