@@ -80,7 +80,8 @@ def live_server(
         if "server" in state:
             state["server"].should_exit = True
         thread.join(30)
-        raise RuntimeError(f"server did not start: {state.get('error')!r}")
+        # Chained, so the report shows where the start failed, not only what (a bare TimeoutError() says little).
+        raise RuntimeError(f"server did not start: {state.get('error')!r}") from state.get("error")
     try:
         yield state["url"]
     finally:
