@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.python_source import parse_file
+
 REPO = Path(__file__).resolve().parents[2]
 FORBIDDEN_IN_CORE = {
     "telegram", "slack_bolt", "slack_sdk", "fastapi", "starlette", "sqlalchemy", "apscheduler", "alembic",
@@ -18,7 +20,7 @@ FORBIDDEN_IN_CORE = {
 
 
 def imported_roots(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse_file(path)
     roots: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.python_source import parse_file
+
 REPO = Path(__file__).resolve().parents[2]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -25,7 +27,7 @@ TIME_NAMES = {name for module, name in CLOCK_READS if module == "time"}
 
 def clock_reads(path: Path) -> list[str]:
     """Every place in ``path`` that reads a clock (called or passed on), as ``line: text``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    tree = parse_file(path)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):

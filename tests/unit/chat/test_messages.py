@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core.chat.messages import EN, Messages, placeholders
+from tests.python_source import parse_file
 
 REPO = Path(__file__).resolve().parents[3]
 CONVERSATION = sorted(p for p in (REPO / "core" / "chat").glob("*.py") if p.name != "messages.py")
@@ -41,7 +42,7 @@ def _for_operators(tree: ast.AST) -> set[int]:
 
 def inline_sentences(path: Path) -> list[str]:
     """String constants in ``path`` that read like words for people (letters and a space)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_file(path)
     skip = _docstrings(tree) | _for_operators(tree)
     return [
         f"{node.lineno}: {node.value!r}"
@@ -52,7 +53,7 @@ def inline_sentences(path: Path) -> list[str]:
 
 
 def string_constants(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parse_file(path)
     if path.name == "messages.py":
         # The catalogue itself names every key; only what its methods say counts as use.
         tree = ast.Module([n for n in tree.body if isinstance(n, ast.ClassDef)], [])
