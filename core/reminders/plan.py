@@ -25,7 +25,8 @@ singer has neither confirmed nor started) and ``undelivered`` (a singer's notice
 
 A request that was just queued is told its place and ETA in the reply, so the notices it would
 get at once are stored ``suppressed``: the key is taken and nothing is sent (a later correction still
-covers what the reply said).
+covers what the reply said). A heads-up or a call says the wait too: the ``soon`` it says along with it is
+stored by the ticker when it is told (``wait_told_with``), not planned beside it.
 """
 
 from __future__ import annotations
@@ -151,14 +152,29 @@ def _turns(state: ShowState, events: Sequence[Event], now: datetime) -> list[Not
         else:
             strongest = False
         if slot.eta_seconds <= threshold:
-            # A singer told their place in this same batch needs no separate "about 10 minutes".
-            add(slot, SOON, quiet=quiet or strongest)
+            # A heads-up or a call says the wait itself, so it needs no "about 10 minutes" of its own: the ticker
+            # records the one it told along with it (``wait_told_with``). Planned here beside it, a "soon" would
+            # claim a wait nobody was told when that heads-up had gone out earlier, further from the front.
+            if quiet or not strongest:
+                add(slot, SOON, quiet=quiet)
         elif first_crossing is None:
             first_crossing = slot.eta_seconds - threshold
     if first_crossing is not None:
         due = now + timedelta(seconds=first_crossing)
         notices.append(Notice(show_key(state.show_id, SCAN), state.show_id, None, SCAN, due, reschedules=True))
     return notices
+
+
+def wait_told_with(state: ShowState, told: str, request_id: str, key: str, now: datetime) -> list[Notice]:
+    """The ``soon`` that telling the ``told`` notice (a heads-up or a call) under ``key`` says along with it, as
+    said (``suppressed``): its wait, when that is within the reminder line. So the "soon" is not said again, and
+    a change that pushes the wait back past the line is corrected."""
+    slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
+    if slot is None or slot.eta_seconds > state.settings.reminder_minutes * 60:
+        return []
+    skips = int(key.rsplit(":", 1)[1])
+    return [Notice(notice_key(state.show_id, request_id, SOON, skips), state.show_id, request_id, SOON, now,
+                   "suppressed", detail=f"told with the {told.replace('_', '-')}")]
 
 
 def _closing(state: ShowState) -> list[Notice]:

@@ -43,6 +43,7 @@ from core.reminders.plan import (
     plan_notices,
     show_key,
     stale_reason,
+    wait_told_with,
 )
 from core.reminders.ports import Correction, DueNotice, NoticeStore
 from core.reminders.recipients import MESSAGE_PREFIX, Recipients
@@ -245,6 +246,8 @@ class ReminderTicker:
             return
         assert singer.platform is not None
         message = Outgoing(f"{MESSAGE_PREFIX}{telling(notice)}", singer.platform, reply, {"notice": notice.key})
+        if notice.kind in (HEADS_UP, NEXT):
+            follow_ups += wait_told_with(state, notice.kind, notice.request_id, notice.key, now)
         await self._notices.settle(notice.notice_id, "sent", [message], follow_ups, now)
 
     def _singer_text(self, kind: str, state: ShowState, request_id: str, now: datetime) -> str:

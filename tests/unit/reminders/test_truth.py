@@ -144,3 +144,37 @@ async def test_the_no_show_prompt_says_how_long_the_singer_was_really_waited_for
     told = await night.tick(180)
     assert ("u-kim", "Ann hasn't answered the call for Africa — Toto in 3 min. Skip them (the next singer is "
                      "called; whoever is singing goes on), or wait?") in told
+
+
+async def test_a_singer_put_back_where_they_were_told_they_stood_hears_nothing() -> None:
+    """Found on a console night: a skip undone made Ann's second song "Change of plan: … now 3rd in line", which
+    is where her heads-up had put it. Passing within ten minutes while her heads-up was already out told her
+    nothing, so going back past that line breaks nothing either."""
+    night = await a_night(("ann", "waterloo"), ("bob", "i will survive"), ("cat", "mamma mia"))
+    await night.say("ann", "dm", "/request zombie")
+    await night.tick()
+    await night.say("kim", "bar", "/next")  # Ann sings Waterloo: Zombie is 3rd, more than ten minutes away
+    assert ("u-ann", "Heads-up: you're 3rd in line for Zombie — The Cranberries, about 13 min.") in await night.tick()
+    await night.say("kim", "bar", "/skip")  # Bob passed over: Zombie 2nd, within ten minutes
+    told = dict(await night.tick())
+    assert "u-ann" not in told, "moving up is no news"
+    await night.say("kim", "bar", "/undo")
+    told = dict(await night.tick())
+    assert told.keys() == {"u-bob", "u-cat"}, "Ann is back where her heads-up said: nothing to correct"
+    assert await night.tick(1) == []
+
+
+async def test_a_heads_up_that_said_a_wait_within_the_line_is_corrected_when_the_wait_grows_past_it() -> None:
+    night = await a_night(("zoe", "dancing queen"), ("ann", "waterloo"), ("bob", "i will survive"),
+                          ("cat", "mamma mia"), ("dan", "linger"))
+    assert "14" in await night.say("kim", "bar", "/settings reminder_minutes 14")
+    await night.tick()
+    await night.say("kim", "bar", "/next")
+    await night.tick()
+    await night.say("kim", "bar", "/next")  # Ann sings: Dan's first word is his heads-up, within the 14 minutes
+    told = dict(await night.tick())
+    assert told["u-dan"] == "Heads-up: you're 3rd in line for Linger — The Cranberries, about 13 min."
+    await night.say("kim", "bar", "/settings changeover_seconds 120")  # every wait grows; nobody moves
+    assert await night.tick() == [
+        ("u-dan", "Change of plan: Linger — The Cranberries is now 3rd in line, about 16 min.")]
+    assert await night.tick(1) == []
