@@ -174,7 +174,7 @@ def wait_told_with(state: ShowState, told: str, request_id: str, key: str, now: 
         return []
     skips = int(key.rsplit(":", 1)[1])
     return [Notice(notice_key(state.show_id, request_id, SOON, skips), state.show_id, request_id, SOON, now,
-                   "suppressed", detail=f"told with the {told.replace('_', '-')}")]
+                   "suppressed", detail="told with the call" if told == NEXT else "told with the heads-up")]
 
 
 def _closing(state: ShowState) -> list[Notice]:

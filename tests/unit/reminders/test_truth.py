@@ -174,6 +174,8 @@ async def test_a_heads_up_that_said_a_wait_within_the_line_is_corrected_when_the
     await night.say("kim", "bar", "/next")  # Ann sings: Dan's first word is his heads-up, within the 14 minutes
     told = dict(await night.tick())
     assert told["u-dan"] == "Heads-up: you're 3rd in line for Linger — The Cranberries, about 13 min."
+    dans = [n for n in night.notices.rows.values() if n.notice.kind == "soon" and n.detail == "told with the heads-up"]
+    assert [n.status for n in dans] == ["suppressed"], "the wait it said is on record, and was not said again"
     await night.say("kim", "bar", "/settings changeover_seconds 120")  # every wait grows; nobody moves
     assert await night.tick() == [
         ("u-dan", "Change of plan: Linger — The Cranberries is now 3rd in line, about 16 min.")]
