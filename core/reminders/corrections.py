@@ -17,7 +17,7 @@ from datetime import datetime
 from core.reminders.plan import HEADS_UP, NEXT, REMOVED, SOON, UP
 from core.reminders.ports import ToldNotice
 from core.rotation import ShowState, Slot
-from core.rotation.queue import upcoming_slots
+from core.rotation.queue import slot_of, upcoming_slots
 
 # A minute of grace on "your turn is coming": the ETA was within the line when it was said.
 SOON_GRACE_SECONDS = 60
@@ -85,7 +85,7 @@ def _broken(state: ShowState, slots: dict[str, Slot], kind: str, request_id: str
 
 def standing(state: ShowState, request_id: str, since: datetime, now: datetime) -> Standing:
     """Where ``request_id`` stands now, and whether it was passed over or voided at or after ``since``."""
-    slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
+    slot = slot_of(state, request_id, now)
     recent = [h.outcome for h in state.history if h.request_id == request_id and h.finished_at >= since]
     passed_over, voided = "skipped" in recent, "voided" in recent
     if slot is None:

@@ -46,7 +46,7 @@ from core.rotation.events import (
     SingerSkipped,
     SongRequested,
 )
-from core.rotation.queue import upcoming_slots
+from core.rotation.queue import slot_of, upcoming_slots
 
 UP = "up"
 NEXT = "next"
@@ -169,7 +169,7 @@ def wait_told_with(state: ShowState, told: str, request_id: str, key: str, now: 
     """The ``soon`` that telling the ``told`` notice (a heads-up or a call) under ``key`` says along with it, as
     said (``suppressed``): its wait, when that is within the reminder line. So the "soon" is not said again, and
     a change that pushes the wait back past the line is corrected."""
-    slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
+    slot = slot_of(state, request_id, now)
     if slot is None or slot.eta_seconds > state.settings.reminder_minutes * 60:
         return []
     skips = int(key.rsplit(":", 1)[1])

@@ -57,7 +57,7 @@ from core.rotation import (
     ShowState,
     SkipSinger,
 )
-from core.rotation.queue import upcoming_slots
+from core.rotation.queue import slot_of
 
 logger = logging.getLogger(__name__)
 
@@ -254,7 +254,7 @@ class ReminderTicker:
         say = self._say
         request = state.requests[request_id]
         song = say.song(request.song)
-        slot = next((s for s in upcoming_slots(state, now) if s.request_id == request_id), None)
+        slot = slot_of(state, request_id, now)
         wait = say.wait(slot.eta_seconds if slot else 0)
         if kind == UP:
             return say("remind.up", song=song)

@@ -84,6 +84,11 @@ def upcoming_slots(state: ShowState, now: datetime) -> Iterator[Slot]:
         eta += song_seconds(state, slot.song) + gap
 
 
+def slot_of(state: ShowState, request_id: str, now: datetime) -> Slot | None:
+    """Where ``request_id`` stands in the upcoming list at ``now``; None when it is not waiting in line."""
+    return next((slot for slot in upcoming_slots(state, now) if slot.request_id == request_id), None)
+
+
 def _slot(state: ShowState, request_id: str, position: int, eta: int) -> Slot:
     request = state.requests[request_id]
     singer = state.singers[request.singer_id]

@@ -22,7 +22,7 @@ from core.rotation.events import (
     SingerSkipped,
     SongRequested,
 )
-from core.rotation.queue import upcoming_slots
+from core.rotation.queue import slot_of
 from core.rotation.state import ShowState
 from core.rotation.values import SongRef
 
@@ -105,8 +105,7 @@ def describe(command: Command, before: ShowState, events: Sequence[Event], after
     if requested is not None:
         sung = any(h.outcome == "sung" and h.song.song_id == requested.song_id for h in before.history)
         # Told as of the request's own moment, so a repeated command is answered exactly as the first time.
-        slot = next((s for s in upcoming_slots(after, requested.occurred_at) if s.request_id == requested.request_id),
-                    None)
+        slot = slot_of(after, requested.request_id, requested.occurred_at)
         return SongRequestAccepted(
             command_id,
             version,
