@@ -72,6 +72,11 @@ def notice_key(show_id: str, request_id: str, kind: str, skips: int) -> str:
     return f"{show_id}:{request_id}:{kind}:{skips}"
 
 
+def skips_in(key: str) -> int:
+    """How many times the request had been skipped when the notice under ``notice_key`` ``key`` was planned."""
+    return int(key.rsplit(":", 1)[1])
+
+
 def show_key(show_id: str, kind: str, n: int = 0) -> str:
     """The key of a notice about the whole show (``n`` tells apart notices that may repeat)."""
     return f"{show_id}:-:{kind}:{n}"
@@ -172,8 +177,7 @@ def wait_told_with(state: ShowState, told: str, request_id: str, key: str, now: 
     slot = slot_of(state, request_id, now)
     if slot is None or slot.eta_seconds > state.settings.reminder_minutes * 60:
         return []
-    skips = int(key.rsplit(":", 1)[1])
-    return [Notice(notice_key(state.show_id, request_id, SOON, skips), state.show_id, request_id, SOON, now,
+    return [Notice(notice_key(state.show_id, request_id, SOON, skips_in(key)), state.show_id, request_id, SOON, now,
                    "suppressed", detail="told with the call" if told == NEXT else "told with the heads-up")]
 
 

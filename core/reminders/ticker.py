@@ -42,6 +42,7 @@ from core.reminders.plan import (
     notice_key,
     plan_notices,
     show_key,
+    skips_in,
     stale_reason,
     wait_told_with,
 )
@@ -226,8 +227,7 @@ class ReminderTicker:
         if notice.kind == NEXT:
             # The called singer has the show's timeout to confirm or start, counted from this call;
             # the check is stored with the call, so one exists exactly when the call was settled.
-            skips = int(notice.key.rsplit(":", 1)[1])
-            key = notice_key(state.show_id, notice.request_id, NO_SHOW, skips)
+            key = notice_key(state.show_id, notice.request_id, NO_SHOW, skips_in(notice.key))
             follow_ups.append(Notice(key, state.show_id, notice.request_id, NO_SHOW, no_show_due(state, now)))
         reach = await self._to.reach(singer)
         if reach is not None and reach.muted and notice.kind in TURN_KINDS:
