@@ -298,11 +298,10 @@ async def search_songs(
     # route cost beyond the search itself (issue 14). The songs come from the catalog, valid as stored.
     return JSONResponse({
         "items": [
-            {"song_id": song.song_id, "title": song.title, "artist": song.artist, "duration": song.duration,
-             "year": song.year, "language": song.language, "duet": song.duet,
-             "score": round(min(max(found.score, 0.0), 100.0), 1)}
+            {"song_id": found.song.song_id, "title": found.song.title, "artist": found.song.artist,
+             "duration": found.song.duration, "year": found.song.year, "language": found.song.language,
+             "duet": found.song.duet, "score": round(min(max(found.score, 0.0), 100.0), 1)}
             for found in result.items
-            for song in (found.song,)
         ],
         "confident": result.confident,
     })
